@@ -1,0 +1,386 @@
+"""The store: the only code that opens database sessions.
+
+Every write commits before the method returns, so a server killed right after a call loses
+nothing (SQLite in WAL mode with synchronous=NORMAL survives a process kill; only a power loss
+can cost the last commits). The store takes and returns plain dicts; payloads other layers own
+are kept as JSON. Rows come back as dicts keyed by column name (snake_case); cost summaries use
+the camelCase names the editor sees (``taskUsd``…).
+
+One ``Store`` is shared by the asyncio loop thread and worker threads: the engine is
+thread-safe and each call uses its own short-lived session.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy import case, event, func
+from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy.exc import ArgumentError, SQLAlchemyError
+from sqlalchemy.pool import StaticPool
+from sqlmodel import Session, SQLModel, create_engine, select
+
+from gdm.store.tables import (
+    ALL_TABLES,
+    PATCH_STATUSES,
+    TASK_STATUSES,
+    AuditRow,
+    CostRow,
+    PatchRow,
+    SessionRow,
+    TaskRow,
+    ToolCallRow,
+    TurnRow,
+    utc_day,
+    utc_now,
+)
+
+SQLITE_BUSY_TIMEOUT_MS = 5000
+"""How long a writer waits for another process's lock before failing (ms)."""
+
+
+class StoreError(Exception):
+    """The database could not be opened, read or written; the message says which and why."""
+
+
+def default_database_url() -> str:
+    """Return the SQLite URL in the user data dir, creating the directory.
+
+    ``$XDG_DATA_HOME/gdm/gdm.db``, or ``~/.local/share/gdm/gdm.db`` when the variable is
+    unset or empty (the XDG base-directory rule).
+    """
+    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
+    folder = Path(base).expanduser() / "gdm"
+    try:
+        folder.mkdir(parents=True, exist_ok=True)
+    except OSError as exc:
+        raise StoreError(f"cannot create the data directory {folder}: {exc}") from exc
+    return f"sqlite:///{folder / 'gdm.db'}"
+
+
+def _shown(url: str) -> str:
+    """Return the URL safe to show: its password hidden when it parses at all."""
+    try:
+        return make_url(url).render_as_string(hide_password=True)
+    except ArgumentError:
+        return repr(url)
+
+
+def _set_sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
+    """Per-connection SQLite settings: WAL for concurrent readers, durable-enough commits."""
+    cursor = dbapi_conn.cursor()
+    try:
+        cursor.execute("PRAGMA journal_mode=WAL")
+        cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    finally:
+        cursor.close()
+
+
+def _make_engine(url: str) -> Engine:
+    """Build the engine for ``url``; SQLite gets thread sharing and its pragmas."""
+    parsed: URL = make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return create_engine(parsed, pool_pre_ping=True)
+    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
+    if parsed.database in (None, "", ":memory:"):
+        # An in-memory database lives in one connection: share it, or each call sees nothing.
+        kwargs["poolclass"] = StaticPool
+    engine = create_engine(parsed, **kwargs)
+    event.listen(engine, "connect", _set_sqlite_pragmas)
+    return engine
+
+
+def _dumps(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False)
+
+
+def _row_dict(row: SQLModel) -> dict[str, Any]:
+    """The row's columns in table order (model_dump's order is not the table's)."""
+    return {c.name: getattr(row, c.name) for c in row.__table__.columns}  # type: ignore[attr-defined]
+
+
+class Store:
+    """Sessions, tasks, turns, tool calls, patches, costs and audit records in one database.
+
+    ``url`` is a SQLAlchemy URL (``sqlite:///path``, ``postgresql+psycopg://…``); None means
+    :func:`default_database_url`. Tables are created if missing. Raises :class:`StoreError`
+    when the URL is malformed, its driver is missing or the database cannot be opened.
+    """
+
+    def __init__(self, url: str | None = None) -> None:
+        self.url: str = default_database_url() if url is None else url
+        self._closed = False
+        try:
+            self._engine = _make_engine(self.url)
+            SQLModel.metadata.create_all(
+                self._engine, tables=[t.__table__ for t in ALL_TABLES]  # type: ignore[attr-defined]
+            )
+        except (ArgumentError, SQLAlchemyError, ImportError, OSError) as exc:
+            raise StoreError(f"cannot open the database {_shown(self.url)}: {exc}") from exc
+
+    def close(self) -> None:
+        """Release every connection; the store refuses calls afterwards."""
+        if not self._closed:
+            self._closed = True
+            self._engine.dispose()
+
+    def __enter__(self) -> Store:
+        return self
+
+    def __exit__(self, *_exc: object) -> None:
+        self.close()
+
+    @contextmanager
+    def _session(self) -> Iterator[Session]:
+        """A session that commits on success; database failures become StoreError."""
+        if self._closed:
+            raise StoreError(f"the store {_shown(self.url)} is closed")
+        try:
+            with Session(self._engine, expire_on_commit=False) as session:
+                yield session
+                session.commit()
+        except SQLAlchemyError as exc:
+            raise StoreError(f"database error on {_shown(self.url)}: {exc}") from exc
+
+    # -- sessions -------------------------------------------------------------------------
+
+    def start_session(self, session_id: str, workspace: str, model: str | None) -> None:
+        """Record a session as active; starting a known id again resumes it."""
+        with self._session() as s:
+            row = s.get(SessionRow, session_id)
+            if row is None:
+                s.add(SessionRow(id=session_id, workspace=workspace, model=model))
+            else:
+                row.workspace, row.model, row.status = workspace, model, "active"
+                s.add(row)
+
+    def end_session(self, session_id: str) -> None:
+        """Mark a session ended; an unknown id is a StoreError."""
+        with self._session() as s:
+            row = s.get(SessionRow, session_id)
+            if row is None:
+                raise StoreError(f"no session {session_id!r}")
+            row.status = "ended"
+            s.add(row)
+
+    def sessions(self) -> list[dict[str, Any]]:
+        """Every session, newest first."""
+        with self._session() as s:
+            rows = s.exec(select(SessionRow).order_by(SessionRow.started_at.desc()))  # type: ignore[attr-defined]
+            return [_row_dict(r) for r in rows]
+
+    # -- tasks ----------------------------------------------------------------------------
+
+    def start_task(
+        self,
+        task_id: str,
+        session_id: str,
+        prompt: str,
+        uri: str | None = None,
+        range_json: str | dict[str, Any] | None = None,
+    ) -> None:
+        """Record a running task; ``range_json`` is JSON text or a dict to be dumped."""
+        if range_json is not None and not isinstance(range_json, str):
+            range_json = _dumps(range_json)
+        with self._session() as s:
+            s.add(TaskRow(id=task_id, session_id=session_id, prompt=prompt, uri=uri, range_json=range_json))
+
+    def finish_task(self, task_id: str, status: str, error: str | None = None) -> None:
+        """Set a task's final status and finish time; an unknown id is a StoreError."""
+        if status not in TASK_STATUSES:
+            raise ValueError(f"task status must be one of {TASK_STATUSES}, not {status!r}")
+        with self._session() as s:
+            row = s.get(TaskRow, task_id)
+            if row is None:
+                raise StoreError(f"no task {task_id!r}")
+            row.status, row.error, row.finished_at = status, error, utc_now()
+            s.add(row)
+
+    def get_task(self, task_id: str) -> dict[str, Any] | None:
+        """The task's row as a dict plus ``range`` (``range_json`` decoded), or None."""
+        with self._session() as s:
+            row = s.get(TaskRow, task_id)
+            if row is None:
+                return None
+            out = _row_dict(row)
+            out["range"] = json.loads(row.range_json) if row.range_json else None
+            return out
+
+    # -- turns and tool calls -------------------------------------------------------------
+
+    def add_turn(
+        self, task_id: str, index: int, model: str, request: dict[str, Any], response: dict[str, Any],
+        tokens_in: int, tokens_out: int, cost_usd: float | None,
+    ) -> None:  # fmt: skip
+        """Record one model call: the messages and tools sent and the raw reply."""
+        row = TurnRow(
+            task_id=task_id, index=index, model=model, request_json=_dumps(request),
+            response_json=_dumps(response), tokens_in=tokens_in, tokens_out=tokens_out, cost_usd=cost_usd,
+        )  # fmt: skip
+        with self._session() as s:
+            s.add(row)
+
+    def turns(self, task_id: str) -> list[dict[str, Any]]:
+        """A task's turns in order, each row dict plus ``request`` and ``response`` decoded."""
+        query = select(TurnRow).where(TurnRow.task_id == task_id).order_by(TurnRow.index, TurnRow.id)  # type: ignore[arg-type]
+        with self._session() as s:
+            out = []
+            for row in s.exec(query):
+                item = _row_dict(row)
+                item["request"] = json.loads(row.request_json)
+                item["response"] = json.loads(row.response_json)
+                out.append(item)
+            return out
+
+    def add_tool_call(
+        self, task_id: str, turn_index: int, call_id: str, name: str, arguments: str, result: str, is_error: bool
+    ) -> None:
+        """Record one tool call with its raw arguments text and its result."""
+        row = ToolCallRow(
+            task_id=task_id, turn_index=turn_index, call_id=call_id, name=name,
+            arguments=arguments, result=result, is_error=is_error,
+        )  # fmt: skip
+        with self._session() as s:
+            s.add(row)
+
+    def tool_calls(self, task_id: str) -> list[dict[str, Any]]:
+        """A task's tool calls in the order they were made."""
+        query = (
+            select(ToolCallRow)
+            .where(ToolCallRow.task_id == task_id)
+            .order_by(ToolCallRow.turn_index, ToolCallRow.id)  # type: ignore[arg-type]
+        )
+        with self._session() as s:
+            return [_row_dict(r) for r in s.exec(query)]
+
+    # -- patches --------------------------------------------------------------------------
+
+    def save_patch(
+        self, patch_id: str, task_id: str, session_id: str, path: str, status: str,
+        risk_score: float | None, risk_tier: str | None, data: dict[str, Any],
+    ) -> None:  # fmt: skip
+        """Insert a patch or replace the saved one with the same id (``created_at`` kept)."""
+        if status not in PATCH_STATUSES:
+            raise ValueError(f"patch status must be one of {PATCH_STATUSES}, not {status!r}")
+        fields = {
+            "task_id": task_id, "session_id": session_id, "path": path, "status": status,
+            "risk_score": risk_score, "risk_tier": risk_tier, "data_json": _dumps(data),
+        }  # fmt: skip
+        with self._session() as s:
+            row = s.get(PatchRow, patch_id)
+            if row is None:
+                row = PatchRow(id=patch_id, **fields)
+            else:
+                row.sqlmodel_update({**fields, "updated_at": utc_now()})
+            s.add(row)
+
+    def get_patch(self, patch_id: str) -> dict[str, Any] | None:
+        """The patch's data as saved, with ``status`` set to its stored status; None if unknown."""
+        with self._session() as s:
+            row = s.get(PatchRow, patch_id)
+            return None if row is None else _patch_data(row)
+
+    def patches(self, status: list[str] | None = None, session_id: str | None = None) -> list[dict[str, Any]]:
+        """Saved patches' data (status overlaid), oldest first, filtered by status and session."""
+        query = select(PatchRow)
+        if status is not None:
+            query = query.where(PatchRow.status.in_(status))  # type: ignore[attr-defined]
+        if session_id is not None:
+            query = query.where(PatchRow.session_id == session_id)
+        query = query.order_by(PatchRow.created_at, PatchRow.id)  # type: ignore[arg-type]
+        with self._session() as s:
+            return [_patch_data(r) for r in s.exec(query)]
+
+    # -- costs ----------------------------------------------------------------------------
+
+    def add_cost(
+        self, session_id: str, task_id: str | None, model: str, tokens_in: int, tokens_out: int,
+        usd: float | None, day: str | None = None,
+    ) -> None:  # fmt: skip
+        """Record one model call's cost; ``usd`` None means unpriced; ``day`` defaults to today UTC."""
+        row = CostRow(
+            session_id=session_id, task_id=task_id, model=model, tokens_in=tokens_in,
+            tokens_out=tokens_out, usd=usd, day=day or utc_day(),
+        )  # fmt: skip
+        with self._session() as s:
+            s.add(row)
+
+    def totals(self, *, session_id: str, task_id: str | None, day: str | None = None) -> dict[str, Any]:
+        """USD spent by the task, the session and the day (all sessions), and the session's tokens.
+
+        Returns ``{"taskUsd", "sessionUsd", "dayUsd", "tokensIn", "tokensOut", "unpricedCalls"}``;
+        ``taskUsd`` is 0.0 when ``task_id`` is None; ``day`` defaults to today UTC.
+        """
+        usd = _sum(CostRow.usd, 0.0)
+        with self._session() as s:
+            session_q = select(
+                usd, _sum(CostRow.tokens_in), _sum(CostRow.tokens_out), _unpriced_count()
+            ).where(CostRow.session_id == session_id)
+            session_usd, tokens_in, tokens_out, unpriced_calls = s.exec(session_q).one()
+            day_usd = s.exec(select(usd).where(CostRow.day == (day or utc_day()))).one()
+            task_usd = 0.0
+            if task_id is not None:
+                task_usd = s.exec(select(usd).where(CostRow.task_id == task_id)).one()
+        return {
+            "taskUsd": float(task_usd),
+            "sessionUsd": float(session_usd),
+            "dayUsd": float(day_usd),
+            "tokensIn": int(tokens_in),
+            "tokensOut": int(tokens_out),
+            "unpricedCalls": int(unpriced_calls),
+        }
+
+    def by_model(self, *, session_id: str | None = None, day: str | None = None) -> list[dict[str, Any]]:
+        """Per-model sums, sorted by model: ``{"model", "calls", "usd", "tokensIn", "tokensOut",
+        "unpricedCalls"}``; no filter means every session and every day."""
+        query = select(
+            CostRow.model, func.count(), _sum(CostRow.usd, 0.0), _sum(CostRow.tokens_in),
+            _sum(CostRow.tokens_out), _unpriced_count(),
+        )  # fmt: skip
+        if session_id is not None:
+            query = query.where(CostRow.session_id == session_id)
+        if day is not None:
+            query = query.where(CostRow.day == day)
+        query = query.group_by(CostRow.model).order_by(CostRow.model)
+        keys = ("model", "calls", "usd", "tokensIn", "tokensOut", "unpricedCalls")
+        with self._session() as s:
+            return [dict(zip(keys, row, strict=True)) for row in s.exec(query)]
+
+    # -- audit ----------------------------------------------------------------------------
+
+    def add_audit(self, session_id: str, task_id: str | None, kind: str, detail: dict[str, Any]) -> None:
+        """Record a decision (an approval, a denial…) with its details."""
+        with self._session() as s:
+            s.add(AuditRow(session_id=session_id, task_id=task_id, kind=kind, detail_json=_dumps(detail)))
+
+    def audit_records(self, session_id: str | None = None) -> list[dict[str, Any]]:
+        """Audit rows oldest first (all sessions when None), each plus ``detail`` decoded."""
+        query = select(AuditRow)
+        if session_id is not None:
+            query = query.where(AuditRow.session_id == session_id)
+        query = query.order_by(AuditRow.created_at, AuditRow.id)  # type: ignore[arg-type]
+        with self._session() as s:
+            return [{**_row_dict(r), "detail": json.loads(r.detail_json)} for r in s.exec(query)]
+
+
+def _sum(column: Any, zero: float = 0) -> Any:
+    """SUM of a column that is ``zero`` rather than NULL when no row matches."""
+    return func.coalesce(func.sum(column), zero)
+
+
+def _unpriced_count() -> Any:
+    """How many cost rows have no USD figure (a model with no known price)."""
+    return _sum(case((CostRow.usd.is_(None), 1), else_=0))  # type: ignore[union-attr]
+
+
+def _patch_data(row: PatchRow) -> dict[str, Any]:
+    """A patch's saved data with the status column, which is the truth, laid over it."""
+    data: dict[str, Any] = json.loads(row.data_json)
+    data["status"] = row.status
+    return data
