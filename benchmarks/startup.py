@@ -1,0 +1,297 @@
+"""Start-up time: spawn a language server and wait for its `initialize` result, over stdio.
+
+Compares gdm (`python -m gdm`) with a featureless pygls 2 server (`bare_pygls_server.py`),
+jedi-language-server and python-lsp-server, all run by this same Python with the same
+`initialize` params (a small VS Code-like capabilities dict, a temp folder as rootUri) and the
+same environment. Runs are interleaved across servers (after one unmeasured warm-up each) so
+that a slow moment of the machine does not land on one server only. After each run the client
+sends shutdown and exit, and kills the server if it lingers.
+
+Then, in a separate process, checks that `import gdm.server` does not import litellm (the
+heaviest import, which must wait for the first model call).
+
+Usage: python benchmarks/startup.py [--runs 10] [--timeout 30]
+Only the standard library is used here.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib.util
+import json
+import math
+import os
+import selectors
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+HERE = Path(__file__).resolve().parent
+BARE = "bare pygls"
+
+
+@dataclass
+class Server:
+    """A server to measure: how to start it and which module must exist for it to run."""
+
+    name: str
+    argv: list[str]
+    needs_module: str
+    times_ms: list[float] = field(default_factory=list)
+    failure: str | None = None
+
+    def installed(self) -> bool:
+        """True when the module the server needs can be found by this Python."""
+        try:
+            return importlib.util.find_spec(self.needs_module) is not None
+        except ModuleNotFoundError:  # a parent package is missing
+            return False
+
+
+def servers() -> list[Server]:
+    """The servers compared, gdm first."""
+    py = sys.executable
+    return [
+        Server("gdm", [py, "-m", "gdm"], "gdm.__main__"),
+        Server(BARE, [py, str(HERE / "bare_pygls_server.py")], "pygls.lsp.server"),
+        Server(
+            "jedi-language-server",
+            [py, "-c", "import sys; from jedi_language_server.cli import cli; sys.exit(cli())"],
+            "jedi_language_server.cli",
+        ),
+        Server("python-lsp-server (pylsp)", [py, "-m", "pylsp"], "pylsp.__main__"),
+    ]
+
+
+def initialize_params(root: Path) -> dict[str, Any]:
+    """What VS Code sends, cut down to the parts that matter for a start-up."""
+    return {
+        "processId": os.getpid(),
+        "clientInfo": {"name": "Visual Studio Code", "version": "1.100.3"},
+        "locale": "en",
+        "rootPath": str(root),
+        "rootUri": root.as_uri(),
+        "workspaceFolders": [{"uri": root.as_uri(), "name": root.name}],
+        "trace": "off",
+        "capabilities": {
+            "general": {"positionEncodings": ["utf-16"]},
+            "workspace": {
+                "applyEdit": True,
+                "workspaceEdit": {
+                    "documentChanges": True,
+                    "resourceOperations": ["create", "rename", "delete"],
+                    "failureHandling": "textOnlyTransactional",
+                    "changeAnnotationSupport": {"groupsOnLabel": True},
+                },
+                "configuration": True,
+                "workspaceFolders": True,
+                "didChangeConfiguration": {"dynamicRegistration": True},
+                "executeCommand": {"dynamicRegistration": True},
+                "codeLens": {"refreshSupport": True},
+            },
+            "textDocument": {
+                "synchronization": {"dynamicRegistration": True, "didSave": True, "willSave": True},
+                "publishDiagnostics": {"relatedInformation": True, "versionSupport": False},
+                "codeAction": {
+                    "dynamicRegistration": True,
+                    "isPreferredSupport": True,
+                    "dataSupport": True,
+                    "resolveSupport": {"properties": ["edit"]},
+                    "codeActionLiteralSupport": {
+                        "codeActionKind": {
+                            "valueSet": ["", "quickfix", "refactor", "refactor.rewrite", "source"]
+                        }
+                    },
+                },
+                "codeLens": {"dynamicRegistration": True},
+            },
+            "window": {
+                "workDoneProgress": True,
+                "showMessage": {"messageActionItem": {"additionalPropertiesSupport": True}},
+                "showDocument": {"support": True},
+            },
+        },
+    }
+
+
+class Connection:
+    """JSON-RPC over a child's stdio with Content-Length framing, reads bounded by a deadline."""
+
+    def __init__(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdin is not None and proc.stdout is not None
+        self.proc = proc
+        self._fd = proc.stdout.fileno()
+        self._buf = b""
+        self._sel = selectors.DefaultSelector()
+        self._sel.register(self._fd, selectors.EVENT_READ)
+
+    def close(self) -> None:
+        """Forget the child's stdout (the caller ends the process)."""
+        self._sel.close()
+
+    def send(self, message: dict[str, Any]) -> None:
+        """Write one framed message."""
+        body = json.dumps({"jsonrpc": "2.0", **message}).encode()
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(b"Content-Length: %d\r\n\r\n" % len(body) + body)
+        self.proc.stdin.flush()
+
+    def _fill(self, deadline: float) -> None:
+        remaining = deadline - time.perf_counter()
+        if remaining <= 0 or not self._sel.select(remaining):
+            raise TimeoutError("no answer in time")
+        chunk = os.read(self._fd, 65536)
+        if not chunk:
+            raise EOFError(f"server closed stdout (exit code {self.proc.poll()})")
+        self._buf += chunk
+
+    def receive(self, deadline: float) -> dict[str, Any]:
+        """Read one framed message, waiting until ``deadline`` (perf_counter seconds)."""
+        while b"\r\n\r\n" not in self._buf:
+            self._fill(deadline)
+        head, self._buf = self._buf.split(b"\r\n\r\n", 1)
+        length = next(
+            int(line.split(b":", 1)[1])
+            for line in head.split(b"\r\n")
+            if line.lower().startswith(b"content-length:")
+        )
+        while len(self._buf) < length:
+            self._fill(deadline)
+        body, self._buf = self._buf[:length], self._buf[length:]
+        return json.loads(body)
+
+    def response_to(self, request_id: int, deadline: float) -> dict[str, Any]:
+        """Read until the response to ``request_id``; answer server requests with null."""
+        while True:
+            msg = self.receive(deadline)
+            if "method" not in msg and msg.get("id") == request_id:
+                return msg
+            if "method" in msg and "id" in msg:  # e.g. window/workDoneProgress/create
+                self.send({"id": msg["id"], "result": None})
+
+
+def measure_once(server: Server, root: Path, env: dict[str, str], timeout: float) -> float:
+    """Spawn ``server``, return ms until its initialize result, then shut it down."""
+    start = time.perf_counter()
+    proc = subprocess.Popen(
+        server.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+        stderr=subprocess.DEVNULL, cwd=root, env=env,
+    )  # fmt: skip
+    conn = Connection(proc)
+    try:
+        conn.send({"id": 1, "method": "initialize", "params": initialize_params(root)})
+        reply = conn.response_to(1, start + timeout)
+        elapsed_ms = (time.perf_counter() - start) * 1000
+        if "error" in reply:
+            raise RuntimeError(f"initialize failed: {reply['error']}")
+        conn.send({"method": "initialized", "params": {}})
+        conn.send({"id": 2, "method": "shutdown"})
+        conn.response_to(2, time.perf_counter() + 5)
+        conn.send({"method": "exit"})
+        return elapsed_ms
+    finally:
+        _end(proc)
+        conn.close()
+
+
+def _end(proc: subprocess.Popen[bytes]) -> None:
+    """Let the server exit on its own for a moment, then kill it."""
+    try:
+        proc.wait(timeout=3)
+    except subprocess.TimeoutExpired:
+        proc.kill()
+        proc.wait()
+    for pipe in (proc.stdin, proc.stdout):
+        if pipe is not None:
+            try:
+                pipe.close()
+            except BrokenPipeError:  # the server is gone; nothing left to flush
+                pass
+
+
+def run_all(candidates: list[Server], runs: int, timeout: float) -> None:
+    """One warm-up each, then ``runs`` rounds interleaved across servers."""
+    with tempfile.TemporaryDirectory(prefix="gdm-bench-") as tmp:
+        root = Path(tmp) / "workspace"
+        root.mkdir()
+        (root / "main.py").write_text("def hello():\n    return 'world'\n")
+        env = dict(os.environ)
+        # Keep every server's data and caches (gdm's store, jedi's cache) out of the user's home.
+        for var in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
+            env[var] = str(Path(tmp) / var.lower())
+        live = [s for s in candidates if s.installed()]
+        for round_no in range(runs + 1):
+            for server in live:
+                if server.failure is not None:
+                    continue
+                try:
+                    ms = measure_once(server, root, env, timeout)
+                except (OSError, TimeoutError, EOFError, RuntimeError, ValueError) as exc:
+                    server.failure = f"failed: {type(exc).__name__}: {exc}"
+                    continue
+                if round_no > 0:  # round 0 warms the disk cache and .pyc files
+                    server.times_ms.append(ms)
+
+
+def p90(values: list[float]) -> float:
+    """Nearest-rank 90th percentile."""
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
+
+
+def table(candidates: list[Server]) -> str:
+    """The result table; a server that did not run says why in its median column."""
+    bare = next((s for s in candidates if s.name == BARE and s.times_ms), None)
+    base = statistics.median(bare.times_ms) if bare else None
+    rows = [["server", "median ms", "p90 ms", "min ms", "ratio vs bare pygls"]]
+    for s in candidates:
+        if not s.installed():
+            rows.append([s.name, "not installed", "", "", ""])
+        elif s.failure is not None or not s.times_ms:
+            rows.append([s.name, s.failure or "no runs", "", "", ""])
+        else:
+            med = statistics.median(s.times_ms)
+            ratio = f"{med / base:.2f}x" if base else "n/a"
+            rows.append([s.name, f"{med:.0f}", f"{p90(s.times_ms):.0f}", f"{min(s.times_ms):.0f}", ratio])
+    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+
+    def line(cells: list[str]) -> str:
+        return "| " + " | ".join(
+            c.ljust(w) if i == 0 else c.rjust(w) for i, (c, w) in enumerate(zip(cells, widths, strict=True))
+        ) + " |"
+
+    rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
+    return "\n".join([line(rows[0]), rule, *(line(r) for r in rows[1:])])
+
+
+def litellm_check() -> str:
+    """Whether `import gdm.server` pulls litellm in, asked of a fresh process."""
+    code = "import gdm.server, sys; print('litellm' in sys.modules)"
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    if done.returncode != 0:
+        last = (done.stderr.strip().splitlines() or ["no output"])[-1]
+        return f"litellm imported by `import gdm.server`: could not check ({last})"
+    return f"litellm imported by `import gdm.server`: {done.stdout.strip()}"
+
+
+def main() -> None:
+    """Measure, then print the table and the litellm line."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--runs", type=int, default=10, help="measured runs per server (default 10)")
+    parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for initialize")
+    args = parser.parse_args()
+    candidates = servers()
+    run_all(candidates, args.runs, args.timeout)
+    print(f"Spawn -> initialize result over stdio, {args.runs} runs each after 1 warm-up, Python "
+          f"{sys.version.split()[0]} ({sys.executable})")  # fmt: skip
+    print(table(candidates))
+    print(litellm_check())
+
+
+if __name__ == "__main__":
+    main()
