@@ -176,31 +176,47 @@ class Connection:
 
 
 def measure_once(server: Server, root: Path, env: dict[str, str], timeout: float) -> float:
-    """Spawn ``server``, return ms until its initialize result, then shut it down."""
-    start = time.perf_counter()
-    proc = subprocess.Popen(
-        server.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE,
-        stderr=subprocess.DEVNULL, cwd=root, env=env,
-    )  # fmt: skip
-    conn = Connection(proc)
-    try:
-        conn.send({"id": 1, "method": "initialize", "params": initialize_params(root)})
-        reply = conn.response_to(1, start + timeout)
-        elapsed_ms = (time.perf_counter() - start) * 1000
-        if "error" in reply:
-            raise RuntimeError(f"initialize failed: {reply['error']}")
-        conn.send({"method": "initialized", "params": {}})
-        conn.send({"id": 2, "method": "shutdown"})
-        conn.response_to(2, time.perf_counter() + 5)
-        conn.send({"method": "exit"})
-        return elapsed_ms
-    finally:
-        _end(proc)
-        conn.close()
+    """Spawn ``server``, return ms until its initialize result, then shut it down.
+
+    A failure is raised as RuntimeError carrying the last line the server wrote to stderr.
+    """
+    with tempfile.TemporaryFile() as errors:
+        start = time.perf_counter()
+        try:
+            proc = subprocess.Popen(
+                server.argv, stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=errors, cwd=root, env=env
+            )
+        except OSError as exc:
+            raise RuntimeError(f"cannot start {server.argv[0]}: {exc}") from exc
+        conn = Connection(proc)
+        try:
+            return _talk(conn, root, start, timeout)
+        except (OSError, TimeoutError, EOFError, ValueError) as exc:
+            _end(proc)
+            errors.seek(0)
+            last = (errors.read().decode(errors="replace").strip().splitlines() or ["(no stderr)"])[-1]
+            raise RuntimeError(f"{type(exc).__name__}: {exc}; stderr: {last}") from exc
+        finally:
+            _end(proc)
+            conn.close()
+
+
+def _talk(conn: Connection, root: Path, start: float, timeout: float) -> float:
+    """initialize (timed from ``start``), initialized, shutdown, exit."""
+    conn.send({"id": 1, "method": "initialize", "params": initialize_params(root)})
+    reply = conn.response_to(1, start + timeout)
+    elapsed_ms = (time.perf_counter() - start) * 1000
+    if "error" in reply:
+        raise ValueError(f"initialize failed: {reply['error']}")
+    conn.send({"method": "initialized", "params": {}})
+    conn.send({"id": 2, "method": "shutdown"})
+    conn.response_to(2, time.perf_counter() + 5)
+    conn.send({"method": "exit"})
+    return elapsed_ms
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
-    """Let the server exit on its own for a moment, then kill it."""
+    """Let the server exit on its own for a moment, then kill it; safe to call twice."""
     try:
         proc.wait(timeout=3)
     except subprocess.TimeoutExpired:
@@ -231,8 +247,8 @@ def run_all(candidates: list[Server], runs: int, timeout: float) -> None:
                     continue
                 try:
                     ms = measure_once(server, root, env, timeout)
-                except (OSError, TimeoutError, EOFError, RuntimeError, ValueError) as exc:
-                    server.failure = f"failed: {type(exc).__name__}: {exc}"
+                except RuntimeError as exc:
+                    server.failure = str(exc)
                     continue
                 if round_no > 0:  # round 0 warms the disk cache and .pyc files
                     server.times_ms.append(ms)
@@ -245,15 +261,17 @@ def p90(values: list[float]) -> float:
 
 
 def table(candidates: list[Server]) -> str:
-    """The result table; a server that did not run says why in its median column."""
+    """The result table, then one line per server that failed saying why."""
     bare = next((s for s in candidates if s.name == BARE and s.times_ms), None)
     base = statistics.median(bare.times_ms) if bare else None
+    notes: list[str] = []
     rows = [["server", "median ms", "p90 ms", "min ms", "ratio vs bare pygls"]]
     for s in candidates:
         if not s.installed():
             rows.append([s.name, "not installed", "", "", ""])
         elif s.failure is not None or not s.times_ms:
-            rows.append([s.name, s.failure or "no runs", "", "", ""])
+            rows.append([s.name, "failed", "", "", ""])
+            notes.append(f"{s.name} failed: {s.failure or 'no runs'}")
         else:
             med = statistics.median(s.times_ms)
             ratio = f"{med / base:.2f}x" if base else "n/a"
@@ -266,7 +284,7 @@ def table(candidates: list[Server]) -> str:
         ) + " |"
 
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
-    return "\n".join([line(rows[0]), rule, *(line(r) for r in rows[1:])])
+    return "\n".join([line(rows[0]), rule, *(line(r) for r in rows[1:]), *notes])
 
 
 def litellm_check() -> str:
