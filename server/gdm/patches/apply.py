@@ -1,0 +1,282 @@
+"""Apply a patch's hunks to the CURRENT text of a file, tolerating drift, never forcing.
+
+The user may have typed since the patch was made. Each hunk is found again by content: its
+`old_lines` must match exactly; its context may have moved (lines added or removed above), changed
+in whitespace, or been edited, as long as the place stays unambiguous. A hunk that cannot be placed
+is a Conflict with a reason a person can read; it is never merged by guesswork.
+
+Positions in TextEdits are LSP positions (0-based lines, UTF-16 code units), computed from character
+offsets so that they stay right even where LSP counts a lone '\\r' as a line break and the diff
+model (which splits after '\\n' only) does not.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+
+from gdm.patches.model import FilePatch, Hunk, HunkStatus, split_lines
+
+CONTEXT_SLACK = 2  # extra lines searched around context that moved by a deleted/inserted line
+
+
+@dataclass
+class TextEdit:
+    """An edit on the current text, LSP-shaped: 0-based lines, characters in UTF-16 code units."""
+
+    start_line: int
+    start_char: int
+    end_line: int
+    end_char: int
+    new_text: str
+
+
+@dataclass
+class Conflict:
+    """A hunk that was not applied, and why."""
+
+    hunk: int
+    reason: str
+
+
+@dataclass
+class ApplyResult:
+    """The current text with the fitting hunks applied, the edits that do it, and what did not fit."""
+
+    text: str
+    edits: list[TextEdit] = field(default_factory=list)
+    applied: list[int] = field(default_factory=list)
+    conflicts: list[Conflict] = field(default_factory=list)
+
+
+class _NotFound(Exception):
+    """A hunk has no place in the current text; the message is the Conflict reason."""
+
+
+def _norm(line: str) -> str:
+    # whitespace-only differences in context don't move a hunk
+    return " ".join(line.split())
+
+
+def _positional(hunk: Hunk, lines: list[str], p: int) -> int:
+    """How many context lines sit exactly (modulo whitespace) where they sat in the base."""
+    score = 0
+    for k, want in enumerate(reversed(hunk.before), start=1):
+        if p - k >= 0 and _norm(lines[p - k]) == _norm(want):
+            score += 1
+    end = p + len(hunk.old_lines)
+    for k, want in enumerate(hunk.after):
+        if end + k < len(lines) and _norm(lines[end + k]) == _norm(want):
+            score += 1
+    return score
+
+
+def _common(want: list[str], got: list[str]) -> int:
+    """Length of the longest common subsequence (context lines are at most 3)."""
+    a, b = [_norm(x) for x in want], [_norm(x) for x in got]
+    table = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
+    for i in range(len(a)):
+        for j in range(len(b)):
+            table[i + 1][j + 1] = table[i][j] + 1 if a[i] == b[j] else max(table[i][j + 1], table[i + 1][j])
+    return table[-1][-1]
+
+
+def _nearby(hunk: Hunk, lines: list[str], p: int) -> int:
+    """Context lines found near p in order, even if a line around them was inserted or deleted."""
+    width = len(hunk.before) + CONTEXT_SLACK
+    end = p + len(hunk.old_lines)
+    return (_common(hunk.before, lines[max(0, p - width):p])
+            + _common(hunk.after, lines[end:end + len(hunk.after) + CONTEXT_SLACK]))
+
+
+def _candidates(hunk: Hunk, lines: list[str], lo: int) -> list[int]:
+    n, old = len(lines), hunk.old_lines
+    if not old:
+        return list(range(lo, n + 1))
+    return [p for p in range(lo, n - len(old) + 1) if lines[p] == old[0] and lines[p:p + len(old)] == old]
+
+
+def _nearest(positions: list[int], expected: int, what: str) -> int:
+    best = min(abs(p - expected) for p in positions)
+    closest = [p for p in positions if abs(p - expected) == best]
+    if len(closest) > 1:
+        shown = ", ".join(str(p + 1) for p in closest)
+        raise _NotFound(f"ambiguous: {what} fits equally well at lines {shown}")
+    return closest[0]
+
+
+def _distinctive(old: list[str]) -> bool:
+    # a unique copy of a real line of code is an anchor by itself; a lone "}" or blank line is not
+    return any(len("".join(line.split())) >= 6 for line in old)
+
+
+def _edge(hunk: Hunk, lines: list[str]) -> int | None:
+    """Insertions at the start or end of the file anchor to that edge."""
+    if hunk.old_lines:
+        return None
+    if not hunk.before and not hunk.after:
+        if lines:
+            raise _NotFound("the file is no longer empty")
+        return 0
+    if not hunk.before and hunk.old_start == 0:
+        return 0
+    if not hunk.after:
+        if lines and not lines[-1].endswith("\n"):
+            raise _NotFound("the file's last line no longer ends with a newline")
+        return len(lines)
+    return None
+
+
+def locate_hunk(hunk: Hunk, current_lines: list[str], expected: int, lo: int = 0) -> int | None:
+    """Where `hunk.old_lines` start in `current_lines` (0-based), or None if there is no safe place.
+
+    `expected` is where it should be (old_start shifted by the drift of earlier hunks); candidates
+    start at `lo` or later. See `_locate` for the rules.
+    """
+    try:
+        return _locate(hunk, current_lines, expected, lo)
+    except _NotFound:
+        return None
+
+
+def _locate(hunk: Hunk, lines: list[str], expected: int, lo: int) -> int:
+    """Rules: old_lines match exactly; full context nearest to `expected` wins; otherwise one clear
+    best partial-context match wins; a unique distinctive block may stand without context."""
+    edge = _edge(hunk, lines)
+    if edge is not None:
+        if edge < lo:
+            raise _NotFound("its place is inside a change applied before it")
+        return edge
+    span = f"lines {expected + 1}-{expected + max(1, len(hunk.old_lines))}"
+    cands = _candidates(hunk, lines, lo)
+    if not cands:
+        raise _NotFound(f"the lines it replaces were changed (expected at {span})")
+    total = len(hunk.before) + len(hunk.after)
+    full = [p for p in cands if _positional(hunk, lines, p) == total]
+    if full:
+        return _nearest(full, expected, "its text and context")
+    scored = sorted(((_positional(hunk, lines, p), _nearby(hunk, lines, p), p) for p in cands), reverse=True)
+    pos, near, p = scored[0]
+    unique_best = len(scored) == 1 or scored[1][:2] != (pos, near)
+    if hunk.old_lines:
+        if len(cands) == 1 and (near >= math.ceil(total / 2) or _distinctive(hunk.old_lines)):
+            return p
+        if unique_best and near >= math.ceil(total / 2):
+            return p
+    elif unique_best and near >= 1:
+        return p
+    if near == 0:
+        raise _NotFound(f"context no longer matches: the lines around {span} changed")
+    raise _NotFound(f"ambiguous: context around {span} changed and it fits at several places")
+
+
+def _accepted_shift(patch: FilePatch, hunk: Hunk) -> int:
+    """How far accepted hunks above this one (already in the document) moved it."""
+    return sum(len(h.new_lines) - len(h.old_lines) for h in patch.hunks
+               if h.status is HunkStatus.ACCEPTED and h.old_start < hunk.old_start)
+
+
+def _place(patch: FilePatch, lines: list[str], hunks: list[Hunk],
+           fast: bool) -> tuple[dict[int, int], list[Conflict]]:
+    """Positions of the hunks that fit (by index), in document order, and conflicts for the rest."""
+    placed: dict[int, int] = {}
+    conflicts: list[Conflict] = []
+    drift, lo = 0, 0
+    for hunk in sorted(hunks, key=lambda h: h.old_start):
+        base_pos = hunk.old_start if fast else hunk.old_start + _accepted_shift(patch, hunk)
+        try:
+            p = hunk.old_start if fast else _locate(hunk, lines, base_pos + drift, lo)
+            end = p + len(hunk.old_lines)
+            if hunk.new_lines and not hunk.new_lines[-1].endswith("\n") and end < len(lines):
+                raise _NotFound("its last line has no newline but text now follows it")
+        except _NotFound as exc:
+            conflicts.append(Conflict(hunk.index, f"hunk {hunk.index}: {exc}"))
+            continue
+        placed[hunk.index] = p
+        drift, lo = p - base_pos, end
+    return placed, conflicts
+
+
+def _utf16_len(s: str) -> int:
+    return len(s.encode("utf-16-le")) // 2
+
+
+def _lsp_position(text: str, offset: int) -> tuple[int, int]:
+    """(line, UTF-16 character) of a character offset, with LSP's line breaks: \\n, \\r\\n, \\r."""
+    prefix = text[:offset]
+    line = prefix.count("\n") + prefix.count("\r") - prefix.count("\r\n")
+    start = max(prefix.rfind("\n"), prefix.rfind("\r")) + 1
+    return line, _utf16_len(prefix[start:])
+
+
+def _select(patch: FilePatch, indices: list[int] | None) -> tuple[list[Hunk], list[Conflict]]:
+    if indices is None:
+        return patch.pending_hunks(), []
+    by_index = {h.index: h for h in patch.hunks}
+    chosen: list[Hunk] = []
+    conflicts: list[Conflict] = []
+    for i in dict.fromkeys(indices):
+        hunk = by_index.get(i)
+        if hunk is None:
+            conflicts.append(Conflict(i, f"no hunk {i}"))
+        elif hunk.status is not HunkStatus.PENDING:
+            conflicts.append(Conflict(i, f"hunk {i} is already {hunk.status.value}"))
+        else:
+            chosen.append(hunk)
+    return chosen, conflicts
+
+
+def apply_hunks(patch: FilePatch, current_text: str, indices: list[int] | None = None) -> ApplyResult:
+    """Apply the chosen pending hunks (None = all pending) to `current_text`.
+
+    Edits are whole lines, non-overlapping, in document order, against `current_text`; a range
+    reaching the end of a document without a final newline ends at (last line, its UTF-16 length).
+    """
+    chosen, conflicts = _select(patch, indices)
+    lines = split_lines(current_text)
+    placed, misfits = _place(patch, lines, chosen, current_text == patch.base_text)
+    by_index = {h.index: h for h in patch.hunks}
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    out: list[str] = []
+    edits: list[TextEdit] = []
+    pos = 0
+    for index, p in sorted(placed.items(), key=lambda item: (item[1], item[0])):
+        hunk = by_index[index]
+        end = p + len(hunk.old_lines)
+        new = "".join(hunk.new_lines)
+        out.extend(lines[pos:p])
+        out.append(new)
+        pos = end
+        start_pos = _lsp_position(current_text, offsets[p])
+        end_pos = _lsp_position(current_text, offsets[end])
+        edits.append(TextEdit(start_pos[0], start_pos[1], end_pos[0], end_pos[1], new))
+    out.extend(lines[pos:])
+    all_conflicts = sorted(conflicts + misfits, key=lambda c: c.hunk)
+    return ApplyResult(text="".join(out), edits=edits, applied=sorted(placed), conflicts=all_conflicts)
+
+
+def pending_view(patch: FilePatch, current_text: str) -> str:
+    """`current_text` with every pending hunk that fits applied: what the model proposed, in place."""
+    return apply_hunks(patch, current_text).text
+
+
+def hunk_current_range(patch: FilePatch, hunk: Hunk, current_text: str) -> tuple[int, int] | None:
+    """0-based [start_line, end_line) of the hunk's old lines in `current_text`, None if lost.
+
+    Located together with the other pending hunks, so drift above it is accounted for the same
+    way as on accept. Lines are LSP lines (a lone '\\r' counts as a break).
+    """
+    others = [h for h in patch.pending_hunks() if h.index != hunk.index]
+    lines = split_lines(current_text)
+    placed, _ = _place(patch, lines, others + [hunk], current_text == patch.base_text)
+    if hunk.index not in placed:
+        return None
+    offsets = [0]
+    for line in lines:
+        offsets.append(offsets[-1] + len(line))
+    start, end = placed[hunk.index], placed[hunk.index] + len(hunk.old_lines)
+    start_line = _lsp_position(current_text, offsets[start])[0]
+    end_line, end_char = _lsp_position(current_text, offsets[end])
+    return start_line, end_line + (1 if end_char else 0)
