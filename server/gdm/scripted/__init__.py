@@ -1,1 +1,11 @@
-"""gdm.scripted"""
+"""The scripted model: an OpenAI-compatible HTTP server that answers from a JSON script.
+
+Used by the demo, the tests, and anyone trying gdm without an API key:
+`python -m gdm.scripted fixtures/scripts/<name>.json` prints a base URL to use as gdm.apiBase
+with gdm.model `openai/scripted`. Stdlib only; it never imports litellm.
+"""
+
+from gdm.scripted.script import ScriptError, ScriptMismatch, load_script
+from gdm.scripted.server import ScriptedModel
+
+__all__ = ["ScriptError", "ScriptMismatch", "ScriptedModel", "load_script"]

@@ -1,0 +1,276 @@
+"""The scripted model's HTTP server: an OpenAI-compatible endpoint on loopback, stdlib only.
+
+Answers `POST /v1/chat/completions` from a script (see script.py), streaming or not, and can
+inject faults (error statuses, garbage, empty choices, delays, cut streams) for the tests.
+Every request body is recorded so tests can check what the agent actually sent.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import sys
+import threading
+import time
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from gdm.scripted.responses import (
+    build_reply,
+    completion_body,
+    empty_choices_body,
+    error_body,
+    stream_chunks,
+)
+from gdm.scripted.script import ScriptMismatch, Selection, check_expectations, load_script, select_turn
+
+GARBAGE = b"<html><body>502 upstream says hello</body></html> this is not JSON"
+KNOWN_MODELS = ("scripted", "scripted-fallback")
+
+
+class ScriptedModel:
+    """A scripted OpenAI-compatible model served from a daemon thread.
+
+    Use as a context manager, or call start() and stop(). `requests` holds every chat request
+    body received, in order; `failures` every unmet expectation.
+    """
+
+    def __init__(self, script: dict | str | os.PathLike, host: str = "127.0.0.1", port: int = 0):
+        self.script = load_script(script)
+        self.host = host
+        self.port = port
+        self.requests: list[dict] = []
+        self.failures: list[str] = []
+        self._lock = threading.Lock()
+        self._fault_counts: dict[tuple[int, int], int] = {}
+        self._httpd: _Server | None = None
+        self._thread: threading.Thread | None = None
+
+    @property
+    def base_url(self) -> str:
+        """The OpenAI base URL, e.g. http://127.0.0.1:PORT/v1 (only once started)."""
+        if self._httpd is None:
+            raise RuntimeError("ScriptedModel is not started: call start() first")
+        return f"http://{self.host}:{self._httpd.server_address[1]}/v1"
+
+    def start(self) -> str:
+        """Bind, serve in a daemon thread, and return the base URL."""
+        if self._httpd is not None:
+            return self.base_url
+        self._httpd = _Server((self.host, self.port), _Handler)
+        self._httpd.scripted = self
+        self._thread = threading.Thread(
+            target=self._httpd.serve_forever, kwargs={"poll_interval": 0.05},
+            name="gdm-scripted-model", daemon=True,
+        )
+        self._thread.start()
+        return self.base_url
+
+    def stop(self) -> None:
+        """Stop serving and release the port."""
+        if self._httpd is None:
+            return
+        self._httpd.shutdown()
+        self._httpd.server_close()
+        if self._thread is not None:
+            self._thread.join(timeout=5)
+        self._httpd = None
+        self._thread = None
+
+    def __enter__(self) -> "ScriptedModel":
+        self.start()
+        return self
+
+    def __exit__(self, *exc_info: object) -> None:
+        self.stop()
+
+    # -- called from handler threads -------------------------------------------------------
+
+    def record_request(self, body: dict) -> None:
+        """Remember a request body (thread-safe)."""
+        with self._lock:
+            self.requests.append(body)
+
+    def record_failure(self, failure: str) -> None:
+        """Remember an expectation failure (thread-safe)."""
+        with self._lock:
+            self.failures.append(failure)
+
+    def take_fault(self, selection: Selection, request_model: str) -> dict | None:
+        """Return the turn's fault if it should fire for this request, counting it (thread-safe)."""
+        fault = selection.spec.get("fault")
+        if not fault:
+            return None
+        if "model" in fault and fault["model"] != request_model:
+            return None
+        key = (selection.conversation, selection.turn)
+        with self._lock:
+            served = self._fault_counts.get(key, 0)
+            if served >= fault.get("times", 1):
+                return None
+            self._fault_counts[key] = served + 1
+        return fault
+
+    def snapshot(self) -> tuple[list[dict], list[str]]:
+        """Copies of the recorded requests and failures."""
+        with self._lock:
+            return list(self.requests), list(self.failures)
+
+
+class _Server(ThreadingHTTPServer):
+    daemon_threads = True
+    scripted: ScriptedModel
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """Ignore clients that hung up (timeouts, cancelled tasks); report anything else."""
+        if isinstance(sys.exc_info()[1], (BrokenPipeError, ConnectionResetError)):
+            return
+        super().handle_error(request, client_address)
+
+
+class _Handler(BaseHTTPRequestHandler):
+    """One HTTP request against the scripted model."""
+
+    protocol_version = "HTTP/1.1"
+    # Without this every loopback call waits ~40 ms on delayed ACKs (shared/NOTES.md).
+    disable_nagle_algorithm = True
+    server: _Server
+
+    def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - stdlib signature
+        """Stay quiet: the scripted model runs inside tests and demos whose output matters."""
+
+    def do_GET(self) -> None:  # noqa: N802 - stdlib naming
+        model = self.server.scripted
+        path = self.path.split("?", 1)[0].rstrip("/")
+        if path in ("/v1/models", "/models"):
+            data = [{"id": name, "object": "model", "created": 0, "owned_by": "gdm"} for name in KNOWN_MODELS]
+            self._send_json(200, {"object": "list", "data": data})
+        elif path == "/_gdm/requests":
+            self._send_json(200, model.snapshot()[0])
+        elif path == "/_gdm/failures":
+            self._send_json(200, model.snapshot()[1])
+        else:
+            self._send_json(404, error_body(f"scripted model: no route GET {path}", 404))
+
+    def do_POST(self) -> None:  # noqa: N802 - stdlib naming
+        path = self.path.split("?", 1)[0].rstrip("/")
+        length = int(self.headers.get("Content-Length") or 0)
+        raw = self.rfile.read(length) if length else b""
+        if path not in ("/v1/chat/completions", "/chat/completions"):
+            self._send_json(404, error_body(f"scripted model: no route POST {path}", 404))
+            return
+        try:
+            body = json.loads(raw or b"null")
+        except json.JSONDecodeError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
+            self.server.scripted.record_request({"_unparseable": raw.decode("utf-8", "replace")})
+            self._send_error(400, "scripted model: the request body is not a chat completion request")
+            return
+        self.server.scripted.record_request(body)
+        self._answer(body)
+
+    def _answer(self, body: dict) -> None:
+        model = self.server.scripted
+        messages = body["messages"]
+        request_model = str(body.get("model", "scripted"))
+        streaming = bool(body.get("stream"))
+        try:
+            selection = select_turn(model.script, messages)
+        except ScriptMismatch as exc:
+            self._send_error(400, str(exc))
+            return
+        fault = model.take_fault(selection, request_model) or {}
+        if fault.get("delay_s"):
+            time.sleep(fault["delay_s"])
+        if fault.get("status"):
+            headers = {"Retry-After": str(fault["retry_after"])} if "retry_after" in fault else {}
+            self._send_error(fault["status"], f"scripted model: injected HTTP {fault['status']}", headers)
+            return
+        if fault.get("garbage"):
+            self._send_garbage(streaming)
+            return
+        problems = check_expectations(selection.spec, messages)
+        if problems:
+            where = f"conversation {selection.conversation} turn {selection.turn}"
+            message = f"scripted model: expectation failed: {where}: " + "; ".join(problems)
+            model.record_failure(message)
+            self._send_error(400, message)
+            return
+        if fault.get("empty_choices"):
+            self._send_empty_choices(request_model, selection, streaming)
+            return
+        reply = build_reply(selection, messages)
+        if streaming:
+            chunks = stream_chunks(reply, request_model, selection)
+            self._send_stream([json.dumps(chunk) for chunk in chunks], cut=bool(fault.get("cut_stream")))
+        elif fault.get("cut_stream"):
+            self._send_truncated(json.dumps(completion_body(reply, request_model, selection)).encode())
+        else:
+            self._send_json(200, completion_body(reply, request_model, selection))
+
+    # -- writers ----------------------------------------------------------------------------
+
+    def _send_json(self, status: int, payload: Any, headers: dict[str, str] | None = None) -> None:
+        data = json.dumps(payload).encode("utf-8")
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        for name, value in (headers or {}).items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
+        self._send_json(status, error_body(message, status), headers)
+
+    def _send_garbage(self, streaming: bool) -> None:
+        if streaming:
+            self._send_stream([GARBAGE.decode()], cut=False)
+            return
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(GARBAGE)))
+        self.end_headers()
+        self.wfile.write(GARBAGE)
+
+    def _send_empty_choices(self, request_model: str, selection: Selection, streaming: bool) -> None:
+        body = empty_choices_body(request_model, selection)
+        if streaming:
+            body["object"] = "chat.completion.chunk"
+            self._send_stream([json.dumps(body)], cut=False)
+        else:
+            self._send_json(200, body)
+
+    def _send_stream(self, events: list[str], cut: bool) -> None:
+        """Send SSE events with chunked encoding; `cut` drops the connection halfway through."""
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        if cut:
+            for event in events[: max(1, len(events) // 2)]:
+                self._write_chunk(f"data: {event}\n\n".encode())
+            # Promise more bytes than we send, then hang up: the client sees a broken body.
+            self.wfile.write(b"400\r\ndata: {\"choi")
+            self.wfile.flush()
+            self.close_connection = True
+            return
+        for event in [*events, "[DONE]"]:
+            self._write_chunk(f"data: {event}\n\n".encode())
+        self.wfile.write(b"0\r\n\r\n")
+        self.wfile.flush()
+
+    def _write_chunk(self, data: bytes) -> None:
+        self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+        self.wfile.flush()
+
+    def _send_truncated(self, data: bytes) -> None:
+        self.send_response(200)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        self.end_headers()
+        self.wfile.write(data[: len(data) // 2])
+        self.wfile.flush()
+        self.close_connection = True
