@@ -1,1 +1,18 @@
-"""gdm.features"""
+"""LSP features, one module each; `register_all` wires them onto a server."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING
+
+from gdm.features import code_actions, code_lens, cost, lifecycle, review, tasks
+
+if TYPE_CHECKING:
+    from gdm.server import GdmServer
+
+FEATURES = (lifecycle, code_actions, code_lens, tasks, review, cost)
+
+
+def register_all(server: GdmServer) -> None:
+    """Register every feature's handlers on `server`."""
+    for feature in FEATURES:
+        feature.register(server)

@@ -1,0 +1,18 @@
+#!/usr/bin/env bash
+# All of gdm's tests, from a fresh clone: installs what they need, then runs them.
+# This is the README's test command, and exactly what CI runs (.ci/run).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+python3 -m venv .venv
+.venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
+
+# Unit tests of every layer, and end-to-end tests that drive the real server (python -m gdm)
+# over LSP against the scripted model on 127.0.0.1.
+.venv/bin/python -m pytest -q -p no:cacheprovider
+
+# The VS Code extension: its unit tests and its end-to-end test in a real VS Code
+# (code-server in headless Chromium); the script installs what it needs.
+if [ -f editor-extension/scripts/ci.sh ]; then
+  GDM_PYTHON="$PWD/.venv/bin/python" bash editor-extension/scripts/ci.sh
+fi

@@ -1,0 +1,28 @@
+"""`python -m gdm` / `gdm-lsp`: serve LSP on stdio.
+
+Only JSON-RPC may reach the real stdout. litellm (and anything else) may print: so JSON-RPC is
+written to a duplicate of the original stdout descriptor, and descriptor 1 and `sys.stdout` are
+pointed at stderr before anything else is imported.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+
+
+def main() -> None:
+    """Serve LSP on stdin/stdout until the client says exit."""
+    rpc_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
+    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
+    sys.stdout = sys.stderr
+    logging.basicConfig(level=os.environ.get("GDM_LOG_LEVEL", "WARNING"), stream=sys.stderr,
+                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    from gdm.server import GdmServer  # noqa: PLC0415 - only after stdout is made safe
+
+    GdmServer().ls.start_io(sys.stdin.buffer, rpc_out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,225 @@
+"""A gdm session: the engine the language server and the headless CLI both drive.
+
+It owns the pending patches, the workspace view and the store handle, runs tasks through the
+loop, and writes sessions, tasks, turns, tool calls, patches and costs to the store as they
+happen. It knows nothing of LSP: buffers come in through a BufferSource.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import datetime as dt
+import logging
+import uuid
+from collections.abc import AsyncIterator, Callable
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from gdm.agent import prompts
+from gdm.agent.events import CostRecorded, Event
+from gdm.agent.loop import LoopDeps, run_loop
+from gdm.config import Settings
+from gdm.context.workspace import BufferSource, PathRefused, WorkspaceView
+from gdm.models.cost import PriceBook
+from gdm.models.llm import LLMClient, ModelConfig, ModelReply, ToolCallRequest, litellm_price_lookup
+from gdm.patches.book import PatchBook
+from gdm.patches.model import FilePatch
+from gdm.patches.risk import RiskContext
+from gdm.tools import default_tools
+from gdm.tools.base import ToolContext, counter_ids
+
+if TYPE_CHECKING:
+    from gdm.store.repo import Store
+
+log = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class TaskSpec:
+    """What the user asked, and where: a workspace-relative path and 0-based line range."""
+
+    prompt: str
+    path: str | None = None
+    start_line: int | None = None
+    end_line: int | None = None
+    uri: str | None = None
+
+
+def new_id(prefix: str) -> str:
+    """A short unique id such as `t-3f9a1c2b`."""
+    return f"{prefix}-{uuid.uuid4().hex[:8]}"
+
+
+def today() -> str:
+    """Today's date, UTC, as stored with costs."""
+    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
+
+
+class Session:
+    """One editor session (one server process, or one headless run) over one workspace."""
+
+    def __init__(self, *, root: Path, settings: Settings, store: Store, buffers: BufferSource,
+                 session_id: str | None = None, stream: bool = True) -> None:
+        self.id = session_id or new_id("s")
+        self.settings = settings
+        self.store = store
+        self.stream = stream
+        self.patches = PatchBook(on_change=self._save_patch)
+        self.view = WorkspaceView(root, buffers, self.patches)
+        self.prices = PriceBook(settings.prices_json(), litellm_price_lookup)
+        self.last_task_id: str | None = None
+        self.last_model: str | None = settings.model
+        store.start_session(self.id, str(self.view.root), settings.model)
+        self._load_open_patches()
+
+    # -- settings and patches --------------------------------------------------------
+
+    def update_settings(self, settings: Settings) -> None:
+        """New settings apply to the next model call of every task."""
+        self.settings = settings
+        self.prices = PriceBook(settings.prices_json(), litellm_price_lookup)
+
+    def _save_patch(self, patch: FilePatch) -> None:
+        risk = patch.risk
+        self.store.save_patch(patch.id, patch.task_id, self.id, patch.path, patch.status.value,
+                              risk.score if risk else None, risk.tier.value if risk else None, patch.to_dict())
+
+    def _load_open_patches(self) -> None:
+        """Pending patches of earlier runs (even a killed server's) stay reviewable."""
+        for data in self.store.patches(status=["pending", "partial"]):
+            try:
+                patch = FilePatch.from_dict(data)
+            except (KeyError, TypeError, ValueError) as exc:
+                log.error("stored patch %s could not be read: %s", data.get("id"), exc)
+                continue
+            if patch.path and (self.view.root / patch.path).resolve().is_relative_to(self.view.root):
+                self.patches.put(patch, notify=False)
+
+    # -- money ----------------------------------------------------------------------
+
+    def totals(self, task_id: str | None = None) -> dict[str, Any]:
+        """Task, session and day totals with the budgets, as `gdm/costUpdate` carries them."""
+        task_id = task_id or self.last_task_id
+        totals = self.store.totals(session_id=self.id, task_id=task_id, day=today())
+        return {
+            "taskId": task_id,
+            "taskUsd": round(totals["taskUsd"], 6),
+            "sessionUsd": round(totals["sessionUsd"], 6),
+            "dayUsd": round(totals["dayUsd"], 6),
+            "budgetUsd": self.settings.task_budget_usd,
+            "dayBudgetUsd": self.settings.day_budget_usd,
+            "tokensIn": totals["tokensIn"],
+            "tokensOut": totals["tokensOut"],
+            "model": self.last_model,
+            "priceKnown": totals.get("unpricedCalls", 0) == 0,
+        }
+
+    def by_model(self) -> list[dict[str, Any]]:
+        """Today's cost per model."""
+        return self.store.by_model(day=today())
+
+    # -- tasks ----------------------------------------------------------------------
+
+    def model_config(self) -> ModelConfig:
+        """The litellm client settings from the current gdm settings."""
+        s = self.settings
+        return ModelConfig(model=s.model, api_base=s.api_base, api_key_env=s.api_key_env,
+                           fallback_model=s.fallback_model, prices=s.prices_json())
+
+    def focus(self, spec: TaskSpec) -> prompts.Focus | None:
+        """The file, selection and surrounding code the model sees first."""
+        if spec.path is None:
+            return None
+        buf = self.view.current(spec.path)
+        if buf is None:
+            return None
+        return prompts.Focus(spec.path, buf.text, spec.start_line, spec.end_line)
+
+    async def run_task(self, task_id: str, spec: TaskSpec,
+                       llm_factory: Callable[[ModelConfig, PriceBook], Any] = LLMClient) -> AsyncIterator[Event]:
+        """Run one task to its end, yielding its events; its rows are written as it goes."""
+        self.last_task_id = task_id
+        rng = None if spec.start_line is None else {"start": spec.start_line, "end": spec.end_line}
+        self.store.start_task(task_id, self.id, spec.prompt, spec.uri, rng)
+        status, error = "error", None
+        try:
+            try:
+                focus = self.focus(spec)
+            except PathRefused as exc:
+                focus, error = None, str(exc)
+            messages = [{"role": "system", "content": prompts.SYSTEM},
+                        {"role": "user", "content": prompts.task_message(spec.prompt, focus)}]
+            mentioned = {spec.path} if spec.path else set()
+            ctx = ToolContext(task_id, self.view, self.patches,
+                              RiskContext(mentioned_paths=mentioned | _paths_in(spec.prompt),
+                                          open_paths=self.view.buffers.open_paths()),
+                              counter_ids(f"{task_id}-p"))
+            llm = llm_factory(self.model_config(), self.prices)
+            deps = LoopDeps(llm, default_tools(), ctx, _Recorder(self), _Budget(self, llm),
+                            self.settings.max_turns, self.stream)
+            async for event in run_loop(task_id, messages, deps):
+                if getattr(event, "kind", None) == "done":
+                    status = event.status  # type: ignore[attr-defined]
+                elif getattr(event, "kind", None) == "error":
+                    error = event.message  # type: ignore[attr-defined]
+                yield event
+        except asyncio.CancelledError:
+            status = "cancelled"
+            raise
+        finally:
+            self.store.finish_task(task_id, status, error if status != "done" else None)
+
+
+def _paths_in(prompt: str) -> set[str]:
+    """Words of the prompt that look like file paths, for the risk model's 'mentioned' signal."""
+    return {w.strip("`'\",.:;()") for w in prompt.split() if "." in w and "/" in w or w.endswith(
+        (".py", ".ts", ".js", ".md", ".toml", ".json", ".yml", ".yaml", ".txt", ".go", ".rs"))}
+
+
+class _Recorder:
+    """Store writes for the loop: each turn with its cost, each tool call."""
+
+    def __init__(self, session: Session) -> None:
+        self.session = session
+
+    def turn(self, task_id: str, index: int, messages: list[dict], tools: list[dict],
+             reply: ModelReply) -> CostRecorded:
+        s = self.session
+        s.last_model = reply.model
+        s.store.add_turn(task_id, index, reply.model, {"messages": messages, "tools": tools}, reply.raw,
+                         reply.usage.tokens_in, reply.usage.tokens_out, reply.cost_usd)
+        s.store.add_cost(s.id, task_id, reply.model, reply.usage.tokens_in, reply.usage.tokens_out,
+                         reply.cost_usd, today())
+        return CostRecorded(task_id, reply.model, reply.usage.tokens_in, reply.usage.tokens_out, reply.cost_usd)
+
+    def tool_call(self, task_id: str, turn: int, call: ToolCallRequest, result: str, ok: bool) -> None:
+        self.session.store.add_tool_call(task_id, turn, call.id, call.name, call.arguments, result, not ok)
+
+
+class _Budget:
+    """Stops a task before a call whose worst-case cost would pass the task or day budget."""
+
+    def __init__(self, session: Session, llm: Any) -> None:
+        self.session = session
+        self.llm = llm
+
+    def task_spent(self, task_id: str) -> float:
+        return self.session.store.totals(session_id=self.session.id, task_id=task_id, day=today())["taskUsd"]
+
+    def check(self, task_id: str, messages: list[dict]) -> str | None:
+        s = self.session
+        totals = s.store.totals(session_id=s.id, task_id=task_id, day=today())
+        model = s.settings.model or ""
+        estimate = None
+        if s.settings.model:
+            estimate = s.prices.estimate(model, self.llm.count_tokens(messages), self.llm.config.max_output_tokens)
+        next_call = estimate or 0.0
+        task_budget, day_budget = s.settings.task_budget_usd, s.settings.day_budget_usd
+        if totals["taskUsd"] + next_call > task_budget:
+            return (f"Task budget reached: this task has spent ${totals['taskUsd']:.4f} of its "
+                    f"${task_budget:.2f} (taskBudgetUsd) and the next call could cost up to ${next_call:.4f}.")
+        if totals["dayUsd"] + next_call > day_budget:
+            return (f"Day budget reached: ${totals['dayUsd']:.4f} spent today of ${day_budget:.2f} "
+                    f"(dayBudgetUsd); the next call could cost up to ${next_call:.4f}.")
+        return None

@@ -1,0 +1,139 @@
+"""Typed settings with defaults, loud about bad values.
+
+Settings come, lowest priority first, from the defaults, the environment (`GDM_*`, for
+headless use), `initializationOptions` and `workspace/configuration` (section `gdm`).
+Keys are the flat camelCase names of DESIGN.md. A bad value never stops the server: it is
+reported (the caller shows it with `window/showMessage`) and the previous layer's value,
+ultimately the default, is used.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+
+class Price(BaseModel):
+    """A custom price in USD per million tokens."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True)
+
+    input_per_mtok: float = Field(alias="inputPerMTok", ge=0)
+    output_per_mtok: float = Field(alias="outputPerMTok", ge=0)
+
+
+class Settings(BaseModel):
+    """gdm's settings; field aliases are the wire names of DESIGN.md."""
+
+    model_config = ConfigDict(extra="forbid", populate_by_name=True, frozen=True)
+
+    model: str | None = None
+    api_base: str | None = Field(default=None, alias="apiBase")
+    api_key_env: str | None = Field(default=None, alias="apiKeyEnv")
+    fallback_model: str | None = Field(default=None, alias="fallbackModel")
+    prices: dict[str, Price] = Field(default_factory=dict)
+    task_budget_usd: float = Field(default=2.0, alias="taskBudgetUsd", ge=0)
+    day_budget_usd: float = Field(default=20.0, alias="dayBudgetUsd", ge=0)
+    autonomy: Literal["review", "auto-low"] = "review"
+    shell: Literal["ask", "allow", "deny"] = "ask"
+    max_turns: int = Field(default=30, alias="maxTurns", ge=1, le=500)
+    test_command: str | None = Field(default=None, alias="testCommand")
+    database_url: str | None = Field(default=None, alias="databaseUrl")
+
+    def prices_json(self) -> dict[str, dict[str, float]]:
+        """`prices` in the wire shape, for the cost layer."""
+        return {m: p.model_dump(by_alias=True) for m, p in self.prices.items()}
+
+
+# Wire key -> environment variable (DESIGN.md's table; `prices` has none).
+ENV_VARS: dict[str, str] = {
+    "model": "GDM_MODEL",
+    "apiBase": "GDM_API_BASE",
+    "apiKeyEnv": "GDM_API_KEY_ENV",
+    "fallbackModel": "GDM_FALLBACK_MODEL",
+    "taskBudgetUsd": "GDM_TASK_BUDGET_USD",
+    "dayBudgetUsd": "GDM_DAY_BUDGET_USD",
+    "autonomy": "GDM_AUTONOMY",
+    "shell": "GDM_SHELL",
+    "maxTurns": "GDM_MAX_TURNS",
+    "testCommand": "GDM_TEST_COMMAND",
+    "databaseUrl": "GDM_DATABASE_URL",
+}
+
+WIRE_KEYS: frozenset[str] = frozenset(f.alias or name for name, f in Settings.model_fields.items())
+
+# Keys that editor clients put in the `gdm` section for themselves; not ours, not errors.
+CLIENT_ONLY_KEYS: frozenset[str] = frozenset({"pythonPath", "trace", "serverArgs", "serverEnv"})
+
+
+@dataclass
+class SettingsResult:
+    """Resolved settings plus what was wrong with the input, for the user to see."""
+
+    settings: Settings
+    errors: list[str] = field(default_factory=list)
+    ignored: list[str] = field(default_factory=list)
+
+
+def env_layer(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
+    """The settings given through `GDM_*` environment variables (empty ones are unset)."""
+    environ = os.environ if environ is None else environ
+    return {key: environ[var] for key, var in ENV_VARS.items() if environ.get(var, "").strip()}
+
+
+def _describe(exc: ValidationError) -> str:
+    first = exc.errors()[0]
+    return first.get("msg", str(exc))
+
+
+def resolve(layers: list[Mapping[str, Any] | None], source_names: list[str] | None = None) -> SettingsResult:
+    """Merge setting layers (lowest priority first), keeping the last good value of each key.
+
+    `None` or empty-string values mean "not set here". Each key is validated on its own, so one
+    bad value costs only that key.
+    """
+    names = source_names or [f"layer {i}" for i in range(len(layers))]
+    good: dict[str, Any] = {}
+    result_errors: list[str] = []
+    ignored: list[str] = []
+    for layer, source in zip(layers, names):
+        if not layer:
+            continue
+        if not isinstance(layer, Mapping):
+            result_errors.append(f"gdm settings from {source} must be an object, got {type(layer).__name__}")
+            continue
+        for key, value in layer.items():
+            if value is None or (isinstance(value, str) and not value.strip()):
+                continue
+            if key not in WIRE_KEYS:
+                if key not in CLIENT_ONLY_KEYS:
+                    ignored.append(f"{key} (from {source})")
+                continue
+            try:
+                Settings.model_validate({**good, key: value})
+            except ValidationError as exc:
+                result_errors.append(
+                    f"gdm setting '{key}' from {source} is invalid ({_describe(exc)}): got {value!r}; "
+                    f"using {_current_value(good, key)!r}"
+                )
+                continue
+            good[key] = value
+    return SettingsResult(Settings.model_validate(good), result_errors, ignored)
+
+
+def _current_value(good: dict[str, Any], key: str) -> Any:
+    if key in good:
+        return good[key]
+    for name, f in Settings.model_fields.items():
+        if (f.alias or name) == key:
+            return f.get_default(call_default_factory=True)
+    return None
+
+
+def to_wire(settings: Settings) -> dict[str, Any]:
+    """The settings as the flat camelCase object of DESIGN.md."""
+    return settings.model_dump(by_alias=True)

@@ -1,0 +1,21 @@
+"""`gdm.cost`: task, session and day totals, the budgets and a per-model breakdown."""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gdm.commands import Command
+from gdm.features.params import TaskIdParams, parse
+
+if TYPE_CHECKING:
+    from gdm.server import GdmServer
+
+
+def register(server: GdmServer) -> None:
+    """Register the cost command."""
+
+    @server.ls.command(Command.COST.identifier)
+    async def cost(*args: Any) -> dict[str, Any]:
+        params = parse(TaskIdParams, Command.COST.identifier, args, optional=True)
+        session = await server.get_session()
+        return {**session.totals(params.task_id), "byModel": session.by_model()}

@@ -1,0 +1,107 @@
+"""Lifecycle: `initialize`, `initialized`, `workspace/didChangeConfiguration`, `shutdown`.
+
+Capabilities and settings are resolved at `initialize`; the store is opened after it (in a
+worker thread) so the editor gets its `initialize` result without waiting on the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
+
+from gdm.agent.session import Session
+from gdm.context.workspace import uri_to_path
+from gdm.features import notifications
+from gdm.features.capabilities import ClientCaps
+from gdm.store import open_store, store_error_type
+
+if TYPE_CHECKING:
+    from gdm.server import GdmServer
+
+log = logging.getLogger(__name__)
+
+
+def register(server: GdmServer) -> None:
+    """Register the lifecycle handlers."""
+    ls = server.ls
+
+    @ls.feature(lsp.INITIALIZE)
+    def initialize(params: lsp.InitializeParams) -> None:
+        server.caps = ClientCaps.from_params(params.capabilities, params.initialization_options)
+        server.root = _root_of(params)
+        server.apply_settings_layer("initializationOptions", params.initialization_options)
+
+    @ls.feature(lsp.INITIALIZED)
+    async def initialized(params: lsp.InitializedParams) -> None:
+        await pull_configuration(server)
+        await open_session(server)
+
+    @ls.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
+    async def did_change_configuration(params: lsp.DidChangeConfigurationParams) -> None:
+        if server.caps.configuration:
+            await pull_configuration(server)
+            return
+        settings = params.settings
+        if isinstance(settings, dict) and isinstance(settings.get("gdm"), dict):
+            server.apply_settings_layer("workspace/configuration", settings["gdm"])
+
+    @ls.feature(lsp.SHUTDOWN)
+    def shutdown(params: Any = None) -> None:
+        server.tasks.cancel_all()
+        if server.session is not None:
+            server.session.store.end_session(server.session.id)
+
+
+def _root_of(params: lsp.InitializeParams) -> Path:
+    for uri in [params.root_uri] + [f.uri for f in params.workspace_folders or []]:
+        if uri:
+            path = uri_to_path(uri)
+            if path is not None:
+                return Path(os.path.realpath(path))
+    if params.root_path:
+        return Path(os.path.realpath(params.root_path))
+    return Path(os.path.realpath(os.getcwd()))
+
+
+async def pull_configuration(server: GdmServer) -> None:
+    """Read section `gdm` with `workspace/configuration`, when the client offers it."""
+    if not server.caps.configuration:
+        return
+    try:
+        result = await server.ls.workspace_configuration_async(
+            lsp.ConfigurationParams(items=[lsp.ConfigurationItem(section="gdm")]))
+    except (JsonRpcException, asyncio.TimeoutError) as exc:
+        server.log(f"gdm: workspace/configuration failed: {exc}", lsp.MessageType.Warning)
+        return
+    values = result[0] if result else None
+    if values is not None and not isinstance(values, dict):
+        values = getattr(values, "_asdict", lambda: values)()
+    server.apply_settings_layer("workspace/configuration", values)
+
+
+async def open_session(server: GdmServer) -> None:
+    """Open the store (off the event loop) and start the session; falls back loudly."""
+    future = server.session_future()
+    if future.done():
+        return
+    url = server.settings.database_url
+    try:
+        store = await asyncio.to_thread(open_store, url)
+    except store_error_type() as exc:
+        server.show(f"gdm: cannot open databaseUrl ({exc}); using the default SQLite store instead.")
+        store = await asyncio.to_thread(open_store, None)
+    session = await asyncio.to_thread(
+        lambda: Session(root=server.root, settings=server.settings, store=store, buffers=server.buffers))
+    server.session = session
+    future.set_result(session)
+    reopened = len(session.patches.open())
+    if reopened:
+        server.log(f"gdm: {reopened} pending patch(es) from earlier sessions are ready for review")
+        server.refresh_code_lenses()
+    notifications.cost_update(server, session.totals())

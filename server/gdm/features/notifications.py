@@ -1,0 +1,82 @@
+"""The gdm/* notifications and the payload shapes they share with command results.
+
+`gdm/taskEvent`, `gdm/patchProposed`, `gdm/costUpdate` (DESIGN.md); the patch object is also
+what `gdm.patch.list` returns.
+"""
+
+from __future__ import annotations
+
+from typing import TYPE_CHECKING, Any
+
+from gdm.agent import events as ev
+from gdm.patches.apply import hunk_current_range
+from gdm.patches.model import FilePatch
+
+if TYPE_CHECKING:
+    from gdm.agent.session import Session
+    from gdm.server import GdmServer
+
+
+def task_event_payload(event: ev.Event) -> dict[str, Any] | None:
+    """The `gdm/taskEvent` params of an event (None for events that are not task events)."""
+    base = {"taskId": event.task_id, "kind": getattr(event, "kind", None)}
+    match event:
+        case ev.Thinking(text=text):
+            return {**base, "text": text}
+        case ev.ToolCall(call_id=cid, name=name, arguments=args):
+            return {**base, "callId": cid, "name": name, "arguments": args}
+        case ev.ToolResult(call_id=cid, name=name, ok=ok, result=result):
+            return {**base, "callId": cid, "name": name, "ok": ok, "result": result}
+        case ev.Response(text=text, delta=delta):
+            return {**base, "text": text, "delta": delta}
+        case ev.Error(message=message, error_kind=kind):
+            return {**base, "message": message, "errorKind": kind}
+        case ev.Done(status=status, patch_ids=ids, cost_usd=usd):
+            return {**base, "status": status, "patchIds": ids, "costUsd": round(usd, 6)}
+    return None
+
+
+def patch_payload(session: Session, patch: FilePatch) -> dict[str, Any]:
+    """The patch object of `gdm/patchProposed` and `gdm.patch.list`."""
+    current = session.view.current(patch.path)
+    text = current.text if current is not None else ""
+    hunks = []
+    for hunk in patch.hunks:
+        where = hunk_current_range(patch, hunk, text) if current is not None else (0, 0)
+        start, end = where if where is not None else (hunk.old_start, hunk.old_start + len(hunk.old_lines))
+        hunks.append({
+            "index": hunk.index,
+            "status": hunk.status.value,
+            "range": {"start": {"line": start, "character": 0}, "end": {"line": end, "character": 0}},
+            "oldText": "".join(hunk.old_lines),
+            "newText": "".join(hunk.new_lines),
+            "fits": where is not None,
+        })
+    return {
+        "patchId": patch.id,
+        "taskId": patch.task_id,
+        "uri": session.view.uri(patch.path),
+        "path": patch.path,
+        "kind": patch.kind.value,
+        "status": patch.status.value,
+        "diff": patch.diff(),
+        "risk": patch.risk.to_json() if patch.risk else None,
+        "hunks": hunks,
+    }
+
+
+def task_event(server: GdmServer, event: ev.Event) -> None:
+    """Send `gdm/taskEvent` for a task event."""
+    payload = task_event_payload(event)
+    if payload is not None:
+        server.notify("gdm/taskEvent", payload)
+
+
+def patch_proposed(server: GdmServer, session: Session, patch: FilePatch) -> None:
+    """Send `gdm/patchProposed` (also after a review changed the patch's status)."""
+    server.notify("gdm/patchProposed", patch_payload(session, patch))
+
+
+def cost_update(server: GdmServer, totals: dict[str, Any]) -> None:
+    """Send `gdm/costUpdate` with task, session and day totals and the budget."""
+    server.notify("gdm/costUpdate", totals)

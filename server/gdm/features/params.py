@@ -1,0 +1,77 @@
+"""Typed payloads of gdm's commands, with errors a client developer can act on.
+
+`workspace/executeCommand` arguments are a one-element list holding the payload object
+(DESIGN.md); anything else is an InvalidParams error naming what was expected.
+"""
+
+from __future__ import annotations
+
+from typing import Any, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pygls.exceptions import JsonRpcInvalidParams
+
+T = TypeVar("T", bound=BaseModel)
+
+
+class Position(BaseModel):
+    """An LSP position (0-based)."""
+
+    line: int = Field(ge=0)
+    character: int = Field(ge=0)
+
+
+class Range(BaseModel):
+    """An LSP range."""
+
+    start: Position
+    end: Position
+
+
+class AskParams(BaseModel):
+    """`gdm.ask {prompt, uri?, range?}`."""
+
+    model_config = ConfigDict(extra="ignore")
+    prompt: str | None = None
+    uri: str | None = None
+    range: Range | None = None
+
+
+class TaskIdParams(BaseModel):
+    """`gdm.cancel {taskId}`, `gdm.cost {taskId?}`."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    task_id: str | None = Field(default=None, alias="taskId")
+
+
+class PatchParams(BaseModel):
+    """`gdm.patch.accept` / `reject` / `showRisk` `{patchId, hunks?}`."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    patch_id: str = Field(alias="patchId", min_length=1)
+    hunks: list[int] | None = None
+
+
+def _plain(value: Any) -> Any:
+    """Payloads may arrive as namedtuples (pygls' generic decoding); make them dicts."""
+    if hasattr(value, "_asdict"):
+        return {k: _plain(v) for k, v in value._asdict().items()}
+    if isinstance(value, dict):
+        return {k: _plain(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [_plain(v) for v in value]
+    return value
+
+
+def parse(model: type[T], command: str, args: tuple[Any, ...], *, optional: bool = False) -> T:
+    """The payload of `command` as `model`, or JsonRpcInvalidParams saying what is wrong."""
+    if not args and optional:
+        return model()
+    if len(args) != 1 or not isinstance(_plain(args[0]), dict):
+        raise JsonRpcInvalidParams(
+            f"{command}: arguments must be a one-element list holding the payload object, got {list(args)!r}")
+    try:
+        return model.model_validate(_plain(args[0]))
+    except ValidationError as exc:
+        problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'payload'}: {e['msg']}" for e in exc.errors())
+        raise JsonRpcInvalidParams(f"{command}: invalid payload: {problems}") from exc

@@ -1,0 +1,133 @@
+"""Review: `gdm.patch.accept`, `gdm.patch.reject`, `gdm.patch.list`, `gdm.patch.showRisk`.
+
+Accepting never writes a file: it re-locates the chosen hunks in the text the user has now
+and sends a versioned `workspace/applyEdit`; what does not fit is a conflict, never forced,
+and a client that answers `applied: false` leaves the patch pending.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+
+from gdm.agent.session import Session
+from gdm.commands import Command
+from gdm.features import notifications
+from gdm.features.params import PatchParams, parse
+from gdm.patches.apply import apply_hunks
+from gdm.patches.lsp import EditSupport, UnsupportedEdit, workspace_edit
+from gdm.patches.model import FilePatch, HunkStatus, PatchKind
+
+if TYPE_CHECKING:
+    from gdm.server import GdmServer
+
+APPLY_EDIT_TIMEOUT_S = 120.0  # a person may be looking at VS Code's refactor preview
+
+
+def register(server: GdmServer) -> None:
+    """Register the review commands."""
+    ls = server.ls
+
+    @ls.command(Command.PATCH_ACCEPT.identifier)
+    async def accept(*args: Any) -> dict[str, Any]:
+        params = parse(PatchParams, Command.PATCH_ACCEPT.identifier, args)
+        session = await server.get_session()
+        return await accept_patch(server, session, _patch(session, params.patch_id), params.hunks)
+
+    @ls.command(Command.PATCH_REJECT.identifier)
+    async def reject(*args: Any) -> dict[str, Any]:
+        params = parse(PatchParams, Command.PATCH_REJECT.identifier, args)
+        session = await server.get_session()
+        patch = _patch(session, params.patch_id)
+        pending = {h.index for h in patch.pending_hunks()}
+        wanted = sorted(pending) if params.hunks is None else params.hunks
+        rejected = [i for i in wanted if i in pending]
+        conflicts = [{"hunk": i, "reason": _not_pending(patch, i)} for i in wanted if i not in pending]
+        session.patches.set_hunks(patch, rejected, HunkStatus.REJECTED)
+        _changed(server, session, patch)
+        return {"applied": False, "rejected": rejected, "conflicts": conflicts}
+
+    @ls.command(Command.PATCH_LIST.identifier)
+    async def list_patches(*args: Any) -> dict[str, Any]:
+        session = await server.get_session()
+        return {"patches": [notifications.patch_payload(session, p) for p in session.patches.open()]}
+
+    @ls.command(Command.PATCH_SHOW_RISK.identifier)
+    async def show_risk(*args: Any) -> dict[str, Any]:
+        params = parse(PatchParams, Command.PATCH_SHOW_RISK.identifier, args)
+        session = await server.get_session()
+        patch = _patch(session, params.patch_id)
+        risk = patch.risk.to_json() if patch.risk else None
+        if risk is not None:
+            reasons = "; ".join(f"{r['message']} (+{r['weight']:.2f})" for r in risk["reasons"]) or "no risk signals"
+            server.show(f"gdm: {patch.path}: risk {risk['tier']} {risk['score']:.2f} — {reasons}",
+                        lsp.MessageType.Info)
+        return {"patchId": patch.id, "risk": risk}
+
+
+def _patch(session: Session, patch_id: str) -> FilePatch:
+    patch = session.patches.get(patch_id)
+    if patch is None:
+        raise JsonRpcInvalidParams(f"unknown patch id {patch_id!r} (gdm.patch.list shows the pending ones)")
+    return patch
+
+
+def _not_pending(patch: FilePatch, index: int) -> str:
+    if not 0 <= index < len(patch.hunks):
+        return f"no hunk {index} (the patch has {len(patch.hunks)})"
+    return f"hunk {index} is already {patch.hunks[index].status.value}"
+
+
+def _changed(server: GdmServer, session: Session, patch: FilePatch) -> None:
+    notifications.patch_proposed(server, session, patch)
+    server.refresh_code_lenses()
+
+
+async def accept_patch(server: GdmServer, session: Session, patch: FilePatch,
+                       hunks: list[int] | None) -> dict[str, Any]:
+    """Locate the hunks in the current text, send `workspace/applyEdit`, record the outcome."""
+    if not server.caps.apply_edit:
+        raise JsonRpcInvalidParams("this editor does not support workspace/applyEdit, so gdm cannot apply changes")
+    current = session.view.current(patch.path)
+    if patch.kind is PatchKind.CREATE and current is not None and current.text != "":
+        return _refused(patch, hunks, f"{patch.path} was created meanwhile; not overwriting it")
+    text = current.text if current is not None else ""
+    located = apply_hunks(patch, text, hunks)
+    conflicts = [{"hunk": c.hunk, "reason": c.reason} for c in located.conflicts]
+    if not located.applied:
+        return {"applied": False, "conflicts": conflicts, "appliedHunks": []}
+    support = EditSupport(server.caps.document_changes, server.caps.resource_operations,
+                          server.caps.change_annotations)
+    task = session.store.get_task(patch.task_id) or {}
+    version = current.version if current is not None else None
+    try:
+        edit = workspace_edit(patch, session.view.uri(patch.path), version, located.edits, support,
+                              str(task.get("prompt", patch.task_id))[:80])
+    except UnsupportedEdit as exc:
+        return _refused(patch, located.applied, str(exc), conflicts)
+    try:
+        answer = await asyncio.wait_for(server.ls.workspace_apply_edit_async(
+            lsp.ApplyWorkspaceEditParams(edit=edit, label=f"gdm: {patch.path}")), APPLY_EDIT_TIMEOUT_S)
+    except asyncio.TimeoutError:
+        server.show(f"gdm: the editor did not answer workspace/applyEdit for {patch.path}; the patch stays pending")
+        return _refused(patch, located.applied, "the editor did not answer workspace/applyEdit", conflicts)
+    except JsonRpcException as exc:
+        server.show(f"gdm: the editor failed to apply {patch.path}: {exc}; the patch stays pending")
+        return _refused(patch, located.applied, f"the editor failed to apply the edit: {exc}", conflicts)
+    if not answer.applied:
+        reason = answer.failure_reason or "the editor did not apply the edit"
+        server.show(f"gdm: {patch.path} was not changed: {reason}. The patch stays pending.", lsp.MessageType.Warning)
+        return _refused(patch, located.applied, reason, conflicts)
+    session.patches.set_hunks(patch, located.applied, HunkStatus.ACCEPTED)
+    _changed(server, session, patch)
+    return {"applied": True, "conflicts": conflicts, "appliedHunks": located.applied}
+
+
+def _refused(patch: FilePatch, hunks: list[int] | None, reason: str,
+             earlier: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    indices = [h.index for h in patch.pending_hunks()] if hunks is None else hunks
+    return {"applied": False, "conflicts": (earlier or []) + [{"hunk": i, "reason": reason} for i in indices],
+            "appliedHunks": []}

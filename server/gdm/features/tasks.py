@@ -1,0 +1,198 @@
+"""Tasks: `gdm.ask`, `gdm.cancel`, `window/workDoneProgress/cancel`.
+
+A task is an asyncio task driving the session's engine; this module turns its events into
+`gdm/taskEvent`, `$/progress` (begin, a report per tool call, end), `gdm/patchProposed`,
+`gdm/costUpdate` and, for what every editor must see, `window/showMessage`.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+from collections.abc import Coroutine
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+
+from gdm.agent import events as ev
+from gdm.agent.session import Session, TaskSpec, new_id
+from gdm.commands import Command
+from gdm.features import notifications
+from gdm.features.params import AskParams, TaskIdParams, parse
+
+if TYPE_CHECKING:
+    from gdm.server import GdmServer
+
+log = logging.getLogger(__name__)
+
+PROGRESS_CREATE_TIMEOUT_S = 5.0
+
+
+class TaskRegistry:
+    """Running tasks by id; the only place that starts or cancels them."""
+
+    def __init__(self) -> None:
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+
+    def start(self, task_id: str, work: Coroutine[Any, Any, None]) -> None:
+        """Run `work` in the background under `task_id`."""
+        task = asyncio.ensure_future(work)
+        self._tasks[task_id] = task
+        task.add_done_callback(lambda _t: self._tasks.pop(task_id, None))
+
+    def cancel(self, task_id: str) -> bool:
+        """Cancel a running task; False if there is none with that id."""
+        task = self._tasks.get(task_id)
+        if task is None or task.done():
+            return False
+        task.cancel()
+        return True
+
+    def cancel_all(self) -> None:
+        """Cancel every running task (shutdown)."""
+        for task in list(self._tasks.values()):
+            task.cancel()
+
+    def running(self) -> list[str]:
+        """Ids of the running tasks."""
+        return list(self._tasks)
+
+    async def wait(self, task_id: str) -> None:
+        """Wait for a task to finish (tests, headless)."""
+        task = self._tasks.get(task_id)
+        if task is not None:
+            await asyncio.wait({task})
+
+
+def register(server: GdmServer) -> None:
+    """Register `gdm.ask`, `gdm.cancel` and progress cancellation."""
+    ls = server.ls
+
+    @ls.command(Command.ASK.identifier)
+    async def ask(*args: Any) -> dict[str, str]:
+        params = parse(AskParams, Command.ASK.identifier, args)
+        if not params.prompt or not params.prompt.strip():
+            raise JsonRpcInvalidParams("gdm.ask needs a prompt: {prompt, uri?, range?} (in editors without an input "
+                                       "box, write a `gdm: <instruction>` comment and use its code action)")
+        session = await server.get_session()
+        spec = _spec(session, params)
+        task_id = new_id("t")
+        server.tasks.start(task_id, drive(server, session, task_id, spec))
+        return {"taskId": task_id}
+
+    @ls.command(Command.CANCEL.identifier)
+    async def cancel(*args: Any) -> dict[str, bool]:
+        params = parse(TaskIdParams, Command.CANCEL.identifier, args)
+        if not params.task_id:
+            raise JsonRpcInvalidParams("gdm.cancel needs {taskId}")
+        if params.task_id not in server.tasks.running():
+            raise JsonRpcInvalidParams(f"gdm.cancel: no running task {params.task_id!r}")
+        return {"cancelled": server.tasks.cancel(params.task_id)}
+
+    @ls.feature(lsp.WINDOW_WORK_DONE_PROGRESS_CANCEL)
+    def progress_cancel(params: lsp.WorkDoneProgressCancelParams) -> None:
+        # The progress token of a task is its id.
+        server.tasks.cancel(str(params.token))
+
+
+def _spec(session: Session, params: AskParams) -> TaskSpec:
+    path = None
+    if params.uri:
+        path = session.view.rel_of_uri(params.uri)
+        if path is None:
+            raise JsonRpcInvalidParams(f"gdm.ask: {params.uri} is not a file inside the workspace {session.view.root}")
+    start = end = None
+    if params.range is not None:
+        start, end = params.range.start.line, params.range.end.line
+        if params.range.end.character == 0 and end > start:
+            end -= 1  # a selection ending at column 0 does not include that line
+    return TaskSpec(params.prompt or "", path, start, end, params.uri)
+
+
+async def drive(server: GdmServer, session: Session, task_id: str, spec: TaskSpec) -> None:
+    """Run a task and tell the editor everything that happens, whatever happens."""
+    progress = await _begin_progress(server, task_id, spec.prompt)
+    final = "error"
+    try:
+        async for event in session.run_task(task_id, spec):
+            _forward(server, session, event, progress)
+            if isinstance(event, ev.Done):
+                final = event.status
+    except asyncio.CancelledError:
+        final = "cancelled"
+        done = ev.Done(task_id, "cancelled", [p.id for p in session.patches.for_task(task_id)],
+                       session.totals(task_id)["taskUsd"])
+        notifications.task_event(server, done)
+        server.show(f"gdm: task cancelled; {_patch_note(session, task_id)}", lsp.MessageType.Info)
+    except (OSError, ValueError, RuntimeError, KeyError, TypeError, JsonRpcException) as exc:
+        # The boundary: a bug or an environment failure ends this task, never the server.
+        log.exception("task %s failed", task_id)
+        notifications.task_event(server, ev.Error(task_id, f"internal error: {exc}", "internal"))
+        notifications.task_event(server, ev.Done(task_id, "error", [p.id for p in session.patches.for_task(task_id)]))
+        server.show(f"gdm: task failed with an internal error: {exc}. {_patch_note(session, task_id)}")
+    finally:
+        if progress:
+            server.ls.work_done_progress.end(task_id, lsp.WorkDoneProgressEnd(message=final))
+
+
+def _patch_note(session: Session, task_id: str) -> str:
+    open_ids = [p.id for p in session.patches.for_task(task_id) if p in session.patches.open()]
+    return f"{len(open_ids)} patch(es) pending review." if open_ids else "no patches pending."
+
+
+async def _begin_progress(server: GdmServer, task_id: str, prompt: str) -> bool:
+    if not server.caps.work_done_progress:
+        return False
+    try:
+        await asyncio.wait_for(server.ls.work_done_progress.create_async(task_id), PROGRESS_CREATE_TIMEOUT_S)
+    except (JsonRpcException, asyncio.TimeoutError) as exc:
+        server.log(f"gdm: no progress for {task_id}: {exc}", lsp.MessageType.Warning)
+        return False
+    title = f"gdm: {prompt[:60]}{'…' if len(prompt) > 60 else ''}"
+    server.ls.work_done_progress.begin(task_id, lsp.WorkDoneProgressBegin(title=title, cancellable=True,
+                                                                          message="starting"))
+    return True
+
+
+def _forward(server: GdmServer, session: Session, event: ev.Event, progress: bool) -> None:
+    """One engine event → what the editor is told."""
+    notifications.task_event(server, event)
+    match event:
+        case ev.ToolCall(name=name, arguments=args):
+            if progress:
+                server.ls.work_done_progress.report(event.task_id,
+                                                    lsp.WorkDoneProgressReport(message=_describe(name, args)))
+            server.log(f"gdm [{event.task_id}] {_describe(name, args)}")
+        case ev.PatchProposed(patch_id=patch_id):
+            patch = session.patches.get(patch_id)
+            if patch is not None:
+                notifications.patch_proposed(server, session, patch)
+                server.refresh_code_lenses()
+        case ev.CostRecorded():
+            totals = session.totals(event.task_id)
+            notifications.cost_update(server, totals)
+            if progress:
+                server.ls.work_done_progress.report(event.task_id, lsp.WorkDoneProgressReport(
+                    message=f"${totals['taskUsd']:.4f} of ${totals['budgetUsd']:.2f}"))
+        case ev.Response(text=text, delta=False):
+            server.log(f"gdm [{event.task_id}] {text}")
+        case ev.Error(message=message, error_kind=kind):
+            server.show(f"gdm: {message}", lsp.MessageType.Warning if kind == "budget" else lsp.MessageType.Error)
+        case ev.Done(status="done", patch_ids=ids, cost_usd=usd):
+            risk = _risk_summary(session, ids)
+            server.show(f"gdm: done — {len(ids)} patch(es) to review{risk}; task cost ${usd:.4f}",
+                        lsp.MessageType.Info)
+
+
+def _risk_summary(session: Session, patch_ids: list[str]) -> str:
+    tiers = [p.risk.tier.value for i in patch_ids if (p := session.patches.get(i)) and p.risk]
+    return f" (risk {', '.join(tiers)})" if tiers else ""
+
+
+def _describe(name: str, args: Any) -> str:
+    if isinstance(args, dict):
+        brief = args.get("path") or args.get("query") or args.get("pattern") or ""
+        return f"{name} {brief}".strip()
+    return f"{name} ({json.dumps(args)[:40]})"

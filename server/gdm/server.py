@@ -1,0 +1,119 @@
+"""The language server object: owns the session, the settings and the running tasks.
+
+Handlers live in `features/`, one module per LSP feature, each with `register(server)`;
+they close over this object instead of reaching for globals.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import os
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types as lsp
+from pygls.lsp.server import LanguageServer
+
+from gdm import __version__, features
+from gdm.config import Settings, SettingsResult, env_layer, resolve
+from gdm.context.workspace import Buffer, uri_to_path
+from gdm.features.capabilities import ClientCaps
+from gdm.features.tasks import TaskRegistry
+
+if TYPE_CHECKING:
+    from gdm.agent.session import Session
+
+log = logging.getLogger(__name__)
+
+SETTING_SOURCES = ("environment", "initializationOptions", "workspace/configuration")
+
+
+class LspBuffers:
+    """The editor's open documents, by workspace-relative path (a BufferSource)."""
+
+    def __init__(self, server: "GdmServer") -> None:
+        self.server = server
+
+    def _docs(self) -> dict[str, Any]:
+        root = self.server.root
+        found: dict[str, Any] = {}
+        for uri, doc in list(self.server.ls.workspace.text_documents.items()):
+            path = uri_to_path(uri)
+            if path is None:
+                continue
+            real = Path(os.path.realpath(path))
+            if root in real.parents:
+                found[real.relative_to(root).as_posix()] = doc
+        return found
+
+    def buffer(self, path: str) -> Buffer | None:
+        doc = self._docs().get(path)
+        return None if doc is None else Buffer(doc.source, doc.version)
+
+    def open_paths(self) -> set[str]:
+        return set(self._docs())
+
+
+class GdmServer:
+    """gdm's language server: one per process (tests build as many as they like)."""
+
+    def __init__(self) -> None:
+        self.ls = LanguageServer("gdm", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+        self.caps = ClientCaps()
+        self.layers: dict[str, dict[str, Any]] = {"environment": env_layer()}
+        self.settings = Settings()
+        self.root = Path(os.path.realpath(os.getcwd()))
+        self.buffers = LspBuffers(self)
+        self.session: Session | None = None
+        self._session_ready: asyncio.Future[Session] | None = None
+        self.tasks = TaskRegistry()
+        features.register_all(self)
+
+    # -- settings ----------------------------------------------------------------------
+
+    def apply_settings_layer(self, source: str, values: Any) -> SettingsResult:
+        """Replace one source of settings, re-resolve, and tell the user what was wrong."""
+        self.layers[source] = values if isinstance(values, dict) else ({} if values is None else values)
+        result = resolve([self.layers.get(s) for s in SETTING_SOURCES], list(SETTING_SOURCES))
+        self.settings = result.settings
+        for error in result.errors:
+            self.show(error, lsp.MessageType.Warning)
+        for key in result.ignored:
+            self.log(f"gdm: ignoring unknown setting {key}", lsp.MessageType.Info)
+        if self.session is not None:
+            self.session.update_settings(self.settings)
+        return result
+
+    # -- session -----------------------------------------------------------------------
+
+    def session_future(self) -> asyncio.Future[Session]:
+        """Resolved once the store is open and the session exists (opened after `initialized`)."""
+        if self._session_ready is None:
+            self._session_ready = asyncio.get_running_loop().create_future()
+        return self._session_ready
+
+    async def get_session(self) -> Session:
+        """The session, waiting for start-up to finish if a request came early."""
+        return await asyncio.shield(self.session_future())
+
+    # -- talking to the user ---------------------------------------------------------
+
+    def show(self, message: str, kind: lsp.MessageType = lsp.MessageType.Error) -> None:
+        """A message the user sees (`window/showMessage`), also logged."""
+        log.warning("%s", message)
+        self.ls.window_show_message(lsp.ShowMessageParams(type=kind, message=message))
+
+    def log(self, message: str, kind: lsp.MessageType = lsp.MessageType.Log) -> None:
+        """A line in the editor's log for gdm (`window/logMessage`)."""
+        self.ls.window_log_message(lsp.LogMessageParams(type=kind, message=message))
+
+    def notify(self, method: str, params: dict[str, Any]) -> None:
+        """A custom `gdm/*` notification, for clients that take them."""
+        if self.caps.custom_notifications:
+            self.ls.protocol.notify(method, params)
+
+    def refresh_code_lenses(self) -> None:
+        """Ask the editor to re-query code lenses (pending hunks changed)."""
+        if self.caps.code_lens_refresh:
+            self.ls.workspace_code_lens_refresh(None)

@@ -1,0 +1,42 @@
+"""Shared fixtures: a fresh copy of the sample workspace and the scripted model."""
+
+from __future__ import annotations
+
+import json
+import shutil
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from gdm.scripted import ScriptedModel
+
+REPO = Path(__file__).resolve().parents[1]
+FIXTURES = REPO / "fixtures"
+# USD per million tokens for the scripted model, so every cost in the tests is real arithmetic.
+SCRIPTED_PRICES = {"openai/scripted": {"inputPerMTok": 2.0, "outputPerMTok": 8.0}}
+
+
+@pytest.fixture
+def workspace(tmp_path: Path) -> Path:
+    """A fresh copy of fixtures/workspaces/calc."""
+    target = tmp_path / "calc"
+    shutil.copytree(FIXTURES / "workspaces" / "calc", target)
+    return target
+
+
+@pytest.fixture
+def scripted() -> Iterator[ScriptedModel]:
+    """The scripted model playing fixtures/scripts/e2e.json and demo.json."""
+    conversations = []
+    for name in ("demo.json", "e2e.json"):
+        conversations += json.loads((FIXTURES / "scripts" / name).read_text())["conversations"]
+    with ScriptedModel({"conversations": conversations}) as model:
+        yield model
+
+
+@pytest.fixture
+def settings(scripted: ScriptedModel, tmp_path: Path) -> dict:
+    """gdm settings pointing at the scripted model, with a store file in tmp_path."""
+    return {"model": "openai/scripted", "apiBase": scripted.base_url, "prices": SCRIPTED_PRICES,
+            "databaseUrl": f"sqlite:///{tmp_path / 'gdm.db'}"}

@@ -1,0 +1,52 @@
+"""Settings: DESIGN.md's keys, layers in order, bad values reported and defaulted."""
+
+from gdm.config import ENV_VARS, Settings, env_layer, resolve, to_wire
+
+DESIGN_KEYS = {"model", "apiBase", "apiKeyEnv", "fallbackModel", "prices", "taskBudgetUsd", "dayBudgetUsd",
+               "autonomy", "shell", "maxTurns", "testCommand", "databaseUrl"}
+
+
+def test_wire_keys_are_exactly_designs():
+    assert set(to_wire(Settings())) == DESIGN_KEYS
+    assert set(ENV_VARS) == DESIGN_KEYS - {"prices"}
+
+
+def test_defaults():
+    s = Settings()
+    assert (s.model, s.task_budget_usd, s.day_budget_usd, s.autonomy, s.shell, s.max_turns) == \
+        (None, 2.0, 20.0, "review", "ask", 30)
+
+
+def test_later_layers_win_and_env_is_read():
+    env = env_layer({"GDM_MODEL": "openai/a", "GDM_MAX_TURNS": "7", "GDM_SHELL": ""})
+    result = resolve([env, {"model": "openai/b"}, {"apiBase": "http://x"}])
+    assert result.settings.model == "openai/b"
+    assert result.settings.max_turns == 7
+    assert result.settings.api_base == "http://x"
+    assert result.errors == []
+
+
+def test_bad_value_is_reported_and_previous_value_kept():
+    result = resolve([{"maxTurns": 12}, {"maxTurns": "lots", "autonomy": "yolo", "taskBudgetUsd": -1}],
+                     ["environment", "workspace/configuration"])
+    assert result.settings.max_turns == 12
+    assert result.settings.autonomy == "review"
+    assert result.settings.task_budget_usd == 2.0
+    assert len(result.errors) == 3
+    assert any("maxTurns" in e and "workspace/configuration" in e and "'lots'" in e and "12" in e
+               for e in result.errors)
+
+
+def test_prices_shape_and_unknown_keys():
+    result = resolve([{"prices": {"openai/x": {"inputPerMTok": 1, "outputPerMTok": 2}}, "modle": "typo",
+                       "pythonPath": "/usr/bin/python3"}])
+    assert result.settings.prices_json() == {"openai/x": {"inputPerMTok": 1.0, "outputPerMTok": 2.0}}
+    assert result.ignored == ["modle (from layer 0)"]
+    bad = resolve([{"prices": {"openai/x": {"input": 1}}}])
+    assert bad.settings.prices == {} and "prices" in bad.errors[0]
+
+
+def test_non_object_layer_is_an_error_not_a_crash():
+    result = resolve([["not", "an", "object"]], ["initializationOptions"])
+    assert result.settings == Settings()
+    assert "initializationOptions" in result.errors[0]
