@@ -1,0 +1,480 @@
+"""The litellm adapter: one model call with retries, fallback, streaming, usage and cost.
+
+This is the only module in gdm that imports litellm, and it does so lazily (first model call,
+in a worker thread): the import costs seconds and ~170 MB, and the language server must answer
+`initialize` long before that. Everything litellm raises is turned into an LLMError whose
+`kind` the agent can act on and whose `message` a user can act on.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import logging
+import os
+import re
+from dataclasses import dataclass, field
+from typing import Any, Callable
+
+from gdm.models.cost import PriceBook
+
+log = logging.getLogger(__name__)
+
+NO_MODEL_MESSAGE = "No model is set: set gdm.model (e.g. openai/gpt-4.1) or GDM_MODEL."
+# OpenAI-compatible servers (vLLM, the scripted model, a keyless proxy) ignore the key, but
+# the OpenAI client refuses to send a request without one.
+PLACEHOLDER_KEY = "sk-gdm-no-key"
+# A Retry-After longer than this is not worth waiting for inside one call: go to the fallback.
+MAX_RETRY_AFTER_S = 20.0
+RETRYABLE_KINDS = frozenset({"rate_limit", "server", "timeout", "connection"})
+# litellm routes records below WARNING to sys.stdout, which would corrupt an LSP stream.
+_LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
+
+
+@dataclass
+class ModelConfig:
+    """Which model to call and how (from the gdm.* settings)."""
+
+    model: str | None
+    api_base: str | None = None
+    api_key_env: str | None = None
+    fallback_model: str | None = None
+    prices: dict | None = None
+    timeout_s: float = 120.0
+    max_output_tokens: int = 4096
+    num_retries: int = 2
+
+
+@dataclass
+class ToolCallRequest:
+    """A tool call as the model sent it; `arguments` is the raw JSON text (may be invalid)."""
+
+    id: str
+    name: str
+    arguments: str
+
+
+@dataclass
+class Usage:
+    """Tokens billed for one call."""
+
+    tokens_in: int
+    tokens_out: int
+
+
+@dataclass
+class ModelReply:
+    """One assistant turn. `model` is the model actually used (may be the fallback)."""
+
+    text: str
+    tool_calls: list[ToolCallRequest]
+    usage: Usage
+    model: str
+    cost_usd: float | None
+    finish_reason: str | None
+    raw: dict  # JSON-able chat.completion-shaped response, for the record and replay
+
+
+class LLMError(Exception):
+    """A model call that failed, classified.
+
+    kind: "config", "auth", "rate_limit", "server", "timeout", "connection", "bad_request",
+    "bad_response". `message` is one sentence a user can act on. `partial_text` is the text
+    already passed to on_text when a stream broke (such calls are not retried).
+    """
+
+    def __init__(self, kind: str, message: str, retryable: bool | None = None, *,
+                 model: str | None = None, status: int | None = None,
+                 retry_after_s: float | None = None, partial_text: str = ""):
+        super().__init__(message)
+        self.kind = kind
+        self.message = message
+        self.retryable = kind in RETRYABLE_KINDS if retryable is None else retryable
+        self.model = model
+        self.status = status
+        self.retry_after_s = retry_after_s
+        self.partial_text = partial_text
+
+
+def _litellm() -> Any:
+    """Import and quiet litellm (cheap after the first call: Python caches the module)."""
+    # Without this the import fetches the price table from the network (8 s seen here).
+    os.environ.setdefault("LITELLM_LOCAL_MODEL_COST_MAP", "True")
+    # Before the import too: it already logs at DEBUG, to stdout, if the root logger allows.
+    for name in _LITELLM_LOGGERS:
+        logging.getLogger(name).setLevel(logging.WARNING)
+    import litellm
+
+    litellm.suppress_debug_info = True
+    return litellm
+
+
+def litellm_price_lookup(model: str) -> tuple[float, float] | None:
+    """(USD per input token, USD per output token) from litellm's local table, or None."""
+    entry = _litellm().model_cost.get(model)
+    if not isinstance(entry, dict):
+        return None
+    per_in, per_out = entry.get("input_cost_per_token"), entry.get("output_cost_per_token")
+    if per_in is None or per_out is None:
+        return None
+    return float(per_in), float(per_out)
+
+
+class LLMClient:
+    """Calls the configured model through litellm, with retries, fallback, and cost."""
+
+    def __init__(self, config: ModelConfig, prices: PriceBook | None = None, *,
+                 retry_backoff_s: float = 0.5):
+        """`retry_backoff_s` is the first retry's delay (doubling after); tests set it to 0."""
+        self.config = config
+        self.prices = prices if prices is not None else PriceBook(config.prices, litellm_price_lookup)
+        self.retry_backoff_s = retry_backoff_s
+
+    async def warm_up(self) -> None:
+        """Import litellm in a worker thread so the event loop never stalls on it."""
+        await asyncio.to_thread(_litellm)
+
+    async def complete(self, messages: list[dict], tools: list[dict] | None = None,
+                       on_text: Callable[[str], None] | None = None) -> ModelReply:
+        """One model turn (OpenAI chat format in, ModelReply out); streams text to on_text if given.
+
+        Retries 429/5xx/timeout/connection errors num_retries times, then tries fallback_model.
+        Raises LLMError; asyncio.CancelledError propagates and stops the HTTP call.
+        """
+        primary = self.config.model
+        if not primary:
+            raise LLMError("config", NO_MODEL_MESSAGE, model=None)
+        api_key = self._configured_key()
+        await self.warm_up()
+        candidates = [primary]
+        if self.config.fallback_model and self.config.fallback_model != primary:
+            candidates.append(self.config.fallback_model)
+        failures: list[LLMError] = []
+        for model in candidates:
+            try:
+                return await self._with_retries(model, api_key, messages, tools, on_text)
+            except LLMError as error:
+                failures.append(error)
+                if not error.retryable or error.partial_text:
+                    break
+        raise _combined(failures)
+
+    def count_tokens(self, messages: list[dict]) -> int:
+        """Prompt tokens by litellm's tokenizer for the model; ~chars/4 if that fails."""
+        try:
+            return int(_litellm().token_counter(model=self.config.model or "gpt-4o", messages=messages))
+        except (ValueError, TypeError, KeyError, AttributeError, OSError) as exc:
+            log.debug("token_counter failed (%s); estimating from characters", exc)
+            return max(1, len(json.dumps(messages, default=str)) // 4)
+
+    # -- one model, with retries ----------------------------------------------------------------
+
+    async def _with_retries(self, model: str, api_key: str | None, messages: list[dict],
+                            tools: list[dict] | None, on_text: Callable[[str], None] | None) -> ModelReply:
+        attempts = max(0, self.config.num_retries) + 1
+        for attempt in range(attempts):
+            try:
+                return await self._call_once(model, api_key, messages, tools, on_text)
+            except LLMError as error:
+                if not error.retryable or error.partial_text or attempt == attempts - 1:
+                    raise
+                delay = self.retry_backoff_s * (2**attempt)
+                if error.retry_after_s is not None:
+                    if error.retry_after_s > MAX_RETRY_AFTER_S:
+                        raise
+                    delay = max(delay, error.retry_after_s)
+                log.info("model %s: %s; retrying in %.1fs", model, error.kind, delay)
+                await asyncio.sleep(delay)
+        raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _call_once(self, model: str, api_key: str | None, messages: list[dict],
+                         tools: list[dict] | None, on_text: Callable[[str], None] | None) -> ModelReply:
+        litellm = _litellm()
+        kwargs = self._request_kwargs(litellm, model, api_key, messages, tools)
+        if on_text is not None:
+            return await self._stream(litellm, model, kwargs, messages, on_text)
+        try:
+            response = await litellm.acompletion(**kwargs)
+        except Exception as exc:  # mapped to LLMError or re-raised untouched, never swallowed
+            error = classify_error(exc, model, self.config)
+            if error is None:
+                raise
+            raise error from exc
+        raw = _jsonable(response.model_dump())
+        return self._reply(model, raw, messages)
+
+    def _request_kwargs(self, litellm: Any, model: str, api_key: str | None, messages: list[dict],
+                        tools: list[dict] | None) -> dict:
+        kwargs: dict[str, Any] = {
+            "model": model,
+            # litellm may rewrite messages in place for some providers; the caller keeps its own.
+            "messages": [dict(message) for message in messages],
+            "timeout": self.config.timeout_s,
+            "max_tokens": self.config.max_output_tokens,
+            # Retries are ours (counted, with fallback); without these the OpenAI client retries too.
+            "num_retries": 0,
+            "max_retries": 0,
+            "drop_params": True,
+        }
+        if tools:
+            kwargs["tools"] = tools
+        if self.config.api_base:
+            kwargs["api_base"] = self.config.api_base
+            if api_key is None:
+                env = litellm.validate_environment(model=model, api_base=self.config.api_base)
+                if not env.get("keys_in_environment"):
+                    api_key = PLACEHOLDER_KEY
+        if api_key is not None:
+            kwargs["api_key"] = api_key
+        return kwargs
+
+    def _configured_key(self) -> str | None:
+        name = self.config.api_key_env
+        if not name:
+            return None
+        value = os.environ.get(name)
+        if not value:
+            raise LLMError(
+                "config",
+                f"gdm.apiKeyEnv names the environment variable {name}, but it is not set: "
+                f"export {name}=<your key> where the editor starts gdm, or change gdm.apiKeyEnv.",
+                model=self.config.model,
+            )
+        return value
+
+    # -- streaming ------------------------------------------------------------------------------
+
+    async def _stream(self, litellm: Any, model: str, kwargs: dict, messages: list[dict],
+                      on_text: Callable[[str], None]) -> ModelReply:
+        kwargs = {**kwargs, "stream": True, "stream_options": {"include_usage": True}}
+        acc = StreamAccumulator()
+        try:
+            stream = await litellm.acompletion(**kwargs)
+            try:
+                async for chunk in stream:
+                    piece = acc.add(chunk)
+                    if piece:
+                        on_text(piece)
+            finally:
+                await stream.aclose()
+        except Exception as exc:  # mapped to LLMError or re-raised untouched, never swallowed
+            error = classify_error(exc, model, self.config)
+            if error is None:
+                raise
+            error.partial_text = acc.text
+            raise error from exc
+        return self._reply(model, acc.raw(), messages)
+
+    # -- building the reply ---------------------------------------------------------------------
+
+    def _reply(self, model: str, raw: dict, messages: list[dict]) -> ModelReply:
+        choices = raw.get("choices") or []
+        if not choices:
+            raise LLMError("bad_response", f"The model server for {model} answered with no choices "
+                           "(an empty reply): try again, or check gdm.apiBase.", model=model)
+        choice = choices[0]
+        message = choice.get("message") or {}
+        text = message.get("content") or ""
+        calls = [
+            ToolCallRequest(
+                id=str(call.get("id") or f"call_{i}"),
+                name=str((call.get("function") or {}).get("name") or ""),
+                arguments=(call.get("function") or {}).get("arguments") or "",
+            )
+            for i, call in enumerate(message.get("tool_calls") or [])
+        ]
+        usage = _usage(raw.get("usage"))
+        if usage is None:
+            produced = text + "".join(c.name + c.arguments for c in calls)
+            usage = Usage(self.count_tokens(messages), max(1, len(produced) // 4) if produced else 0)
+        cost = self.prices.cost(model, usage.tokens_in, usage.tokens_out)
+        return ModelReply(text, calls, usage, model, cost, choice.get("finish_reason"), raw)
+
+
+@dataclass
+class StreamAccumulator:
+    """Reassembles a litellm stream (text deltas, tool-call deltas, usage) into one response."""
+
+    pieces: list[str] = field(default_factory=list)
+    calls: dict[int, dict] = field(default_factory=dict)
+    finish_reason: str | None = None
+    usage: dict | None = None
+    response_id: str | None = None
+    response_model: str | None = None
+
+    @property
+    def text(self) -> str:
+        """The text received so far."""
+        return "".join(self.pieces)
+
+    def add(self, chunk: Any) -> str:
+        """Take one chunk; return its text delta ('' if none)."""
+        self.response_id = self.response_id or getattr(chunk, "id", None)
+        self.response_model = self.response_model or getattr(chunk, "model", None)
+        usage = getattr(chunk, "usage", None)
+        if usage is not None:
+            self.usage = _jsonable(usage.model_dump() if hasattr(usage, "model_dump") else usage)
+        piece = ""
+        for choice in getattr(chunk, "choices", None) or []:
+            if getattr(choice, "finish_reason", None):
+                self.finish_reason = choice.finish_reason
+            delta = getattr(choice, "delta", None)
+            if delta is None:
+                continue
+            if getattr(delta, "content", None):
+                piece += delta.content
+            for call in getattr(delta, "tool_calls", None) or []:
+                self._add_call(call)
+        if piece:
+            self.pieces.append(piece)
+        return piece
+
+    def _add_call(self, delta: Any) -> None:
+        index = getattr(delta, "index", None)
+        if index is None:  # some providers omit it: a new id starts a call, else continue the last
+            index = len(self.calls) if getattr(delta, "id", None) or not self.calls else max(self.calls)
+        entry = self.calls.setdefault(index, {"id": None, "name": "", "arguments": []})
+        entry["id"] = entry["id"] or getattr(delta, "id", None)
+        function = getattr(delta, "function", None)
+        if function is not None:
+            entry["name"] = entry["name"] or (getattr(function, "name", None) or "")
+            if getattr(function, "arguments", None):
+                entry["arguments"].append(function.arguments)
+
+    def raw(self) -> dict:
+        """A chat.completion-shaped dict of everything received."""
+        message: dict[str, Any] = {"role": "assistant", "content": self.text or None}
+        if self.calls:
+            message["tool_calls"] = [
+                {"id": entry["id"] or f"call_{index}", "type": "function",
+                 "function": {"name": entry["name"], "arguments": "".join(entry["arguments"])}}
+                for index, entry in sorted(self.calls.items())
+            ]
+        return {"id": self.response_id, "object": "chat.completion", "model": self.response_model,
+                "choices": [{"index": 0, "message": message, "finish_reason": self.finish_reason}],
+                "usage": self.usage}
+
+
+def _usage(raw_usage: Any) -> Usage | None:
+    if not isinstance(raw_usage, dict):
+        return None
+    prompt, completion = raw_usage.get("prompt_tokens"), raw_usage.get("completion_tokens")
+    if prompt is None and completion is None:
+        return None
+    return Usage(int(prompt or 0), int(completion or 0))
+
+
+def _jsonable(value: Any) -> Any:
+    """A JSON round trip: what the store can keep, whatever litellm left in the dump."""
+    return json.loads(json.dumps(value, default=str))
+
+
+def _combined(failures: list[LLMError]) -> LLMError:
+    """The error to raise after the primary (and perhaps the fallback) failed."""
+    last = failures[-1]
+    if len(failures) == 1:
+        return last
+    first = failures[0]
+    return LLMError(
+        last.kind,
+        f"{first.message} The fallback model {last.model} failed too: {last.message}",
+        last.retryable, model=last.model, status=last.status, partial_text=last.partial_text,
+    )
+
+
+# -- classifying litellm's exceptions --------------------------------------------------------
+
+_PREFIXES = re.compile(r"^(?:litellm\.\w+:\s*|\w+(?:Error|Exception)\s*(?::|-)\s*)+")
+_MISSING_KEY = re.compile(r"(?i)missing credentials|api_key client option must be set")
+
+
+def classify_error(exc: BaseException, model: str, config: ModelConfig) -> LLMError | None:
+    """Map an exception from a litellm call to an LLMError, or None if it is not a call failure.
+
+    Checks the whole cause chain, because litellm wraps transport and parse errors in
+    status-looking exceptions (a garbage body arrives as InternalServerError, a refused
+    connection as InternalServerError or APIConnectionError).
+    """
+    litellm = _litellm()
+    import httpx  # a litellm dependency, already loaded with it
+
+    chain = _exception_chain(exc)
+
+    def has(*types: type) -> bool:
+        return any(isinstance(item, types) for item in chain)
+
+    status = getattr(exc, "status_code", None)
+    detail = _detail(exc)
+    where = f" at {config.api_base}" if config.api_base else ""
+
+    def error(kind: str, message: str) -> LLMError:
+        return LLMError(kind, message, model=model, status=status if isinstance(status, int) else None,
+                        retry_after_s=_retry_after(chain))
+
+    if has(json.JSONDecodeError):
+        return error("bad_response", f"The model server for {model}{where} sent a reply that is not "
+                     f"valid JSON (a proxy error page?): check gdm.apiBase. ({detail})")
+    if has(litellm.Timeout, httpx.TimeoutException, asyncio.TimeoutError):
+        return error("timeout", f"The model {model} did not answer within {config.timeout_s:g} s: "
+                     "try again, or raise the timeout.")
+    if has(litellm.AuthenticationError, litellm.PermissionDeniedError):
+        key = config.api_key_env or "the provider's API key variable"
+        return error("auth", f"The provider rejected the API key for {model}: check {key}. ({detail})")
+    if has(litellm.RateLimitError):
+        return error("rate_limit", f"The provider is rate-limiting {model}: wait and try again, "
+                     f"or set gdm.fallbackModel. ({detail})")
+    if has(litellm.ContextWindowExceededError):
+        return error("bad_request", f"The conversation is too long for {model}'s context window: "
+                     "start a new task or ask about less code.")
+    if has(litellm.NotFoundError):
+        return error("bad_request", f"The provider does not know the model {model}: check gdm.model. ({detail})")
+    if any(_MISSING_KEY.search(str(item)) for item in chain):
+        needed = litellm.validate_environment(model=model).get("missing_keys") or ["the provider's key"]
+        return error("config", f"No API key for {model}: set {', '.join(needed)}, or name the "
+                     "variable that holds it in gdm.apiKeyEnv.")
+    if has(httpx.TransportError, OSError):
+        return error("connection", f"Lost or could not open the connection to the model server for {model}{where}: "
+                     f"check that it is running and reachable. ({detail})")
+    if has(litellm.BadRequestError, litellm.UnprocessableEntityError):
+        return error("bad_request", f"The provider refused the request for {model}: {detail}")
+    if has(litellm.APIConnectionError):
+        # No transport error underneath: the stream itself was malformed (e.g. no finish_reason).
+        return error("bad_response", f"The reply from {model} could not be read: {detail}")
+    if has(litellm.InternalServerError, litellm.ServiceUnavailableError, litellm.BadGatewayError) or (
+        isinstance(status, int) and status >= 500
+    ):
+        return error("server", f"The model server for {model} failed (HTTP {status}): "
+                     f"try again later, or set gdm.fallbackModel. ({detail})")
+    if has(litellm.APIError) or isinstance(status, int):
+        return error("bad_request", f"The provider refused the request for {model} (HTTP {status}): {detail}")
+    return None
+
+
+def _exception_chain(exc: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = exc
+    while current is not None and all(current is not seen for seen in chain):
+        chain.append(current)
+        current = getattr(current, "original_exception", None) or current.__cause__ or current.__context__
+    return chain
+
+
+def _detail(exc: BaseException) -> str:
+    """The provider's own words, without litellm's stacked class-name prefixes."""
+    text = getattr(exc, "message", None) or str(exc)
+    text = _PREFIXES.sub("", str(text)).strip()
+    return text if len(text) <= 300 else text[:297] + "..."
+
+
+def _retry_after(chain: list[BaseException]) -> float | None:
+    for item in chain:
+        headers = getattr(item, "litellm_response_headers", None)
+        if headers is None:
+            headers = getattr(getattr(item, "response", None), "headers", None)
+        value = headers.get("retry-after") if headers is not None else None
+        if value is not None:
+            try:
+                return max(0.0, float(value))
+            except ValueError:
+                return None  # an HTTP date: rare for model APIs; use our own backoff
+    return None
