@@ -1,0 +1,120 @@
+/**
+ * Inline review: pending hunks drawn in the editor itself. The lines a hunk removes get the
+ * diff editor's "removed" background and the old/new text on hover; the lines it inserts are
+ * shown after the hunk in the "inserted" colour; the risk tier is a badge on the hunk's first
+ * line with the reasons on hover. Accept / Reject lenses come from the server.
+ */
+import * as vscode from "vscode";
+import type { Patch, RiskTier } from "./logic/protocol";
+import { hunkHover, hunkMarks, insertedPreview, riskBadge, riskHover } from "./logic/patchView";
+import { PatchStore } from "./patchStore";
+
+const TIER_COLOUR: Record<RiskTier, string> = {
+  LOW: "testing.iconPassed",
+  MEDIUM: "editorWarning.foreground",
+  HIGH: "editorError.foreground",
+  CRITICAL: "errorForeground",
+};
+
+function badgeType(tier: RiskTier): vscode.TextEditorDecorationType {
+  return vscode.window.createTextEditorDecorationType({
+    after: {
+      color: new vscode.ThemeColor(TIER_COLOUR[tier]),
+      border: "1px solid",
+      borderColor: new vscode.ThemeColor(TIER_COLOUR[tier]),
+      margin: "0 0 0 2em",
+      fontWeight: "bold",
+    },
+  });
+}
+
+export class ReviewDecorations implements vscode.Disposable {
+  private readonly removed = vscode.window.createTextEditorDecorationType({
+    isWholeLine: true,
+    backgroundColor: new vscode.ThemeColor("diffEditor.removedLineBackground"),
+    overviewRulerColor: new vscode.ThemeColor("editorOverviewRuler.deletedForeground"),
+    overviewRulerLane: vscode.OverviewRulerLane.Left,
+  });
+  private readonly inserted = vscode.window.createTextEditorDecorationType({
+    after: {
+      color: new vscode.ThemeColor("gitDecoration.addedResourceForeground"),
+      backgroundColor: new vscode.ThemeColor("diffEditor.insertedTextBackground"),
+      margin: "0 0 0 1em",
+      fontStyle: "italic",
+    },
+    overviewRulerColor: new vscode.ThemeColor("editorOverviewRuler.addedForeground"),
+    overviewRulerLane: vscode.OverviewRulerLane.Left,
+  });
+  private readonly badges = new Map<RiskTier, vscode.TextEditorDecorationType>(
+    (["LOW", "MEDIUM", "HIGH", "CRITICAL"] as RiskTier[]).map((t) => [t, badgeType(t)]),
+  );
+  private readonly subscriptions: vscode.Disposable[] = [];
+
+  constructor(private readonly store: PatchStore) {
+    this.subscriptions.push(
+      store.onDidChange(() => this.renderAll()),
+      vscode.window.onDidChangeVisibleTextEditors(() => this.renderAll()),
+    );
+  }
+
+  /** Redraw every visible editor. */
+  renderAll(): void {
+    for (const editor of vscode.window.visibleTextEditors) {
+      this.render(editor);
+    }
+  }
+
+  private render(editor: vscode.TextEditor): void {
+    const removed: vscode.DecorationOptions[] = [];
+    const inserted: vscode.DecorationOptions[] = [];
+    const badges = new Map<RiskTier, vscode.DecorationOptions[]>();
+    for (const patch of this.store.open(editor.document.uri)) {
+      this.collect(editor.document, patch, removed, inserted, badges);
+    }
+    editor.setDecorations(this.removed, removed);
+    editor.setDecorations(this.inserted, inserted);
+    for (const [tier, type] of this.badges) {
+      editor.setDecorations(type, badges.get(tier) ?? []);
+    }
+  }
+
+  private collect(
+    doc: vscode.TextDocument,
+    patch: Patch,
+    removed: vscode.DecorationOptions[],
+    inserted: vscode.DecorationOptions[],
+    badges: Map<RiskTier, vscode.DecorationOptions[]>,
+  ): void {
+    const tier: RiskTier = patch.risk?.tier ?? "LOW";
+    const risk = new vscode.MarkdownString(riskHover(patch));
+    for (const mark of hunkMarks(patch, doc.lineCount)) {
+      const hunk = patch.hunks.find((h) => h.index === mark.index);
+      const hover = new vscode.MarkdownString(hunk ? hunkHover(hunk) : "");
+      if (mark.removed.end > mark.removed.start) {
+        removed.push({ range: new vscode.Range(mark.removed.start, 0, mark.removed.end - 1, 0), hoverMessage: hover });
+      }
+      if (mark.inserted.length > 0) {
+        const end = doc.lineAt(mark.previewLine).range.end;
+        inserted.push({
+          range: new vscode.Range(end, end),
+          hoverMessage: hover,
+          renderOptions: { after: { contentText: insertedPreview(mark.inserted) } },
+        });
+      }
+      const badgeAt = doc.lineAt(mark.badgeLine).range.end;
+      const list = badges.get(tier) ?? [];
+      list.push({
+        range: new vscode.Range(badgeAt, badgeAt),
+        hoverMessage: risk,
+        renderOptions: { after: { contentText: ` ${riskBadge(patch.risk)} ` } },
+      });
+      badges.set(tier, list);
+    }
+  }
+
+  dispose(): void {
+    for (const d of [...this.subscriptions, this.removed, this.inserted, ...this.badges.values()]) {
+      d.dispose();
+    }
+  }
+}
