@@ -13,11 +13,13 @@ model (which splits after '\\n' only) does not.
 from __future__ import annotations
 
 import math
+from collections import Counter
 from dataclasses import dataclass, field
 
 from gdm.patches.model import FilePatch, Hunk, HunkStatus, split_lines
 
 CONTEXT_SLACK = 2  # extra lines searched around context that moved by a deleted/inserted line
+EVIDENCE = 0.99  # a context block weighs as much as one line found once in the file: it points somewhere
 
 
 @dataclass
@@ -58,35 +60,66 @@ def _norm(line: str) -> str:
     return " ".join(line.split())
 
 
-def _positional(hunk: Hunk, lines: list[str], p: int) -> int:
-    """How many context lines sit exactly (modulo whitespace) where they sat in the base."""
-    score = 0
-    for k, want in enumerate(reversed(hunk.before), start=1):
-        if p - k >= 0 and _norm(lines[p - k]) == _norm(want):
-            score += 1
-    end = p + len(hunk.old_lines)
-    for k, want in enumerate(hunk.after):
-        if end + k < len(lines) and _norm(lines[end + k]) == _norm(want):
-            score += 1
-    return score
+class _Context:
+    """Scores how well a hunk's context fits at a position of the current text.
 
+    A context line counts 1 toward the match count, and 1/(its number of occurrences in the file)
+    toward the weight: a matching "def load_config():" says far more than a matching blank line.
+    """
 
-def _common(want: list[str], got: list[str]) -> int:
-    """Length of the longest common subsequence (context lines are at most 3)."""
-    a, b = [_norm(x) for x in want], [_norm(x) for x in got]
-    table = [[0] * (len(b) + 1) for _ in range(len(a) + 1)]
-    for i in range(len(a)):
-        for j in range(len(b)):
-            table[i + 1][j + 1] = table[i][j] + 1 if a[i] == b[j] else max(table[i][j + 1], table[i + 1][j])
-    return table[-1][-1]
+    def __init__(self, lines: list[str]) -> None:
+        self.lines = lines
+        self.norm = [_norm(line) for line in lines]
+        self.freq = Counter(self.norm)
 
+    def weight(self, normed: str) -> float:
+        return 1.0 / max(1, self.freq[normed])
 
-def _nearby(hunk: Hunk, lines: list[str], p: int) -> int:
-    """Context lines found near p in order, even if a line around them was inserted or deleted."""
-    width = len(hunk.before) + CONTEXT_SLACK
-    end = p + len(hunk.old_lines)
-    return (_common(hunk.before, lines[max(0, p - width):p])
-            + _common(hunk.after, lines[end:end + len(hunk.after) + CONTEXT_SLACK]))
+    def positional(self, hunk: Hunk, p: int) -> tuple[int, float]:
+        """Context lines that sit exactly (modulo whitespace) where they sat in the base."""
+        count, weight = 0, 0.0
+        end = p + len(hunk.old_lines)
+        pairs = [(p - k, want) for k, want in enumerate(reversed(hunk.before), start=1)]
+        pairs += [(end + k, want) for k, want in enumerate(hunk.after)]
+        for i, want in pairs:
+            if 0 <= i < len(self.lines) and self.norm[i] == _norm(want):
+                count, weight = count + 1, weight + self.weight(self.norm[i])
+        return count, weight
+
+    def nearby(self, hunk: Hunk, p: int) -> tuple[int, float]:
+        """Context lines found near p in order, even if a line among them was added or deleted."""
+        width = len(hunk.before) + CONTEXT_SLACK
+        end = p + len(hunk.old_lines)
+        c1, w1 = self._common(hunk.before, self.norm[max(0, p - width):p])
+        c2, w2 = self._common(hunk.after, self.norm[end:end + len(hunk.after) + CONTEXT_SLACK])
+        return c1 + c2, w1 + w2
+
+    def side(self, block: list[str], start: int) -> float | None:
+        """Weight of `block` if all of it sits at `start` (modulo whitespace), else None."""
+        if start < 0 or start + len(block) > len(self.lines):
+            return None
+        if any(self.norm[start + k] != _norm(want) for k, want in enumerate(block)):
+            return None
+        return sum(self.weight(self.norm[start + k]) for k in range(len(block)))
+
+    def sides(self, hunk: Hunk, p: int) -> tuple[float | None, float | None]:
+        """Weights of the before and after blocks if each sits whole around a block at p."""
+        before = self.side(hunk.before, p - len(hunk.before)) if hunk.before else None
+        after = self.side(hunk.after, p + len(hunk.old_lines)) if hunk.after else None
+        return before, after
+
+    def _common(self, want: list[str], got: list[str]) -> tuple[int, float]:
+        """Longest common subsequence: its length, and its greatest weight (context is <= 3 lines)."""
+        a = [_norm(x) for x in want]
+        count = [[0] * (len(got) + 1) for _ in range(len(a) + 1)]
+        weight = [[0.0] * (len(got) + 1) for _ in range(len(a) + 1)]
+        for i, x in enumerate(a):
+            for j, y in enumerate(got):
+                same = x == y
+                count[i + 1][j + 1] = max(count[i][j + 1], count[i + 1][j], count[i][j] + same)
+                weight[i + 1][j + 1] = max(weight[i][j + 1], weight[i + 1][j],
+                                           weight[i][j] + (self.weight(y) if same else 0.0))
+        return count[-1][-1], weight[-1][-1]
 
 
 def _candidates(hunk: Hunk, lines: list[str], lo: int) -> list[int]:
@@ -134,14 +167,18 @@ def locate_hunk(hunk: Hunk, current_lines: list[str], expected: int, lo: int = 0
     start at `lo` or later. See `_locate` for the rules.
     """
     try:
-        return _locate(hunk, current_lines, expected, lo)
+        return _locate(hunk, _Context(current_lines), expected, lo)
     except _NotFound:
         return None
 
 
-def _locate(hunk: Hunk, lines: list[str], expected: int, lo: int) -> int:
-    """Rules: old_lines match exactly; full context nearest to `expected` wins; otherwise one clear
-    best partial-context match wins; a unique distinctive block may stand without context."""
+def _locate(hunk: Hunk, ctx: _Context, expected: int, lo: int) -> int:
+    """Rules: old_lines must match exactly. If the whole context also fits somewhere, the fit nearest
+    to `expected` wins. Otherwise the one best partial fit wins if at least half the context (one
+    line for an insertion) is still found near it; a block found once and made of real code lines
+    stands without context. Either way, a place where the hunk's context still stands whole but its
+    old lines do not (the user edited inside the hunk) vetoes a weaker fit elsewhere."""
+    lines = ctx.lines
     edge = _edge(hunk, lines)
     if edge is not None:
         if edge < lo:
@@ -152,22 +189,42 @@ def _locate(hunk: Hunk, lines: list[str], expected: int, lo: int) -> int:
     if not cands:
         raise _NotFound(f"the lines it replaces were changed (expected at {span})")
     total = len(hunk.before) + len(hunk.after)
-    full = [p for p in cands if _positional(hunk, lines, p) == total]
+    full = [p for p in cands if ctx.positional(hunk, p)[0] == total]
     if full:
-        return _nearest(full, expected, "its text and context")
-    scored = sorted(((_positional(hunk, lines, p), _nearby(hunk, lines, p), p) for p in cands), reverse=True)
-    pos, near, p = scored[0]
-    unique_best = len(scored) == 1 or scored[1][:2] != (pos, near)
-    if hunk.old_lines:
-        if len(cands) == 1 and (near >= math.ceil(total / 2) or _distinctive(hunk.old_lines)):
-            return p
-        if unique_best and near >= math.ceil(total / 2):
-            return p
-    elif unique_best and near >= 1:
+        p = _nearest(full, expected, "its text and context")
+        _veto(hunk, ctx, cands, p, lo, lambda q, _b, _a: abs(q - expected) < abs(p - expected))
+        return p
+    scored = []
+    for p in cands:
+        pos_weight = ctx.positional(hunk, p)[1]
+        near, near_weight = ctx.nearby(hunk, p)
+        scored.append((round(pos_weight + near_weight, 9), near, p))
+    scored.sort(reverse=True)
+    key, near, p = scored[0]
+    unique_best = len(scored) == 1 or scored[1][0] < key
+    needed = math.ceil(total / 2) if hunk.old_lines else 1
+    if (unique_best and near >= needed) or (len(cands) == 1 and _distinctive(hunk.old_lines)):
+        if hunk.old_lines:
+            mine = ctx.sides(hunk, p)
+            _veto(hunk, ctx, cands, p, lo,
+                  lambda _q, b, a: (b or 0.0) > (mine[0] or 0.0) or (a or 0.0) > (mine[1] or 0.0))
         return p
     if near == 0:
         raise _NotFound(f"context no longer matches: the lines around {span} changed")
     raise _NotFound(f"ambiguous: context around {span} changed and it fits at several places")
+
+
+def _veto(hunk: Hunk, ctx: _Context, cands: list[int], chosen: int, lo: int, stronger) -> None:
+    """Refuse `chosen` if the hunk's context stands whole (on a side) around a place whose old lines
+    changed and `stronger(q, before_weight, after_weight)` says that place has the better claim."""
+    taken = set(cands)
+    for q in range(lo, len(ctx.lines) + 1):
+        if q in taken:
+            continue
+        before, after = (w if w is not None and w >= EVIDENCE else None for w in ctx.sides(hunk, q))
+        if (before is not None or after is not None) and stronger(q, before, after):
+            raise _NotFound(f"the lines it replaces were changed: its context is still around line {q + 1}, "
+                            f"but not the lines between (found a weaker fit at line {chosen + 1})")
 
 
 def _accepted_shift(patch: FilePatch, hunk: Hunk) -> int:
@@ -182,10 +239,11 @@ def _place(patch: FilePatch, lines: list[str], hunks: list[Hunk],
     placed: dict[int, int] = {}
     conflicts: list[Conflict] = []
     drift, lo = 0, 0
+    ctx = _Context(lines)
     for hunk in sorted(hunks, key=lambda h: h.old_start):
         base_pos = hunk.old_start if fast else hunk.old_start + _accepted_shift(patch, hunk)
         try:
-            p = hunk.old_start if fast else _locate(hunk, lines, base_pos + drift, lo)
+            p = hunk.old_start if fast else _locate(hunk, ctx, base_pos + drift, lo)
             end = p + len(hunk.old_lines)
             if hunk.new_lines and not hunk.new_lines[-1].endswith("\n") and end < len(lines):
                 raise _NotFound("its last line has no newline but text now follows it")

@@ -1,0 +1,258 @@
+"""Drift-tolerant apply: plain cases, one behaviour each."""
+
+from __future__ import annotations
+
+import pytest
+
+from gdm.patches.apply import (ApplyResult, Conflict, TextEdit, apply_hunks, hunk_current_range, locate_hunk,
+                               pending_view)
+from gdm.patches.model import FilePatch, HunkStatus, make_patch, split_lines
+
+# Blocks of repeated lines on purpose: the context, not the changed line, must place these hunks.
+BASE = "".join(f"def f{i}():\n    return None\n\n" for i in range(12))
+
+
+def patch_of(base: str, new: str) -> FilePatch:
+    return make_patch(patch_id="p1", task_id="t1", path="src/m.py", base_text=base, new_text=new)
+
+
+def two_hunks() -> tuple[FilePatch, str]:
+    new = BASE.replace("def f1():\n    return None", "def f1():\n    return 1").replace(
+        "def f9():\n    return None", "def f9():\n    return 9")
+    patch = patch_of(BASE, new)
+    assert len(patch.hunks) == 2
+    return patch, new
+
+
+def test_fast_path_on_the_base_text_uses_exact_positions():
+    patch, new = two_hunks()
+    result = apply_hunks(patch, BASE)
+    assert result == ApplyResult(text=new, edits=[TextEdit(4, 0, 5, 0, "    return 1\n"),
+                                                  TextEdit(28, 0, 29, 0, "    return 9\n")],
+                                 applied=[0, 1], conflicts=[])
+
+
+def test_lines_inserted_above_shift_the_edits():
+    patch, new = two_hunks()
+    result = apply_hunks(patch, "import os\nimport sys\n" + BASE)
+    assert result.text == "import os\nimport sys\n" + new
+    assert [(e.start_line, e.end_line) for e in result.edits] == [(6, 7), (30, 31)]
+
+
+def test_lines_removed_above_shift_the_edits():
+    patch, new = two_hunks()
+    current = BASE.replace("def f0():\n    return None\n\n", "")
+    result = apply_hunks(patch, current)
+    assert result.conflicts == []
+    assert result.text == new.replace("def f0():\n    return None\n\n", "")
+    assert [(e.start_line, e.end_line) for e in result.edits] == [(1, 2), (25, 26)]
+
+
+def test_edits_elsewhere_are_kept():
+    patch, new = two_hunks()
+    current = BASE.replace("def f5():", "def f5(x):").replace("def f11():", "def renamed():")
+    result = apply_hunks(patch, current)
+    assert result.text == new.replace("def f5():", "def f5(x):").replace("def f11():", "def renamed():")
+
+
+def test_whitespace_change_in_context_is_tolerated():
+    patch, new = two_hunks()
+    # the only lines that tell f1's block from the others changed in whitespace only
+    current = BASE.replace("def f1():", "   def f1():\t").replace("def f2():", "def  f2():")
+    result = apply_hunks(patch, current)
+    assert result.conflicts == []
+    assert result.text == new.replace("def f1():", "   def f1():\t").replace("def f2():", "def  f2():")
+    # a real change to those lines (not whitespace) leaves no way to tell the blocks apart
+    current = BASE.replace("def f1():", "def g1():").replace("def f2():", "def g2():")
+    assert apply_hunks(patch, current, [0]).applied == []
+
+
+def test_context_edited_by_the_user_is_tolerated_when_unambiguous():
+    base = "import os\n\ndef main():\n    value = compute_the_answer()\n    print(value)\n"
+    patch = patch_of(base, base.replace("compute_the_answer()", "compute_the_answer(42)"))
+    current = base.replace("import os", "import os, sys").replace("print(value)", "log(value)")
+    result = apply_hunks(patch, current)
+    assert result.conflicts == []
+    assert result.text == current.replace("compute_the_answer()", "compute_the_answer(42)")
+
+
+def test_user_edit_inside_the_hunk_is_a_conflict_with_a_reason():
+    patch, new = two_hunks()
+    current = BASE.replace("def f1():\n    return None", "def f1():\n    return 'user'")
+    result = apply_hunks(patch, current)
+    assert result.applied == [1]
+    assert len(result.conflicts) == 1 and result.conflicts[0].hunk == 0
+    assert "changed" in result.conflicts[0].reason
+    assert result.text == new.replace("def f1():\n    return 1", "def f1():\n    return 'user'")
+
+
+def test_ambiguous_place_is_a_conflict():
+    base = "a\nb\nc\nX\nd\ne\nf\n" + "filler\n" * 20
+    patch = patch_of(base, base.replace("X\n", "Y\n"))
+    # the user destroyed the context and made the old line appear twice
+    current = "q\nX\nr\n" + "filler\n" * 5 + "s\nX\nt\n"
+    result = apply_hunks(patch, current)
+    assert result.applied == []
+    assert result.conflicts[0].hunk == 0
+
+
+def test_per_hunk_accept_leaves_the_other_hunk_untouched():
+    patch, new = two_hunks()
+    result = apply_hunks(patch, BASE, [1])
+    assert result.applied == [1]
+    assert "def f1():\n    return None" in result.text
+    assert "def f9():\n    return 9" in result.text
+    assert len(result.edits) == 1
+
+
+def test_non_pending_and_unknown_indices_are_conflicts():
+    patch, _ = two_hunks()
+    patch.hunks[0].status = HunkStatus.ACCEPTED
+    result = apply_hunks(patch, BASE, [0, 1, 7])
+    assert result.applied == [1]
+    assert result.conflicts == [Conflict(0, "hunk 0 is already accepted"), Conflict(7, "no hunk 7")]
+    patch.hunks[1].status = HunkStatus.REJECTED
+    assert apply_hunks(patch, BASE, [1]).conflicts == [Conflict(1, "hunk 1 is already rejected")]
+    assert apply_hunks(patch, BASE).applied == []  # None = pending only: nothing left
+
+
+def test_accepting_the_second_hunk_after_the_first_was_applied():
+    patch, new = two_hunks()
+    first = apply_hunks(patch, BASE, [0])
+    patch.hunks[0].status = HunkStatus.ACCEPTED
+    second = apply_hunks(patch, first.text, [1])
+    assert second.text == new
+
+
+def test_crlf_file():
+    base = BASE.replace("\n", "\r\n")
+    new = base.replace("f3():\r\n    return None", "f3():\r\n    return 3")
+    patch = patch_of(base, new)
+    result = apply_hunks(patch, "# header\r\n" + base)
+    assert result.text == "# header\r\n" + new
+    assert result.edits == [TextEdit(11, 0, 12, 0, "    return 3\r\n")]
+
+
+def test_no_trailing_newline_end_of_range_is_last_line_length():
+    base = "first\nsecond\nlast line"
+    patch = patch_of(base, "first\nsecond\nLAST")
+    result = apply_hunks(patch, base)
+    assert result.edits == [TextEdit(2, 0, 2, 9, "LAST")]
+    assert result.text == "first\nsecond\nLAST"
+
+
+def test_emoji_on_the_last_line_counts_utf16_units():
+    base = "x = 1\ny = 2\nprint('😀 ok')"
+    patch = patch_of(base, "x = 1\ny = 3\nprint('😀 ok')")
+    assert patch.hunks[0].old_lines == ["y = 2\n"]
+    patch = patch_of(base, "x = 1\ny = 2\nprint('😀 fine')")
+    edit = apply_hunks(patch, "# top\n" + base).edits[0]
+    assert (edit.start_line, edit.start_char, edit.end_line) == (3, 0, 3)
+    assert edit.end_char == len("print('😀 ok')") + 1  # the emoji is two UTF-16 units
+
+
+def test_adding_a_final_newline_and_appending():
+    base = "a\nb"
+    patch = patch_of(base, "a\nb\nc\n")
+    result = apply_hunks(patch, "top\n" + base)
+    assert result.text == "top\na\nb\nc\n"
+    assert result.edits == [TextEdit(2, 0, 2, 1, "b\nc\n")]
+
+
+def test_insertions_at_file_edges_anchor_to_the_edge():
+    base = "one\ntwo\nthree\nfour\n"
+    top = patch_of(base, "zero\n" + base)
+    assert apply_hunks(top, "ONE\ntwo\nthree\nfour\n").text == "zero\nONE\ntwo\nthree\nfour\n"
+    end = patch_of(base, base + "five\n")
+    assert apply_hunks(end, base + "extra\n").text == base + "extra\nfive\n"
+    assert "newline" in apply_hunks(end, base + "tail").conflicts[0].reason
+
+
+def test_insertion_in_the_middle_needs_its_context():
+    base = "".join(f"line {i}\n" for i in range(10))
+    patch = patch_of(base, base.replace("line 5\n", "new\nline 5\n"))
+    assert patch.hunks[0].old_lines == []
+    shifted = "head\n" + base
+    assert apply_hunks(patch, shifted).text == "head\n" + base.replace("line 5\n", "new\nline 5\n")
+    gone = "".join(f"other {i}\n" for i in range(10))
+    result = apply_hunks(patch, gone)
+    assert result.applied == [] and "context" in result.conflicts[0].reason
+
+
+def test_create_patch_on_an_empty_or_missing_file_and_refused_on_a_non_empty_one():
+    patch = make_patch(patch_id="c", task_id="t", path="new.py", base_text="", new_text="print(1)\n",
+                       kind="create")
+    result = apply_hunks(patch, "")
+    assert result.text == "print(1)\n" and result.edits == [TextEdit(0, 0, 0, 0, "print(1)\n")]
+    assert apply_hunks(patch, "someone else's\n").conflicts[0].reason == "hunk 0: the file is no longer empty"
+
+
+def test_delete_patch_empties_the_file():
+    base = "a\nb\n"
+    patch = make_patch(patch_id="d", task_id="t", path="old.py", base_text=base, new_text="", kind="delete")
+    result = apply_hunks(patch, base)
+    assert result.text == "" and result.edits == [TextEdit(0, 0, 2, 0, "")]
+
+
+def test_lone_carriage_return_positions_follow_lsp_lines():
+    base = "a\rb\nc\nd\n"  # an LSP client sees lines a, b, c, d
+    patch = patch_of(base, "a\rb\nc\nD\n")
+    result = apply_hunks(patch, base)
+    assert result.edits == [TextEdit(3, 0, 4, 0, "D\n")]
+    assert hunk_current_range(patch, patch.hunks[0], base) == (3, 4)
+
+
+def test_pending_view_shows_pending_hunks_only():
+    patch, new = two_hunks()
+    assert pending_view(patch, BASE) == new
+    patch.hunks[0].status = HunkStatus.REJECTED
+    assert pending_view(patch, BASE) == BASE.replace("def f9():\n    return None", "def f9():\n    return 9")
+
+
+def test_hunk_current_range_follows_drift_and_reports_lost_hunks():
+    patch, _ = two_hunks()
+    assert hunk_current_range(patch, patch.hunks[1], BASE) == (28, 29)
+    assert hunk_current_range(patch, patch.hunks[1], "x\ny\n" + BASE) == (30, 31)
+    edited = BASE.replace("def f9():\n    return None", "def f9():\n    return 'mine'")
+    assert hunk_current_range(patch, patch.hunks[1], edited) is None
+
+
+@pytest.mark.parametrize("expected, found", [(0, 3), (20, 3)])
+def test_locate_hunk_finds_a_unique_block_anywhere(expected, found):
+    patch = patch_of("a\nb\nc\nimportant = call()\nd\n", "a\nb\nc\nimportant = call(1)\nd\n")
+    current = split_lines("x\ny\nz\nimportant = call()\nw\n")
+    assert locate_hunk(patch.hunks[0], current, expected) == found
+
+
+def test_locate_hunk_prefers_the_match_nearest_the_expected_place():
+    base = "".join(f"block\n    same\nend\n" for _ in range(6))
+    patch = patch_of(base, base[:36] + base[36:].replace("same", "changed", 1))
+    hunk = patch.hunks[0]
+    lines = split_lines(base)
+    assert locate_hunk(hunk, lines, hunk.old_start) == hunk.old_start
+    assert locate_hunk(hunk, lines, hunk.old_start + 3) == hunk.old_start + 3
+
+
+def test_edit_inside_the_hunk_does_not_move_it_to_a_look_alike_block():
+    base = ("def load():\n    data = read_config()\n    return data\n\n\n"
+            "def other():\n    x = 1\n    y = 2\n    return x + y\n\n\n"
+            "def save():\n    data = read_config()\n    return data\n")
+    patch = patch_of(base, base.replace("def load():\n    data = read_config()",
+                                        "def load():\n    data = read_config(strict=True)"))
+    # the user rewrote that very line; the same line in save() must not take the change
+    current = base.replace("def load():\n    data = read_config()", "def load():\n    data = {}")
+    result = apply_hunks(patch, current)
+    assert result.applied == [] and "changed" in result.conflicts[0].reason
+    # and with the load() context gone too, the one copy left is still not taken: a context side is
+    # gone, the other still stands around the edited place
+    current = current.replace("def load():", "def load_all():")
+    assert apply_hunks(patch, current).applied == []
+
+
+def test_blank_line_context_is_no_evidence_against_a_fit():
+    base = "\n\n\nstart()\nvalue = compute_total(items)\nfinish()\n\n\n\n"
+    patch = patch_of(base, base.replace("compute_total(items)", "compute_total(items, tax=True)"))
+    current = "\n\n\n\n\n\nbegin()\nvalue = compute_total(items)\nend()\n\n\n\n"
+    result = apply_hunks(patch, current)
+    assert result.conflicts == []
+    assert "compute_total(items, tax=True)" in result.text
