@@ -101,7 +101,7 @@ class GdmServer:
 
     def show(self, message: str, kind: lsp.MessageType = lsp.MessageType.Error) -> None:
         """A message the user sees (`window/showMessage`), also logged."""
-        log.warning("%s", message)
+        log.log(logging.INFO if kind in (lsp.MessageType.Info, lsp.MessageType.Log) else logging.WARNING, "%s", message)
         self.ls.window_show_message(lsp.ShowMessageParams(type=kind, message=message))
 
     def log(self, message: str, kind: lsp.MessageType = lsp.MessageType.Log) -> None:

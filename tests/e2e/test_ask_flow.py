@@ -119,10 +119,10 @@ async def test_ask_offered_patch_lensed_and_accepted(editor, workspace, tmp_path
 
     # The store has it all, written as it happened.
     db = sqlite3.connect(tmp_path / "gdm.db")
-    assert db.execute("select status from patchrow").fetchall() == [("accepted",)]
-    assert db.execute("select count(*) from turnrow").fetchone()[0] == 4
-    assert db.execute("select count(*) from toolcallrow").fetchone()[0] == 3
-    assert db.execute("select status from taskrow").fetchall() == [("done",)]
+    assert db.execute("select status from patches").fetchall() == [("accepted",)]
+    assert db.execute("select count(*) from turns").fetchone()[0] == 4
+    assert db.execute("select count(*) from tool_calls").fetchone()[0] == 3
+    assert db.execute("select status from tasks").fetchall() == [("done",)]
 
 
 async def test_per_hunk_accept_and_reject(editor, workspace):

@@ -134,7 +134,9 @@ def _frames(data: bytes) -> list[dict]:
     while data:
         header, sep, rest = data.partition(b"\r\n\r\n")
         assert sep and header.startswith(b"Content-Length: "), f"not JSON-RPC on stdout: {data[:120]!r}"
-        length = int(header.split(b":")[1])
+        fields = dict(line.split(b": ", 1) for line in header.split(b"\r\n"))
+        assert set(fields) <= {b"Content-Length", b"Content-Type"}, header
+        length = int(fields[b"Content-Length"])
         frames.append(json.loads(rest[:length]))
         data = rest[length:]
     return frames
@@ -166,7 +168,7 @@ def test_nothing_but_json_rpc_reaches_stdout(workspace, tmp_path, settings):
     while time.time() < deadline:
         try:
             done = sqlite3.connect(tmp_path / "gdm.db").execute(
-                "select count(*) from taskrow where status = 'done'").fetchone()[0]
+                "select count(*) from tasks where status = 'done'").fetchone()[0]
         except sqlite3.Error:
             done = 0
         if done:
@@ -174,7 +176,6 @@ def test_nothing_but_json_rpc_reaches_stdout(workspace, tmp_path, settings):
         time.sleep(0.2)
     proc.stdin.write(_frame({"jsonrpc": "2.0", "id": 3, "method": "shutdown"}) +
                      _frame({"jsonrpc": "2.0", "method": "exit"}))
-    proc.stdin.close()
     out, _err = proc.communicate(timeout=30)
     frames = _frames(out)
     methods = {f.get("method") for f in frames}

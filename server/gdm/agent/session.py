@@ -87,14 +87,16 @@ class Session:
 
     def _load_open_patches(self) -> None:
         """Pending patches of earlier runs (even a killed server's) stay reviewable."""
-        for data in self.store.patches(status=["pending", "partial"]):
+        mine = [row["id"] for row in self.store.sessions() if row.get("workspace") == str(self.view.root)]
+        # Only this workspace's sessions: one database may serve several workspaces.
+        rows = [d for sid in mine for d in self.store.patches(status=["pending", "partial"], session_id=sid)]
+        for data in sorted(rows, key=lambda d: d.get("created_at", "")):
             try:
                 patch = FilePatch.from_dict(data)
             except (KeyError, TypeError, ValueError) as exc:
                 log.error("stored patch %s could not be read: %s", data.get("id"), exc)
                 continue
-            if patch.path and (self.view.root / patch.path).resolve().is_relative_to(self.view.root):
-                self.patches.put(patch, notify=False)
+            self.patches.put(patch, notify=False)
 
     # -- money ----------------------------------------------------------------------
 

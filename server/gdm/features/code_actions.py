@@ -36,6 +36,6 @@ def register(server: GdmServer) -> None:
             payload = {"uri": params.text_document.uri,
                        "range": {"start": {"line": rng.start.line, "character": rng.start.character},
                                  "end": {"line": rng.end.line, "character": rng.end.character}}}
-            actions.append(lsp.CodeAction(title=Command.ASK.title, kind=ASK_KIND,
-                                          command=lsp.Command(Command.ASK.title, Command.ASK.identifier, [payload])))
+            command = lsp.Command(title=Command.ASK.title, command=Command.ASK.identifier, arguments=[payload])
+            actions.append(lsp.CodeAction(title=Command.ASK.title, kind=ASK_KIND, command=command))
         return actions

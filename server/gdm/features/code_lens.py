@@ -37,12 +37,11 @@ def register(server: GdmServer) -> None:
                 where = hunk_current_range(patch, hunk, text)
                 line = where[0] if where is not None else min(hunk.old_start, max(0, text.count("\n")))
                 rng = lsp.Range(start=lsp.Position(line=line, character=0), end=lsp.Position(line=line, character=0))
-                target = {"patchId": patch.id, "hunks": [hunk.index]}
+                target = [{"patchId": patch.id, "hunks": [hunk.index]}]
                 accept_title = "✓ Accept" if where is not None else "⚠ Accept (no longer fits)"
-                lenses += [
-                    lsp.CodeLens(range=rng, command=lsp.Command(accept_title, Command.PATCH_ACCEPT.identifier, [target])),
-                    lsp.CodeLens(range=rng, command=lsp.Command("✗ Reject", Command.PATCH_REJECT.identifier, [target])),
-                    lsp.CodeLens(range=rng, command=lsp.Command(tier, Command.PATCH_SHOW_RISK.identifier,
-                                                                [{"patchId": patch.id}])),
-                ]
+                commands = [(accept_title, Command.PATCH_ACCEPT, target), ("✗ Reject", Command.PATCH_REJECT, target),
+                            (tier, Command.PATCH_SHOW_RISK, [{"patchId": patch.id}])]
+                lenses += [lsp.CodeLens(range=rng, command=lsp.Command(title=title, command=cmd.identifier,
+                                                                       arguments=args))
+                           for title, cmd, args in commands]
         return lenses

@@ -91,6 +91,9 @@ async def accept_patch(server: GdmServer, session: Session, patch: FilePatch,
     """Locate the hunks in the current text, send `workspace/applyEdit`, record the outcome."""
     if not server.caps.apply_edit:
         raise JsonRpcInvalidParams("this editor does not support workspace/applyEdit, so gdm cannot apply changes")
+    if hunks is None and not patch.pending_hunks():
+        return {"applied": False, "appliedHunks": [],
+                "conflicts": [{"hunk": h.index, "reason": _not_pending(patch, h.index)} for h in patch.hunks]}
     current = session.view.current(patch.path)
     if patch.kind is PatchKind.CREATE and current is not None and current.text != "":
         return _refused(patch, hunks, f"{patch.path} was created meanwhile; not overwriting it")

@@ -117,11 +117,13 @@ async def drive(server: GdmServer, session: Session, task_id: str, spec: TaskSpe
     final = "error"
     try:
         async for event in session.run_task(task_id, spec):
-            _forward(server, session, event, progress)
             if isinstance(event, ev.Done):
                 final = event.status
+                progress = _end_progress(server, task_id, progress, final)  # ended before "done" is told
+            _forward(server, session, event, progress)
     except asyncio.CancelledError:
         final = "cancelled"
+        progress = _end_progress(server, task_id, progress, final)
         done = ev.Done(task_id, "cancelled", [p.id for p in session.patches.for_task(task_id)],
                        session.totals(task_id)["taskUsd"])
         notifications.task_event(server, done)
@@ -133,8 +135,13 @@ async def drive(server: GdmServer, session: Session, task_id: str, spec: TaskSpe
         notifications.task_event(server, ev.Done(task_id, "error", [p.id for p in session.patches.for_task(task_id)]))
         server.show(f"gdm: task failed with an internal error: {exc}. {_patch_note(session, task_id)}")
     finally:
-        if progress:
-            server.ls.work_done_progress.end(task_id, lsp.WorkDoneProgressEnd(message=final))
+        _end_progress(server, task_id, progress, final)
+
+
+def _end_progress(server: GdmServer, task_id: str, progress: bool, status: str) -> bool:
+    if progress:
+        server.ls.work_done_progress.end(task_id, lsp.WorkDoneProgressEnd(message=status))
+    return False
 
 
 def _patch_note(session: Session, task_id: str) -> str:
