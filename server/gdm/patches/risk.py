@@ -32,6 +32,11 @@ class Tier(str, Enum):
     HIGH = "HIGH"
     CRITICAL = "CRITICAL"
 
+    @property
+    def rank(self) -> int:
+        """0 for LOW up to 3 for CRITICAL, for comparisons (the values compare as strings)."""
+        return list(Tier).index(self)
+
 
 TIER_FLOOR = {Tier.LOW: 0.0, Tier.MEDIUM: 0.25, Tier.HIGH: 0.5, Tier.CRITICAL: 0.75}
 
@@ -164,7 +169,7 @@ def score_patch(patch: FilePatch, ctx: RiskContext) -> Risk:
     removed, added = changed_lines(patch)
     path = patch.path.lower()
     sig = _Signals()
-    _size(sig, len(removed), len(added))
+    _size(sig, len(removed), len(added), patch.kind == "delete")
     _paths(sig, patch, path, ctx)
     _code(sig, added)
     _secrets(sig, added)
@@ -193,15 +198,15 @@ def _code_lines(lines: list[str]) -> list[str]:
     return [ln for ln in lines if not ln.lstrip().startswith(("#", "//", "--", "*", "/*"))]
 
 
-def _size(sig: _Signals, n_removed: int, n_added: int) -> None:
+def _size(sig: _Signals, n_removed: int, n_added: int, deleting_file: bool) -> None:
     n = n_removed + n_added
     if n == 0:
         return
     # log-shaped: ~0.04 for one line, ~0.1 for six, 0.3 from 300 lines on
     weight = 0.3 * min(1.0, math.log1p(n) / math.log1p(300))
-    sig.add("size", weight, f"{n} lines changed (+{n_added} -{n_removed})")
+    sig.add("size", weight, f"{n} line{'s' if n != 1 else ''} changed (+{n_added} -{n_removed})")
     ratio = n_removed / n
-    if n_removed >= 5 and ratio >= 0.7:
+    if n_removed >= 5 and ratio >= 0.7 and not deleting_file:  # file_deleted says it already
         sig.add("deletion_ratio", 0.25 * (ratio - 0.5) / 0.5,
                 f"mostly deleting: {n_removed} of {n} changed lines are removals")
 
