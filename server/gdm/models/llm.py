@@ -13,7 +13,7 @@ import json
 import logging
 import os
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import Any, Callable
 
 from gdm.models.cost import PriceBook
@@ -247,23 +247,28 @@ class LLMClient:
     async def _stream(self, litellm: Any, model: str, kwargs: dict, messages: list[dict],
                       on_text: Callable[[str], None]) -> ModelReply:
         kwargs = {**kwargs, "stream": True, "stream_options": {"include_usage": True}}
-        acc = StreamAccumulator()
+        chunks: list[Any] = []
+        shown: list[str] = []
         try:
             stream = await litellm.acompletion(**kwargs)
             try:
                 async for chunk in stream:
-                    piece = acc.add(chunk)
+                    chunks.append(chunk)
+                    piece = _delta_text(chunk)
                     if piece:
+                        shown.append(piece)
                         on_text(piece)
             finally:
-                await stream.aclose()
+                await stream.aclose()  # on cancel too: releases the HTTP connection
         except Exception as exc:  # mapped to LLMError or re-raised untouched, never swallowed
             error = classify_error(exc, model, self.config)
             if error is None:
                 raise
-            error.partial_text = acc.text
+            error.partial_text = "".join(shown)
             raise error from exc
-        return self._reply(model, acc.raw(), messages)
+        # litellm joins the tool-call argument pieces verbatim (invalid JSON stays as sent).
+        built = litellm.stream_chunk_builder(chunks, messages=messages) if chunks else None
+        return self._reply(model, _jsonable(built.model_dump()) if built is not None else {}, messages)
 
     # -- building the reply ---------------------------------------------------------------------
 
@@ -291,68 +296,9 @@ class LLMClient:
         return ModelReply(text, calls, usage, model, cost, choice.get("finish_reason"), raw)
 
 
-@dataclass
-class StreamAccumulator:
-    """Reassembles a litellm stream (text deltas, tool-call deltas, usage) into one response."""
-
-    pieces: list[str] = field(default_factory=list)
-    calls: dict[int, dict] = field(default_factory=dict)
-    finish_reason: str | None = None
-    usage: dict | None = None
-    response_id: str | None = None
-    response_model: str | None = None
-
-    @property
-    def text(self) -> str:
-        """The text received so far."""
-        return "".join(self.pieces)
-
-    def add(self, chunk: Any) -> str:
-        """Take one chunk; return its text delta ('' if none)."""
-        self.response_id = self.response_id or getattr(chunk, "id", None)
-        self.response_model = self.response_model or getattr(chunk, "model", None)
-        usage = getattr(chunk, "usage", None)
-        if usage is not None:
-            self.usage = _jsonable(usage.model_dump() if hasattr(usage, "model_dump") else usage)
-        piece = ""
-        for choice in getattr(chunk, "choices", None) or []:
-            if getattr(choice, "finish_reason", None):
-                self.finish_reason = choice.finish_reason
-            delta = getattr(choice, "delta", None)
-            if delta is None:
-                continue
-            if getattr(delta, "content", None):
-                piece += delta.content
-            for call in getattr(delta, "tool_calls", None) or []:
-                self._add_call(call)
-        if piece:
-            self.pieces.append(piece)
-        return piece
-
-    def _add_call(self, delta: Any) -> None:
-        index = getattr(delta, "index", None)
-        if index is None:  # some providers omit it: a new id starts a call, else continue the last
-            index = len(self.calls) if getattr(delta, "id", None) or not self.calls else max(self.calls)
-        entry = self.calls.setdefault(index, {"id": None, "name": "", "arguments": []})
-        entry["id"] = entry["id"] or getattr(delta, "id", None)
-        function = getattr(delta, "function", None)
-        if function is not None:
-            entry["name"] = entry["name"] or (getattr(function, "name", None) or "")
-            if getattr(function, "arguments", None):
-                entry["arguments"].append(function.arguments)
-
-    def raw(self) -> dict:
-        """A chat.completion-shaped dict of everything received."""
-        message: dict[str, Any] = {"role": "assistant", "content": self.text or None}
-        if self.calls:
-            message["tool_calls"] = [
-                {"id": entry["id"] or f"call_{index}", "type": "function",
-                 "function": {"name": entry["name"], "arguments": "".join(entry["arguments"])}}
-                for index, entry in sorted(self.calls.items())
-            ]
-        return {"id": self.response_id, "object": "chat.completion", "model": self.response_model,
-                "choices": [{"index": 0, "message": message, "finish_reason": self.finish_reason}],
-                "usage": self.usage}
+def _delta_text(chunk: Any) -> str:
+    choices = getattr(chunk, "choices", None) or []
+    return "".join(getattr(getattr(choice, "delta", None), "content", None) or "" for choice in choices)
 
 
 def _usage(raw_usage: Any) -> Usage | None:
@@ -388,66 +334,81 @@ _PREFIXES = re.compile(r"^(?:litellm\.\w+:\s*|\w+(?:Error|Exception)\s*(?::|-)\s
 _MISSING_KEY = re.compile(r"(?i)missing credentials|api_key client option must be set")
 
 
+# rule -> (LLMError kind, message template); _rule() decides which applies.
+_MESSAGES = {
+    "not_json": ("bad_response", "The model server for {model}{where} sent a reply that is not valid JSON "
+                 "(a proxy error page?): check gdm.apiBase. ({detail})"),
+    "timeout": ("timeout", "The model {model} did not answer within {timeout:g} s: try again, or pick a faster model."),
+    "auth": ("auth", "The provider rejected the API key for {model}: check {key}. ({detail})"),
+    "rate_limit": ("rate_limit", "The provider is rate-limiting {model}: wait and try again, or set "
+                   "gdm.fallbackModel. ({detail})"),
+    "context": ("bad_request", "The conversation is too long for {model}'s context window: start a new task "
+                "or ask about less code."),
+    "not_found": ("bad_request", "The provider does not know the model {model}: check gdm.model. ({detail})"),
+    "no_key": ("config", "No API key for {model}: set {needed}, or name the variable that holds it in gdm.apiKeyEnv."),
+    "connection": ("connection", "Lost or could not open the connection to the model server for {model}{where}: "
+                   "check that it is running and reachable. ({detail})"),
+    "refused": ("bad_request", "The provider refused the request for {model}{http}: {detail}"),
+    "unreadable": ("bad_response", "The reply from {model} could not be read: {detail}"),
+    "server": ("server", "The model server for {model} failed{http}: try again later, or set "
+               "gdm.fallbackModel. ({detail})"),
+}
+
+
 def classify_error(exc: BaseException, model: str, config: ModelConfig) -> LLMError | None:
-    """Map an exception from a litellm call to an LLMError, or None if it is not a call failure.
-
-    Checks the whole cause chain, because litellm wraps transport and parse errors in
-    status-looking exceptions (a garbage body arrives as InternalServerError, a refused
-    connection as InternalServerError or APIConnectionError).
-    """
+    """Map an exception from a litellm call to an LLMError, or None if it is not a call failure."""
     litellm = _litellm()
-    import httpx  # a litellm dependency, already loaded with it
-
     chain = _exception_chain(exc)
+    status = getattr(exc, "status_code", None)
+    status = status if isinstance(status, int) else None
+    rule = _rule(chain, status, litellm)
+    if rule is None:
+        return None
+    kind, template = _MESSAGES[rule]
+    needed = ""
+    if rule == "no_key":
+        needed = ", ".join(litellm.validate_environment(model=model).get("missing_keys") or ["the provider's key"])
+    message = template.format(
+        model=model, where=f" at {config.api_base}" if config.api_base else "", detail=_detail(exc),
+        timeout=config.timeout_s, key=config.api_key_env or "the provider's API key variable",
+        needed=needed, http=f" (HTTP {status})" if status else "",
+    )
+    return LLMError(kind, message, model=model, status=status, retry_after_s=_retry_after(chain))
+
+
+def _rule(chain: list[BaseException], status: int | None, litellm: Any) -> str | None:
+    """Which failure this is. The whole cause chain counts: litellm wraps transport and parse
+    errors in status-looking ones (a garbage body arrives as InternalServerError 500)."""
+    import httpx  # a litellm dependency, already loaded with it
 
     def has(*types: type) -> bool:
         return any(isinstance(item, types) for item in chain)
 
-    status = getattr(exc, "status_code", None)
-    detail = _detail(exc)
-    where = f" at {config.api_base}" if config.api_base else ""
-
-    def error(kind: str, message: str) -> LLMError:
-        return LLMError(kind, message, model=model, status=status if isinstance(status, int) else None,
-                        retry_after_s=_retry_after(chain))
-
     if has(json.JSONDecodeError):
-        return error("bad_response", f"The model server for {model}{where} sent a reply that is not "
-                     f"valid JSON (a proxy error page?): check gdm.apiBase. ({detail})")
+        return "not_json"
     if has(litellm.Timeout, httpx.TimeoutException, asyncio.TimeoutError):
-        return error("timeout", f"The model {model} did not answer within {config.timeout_s:g} s: "
-                     "try again, or raise the timeout.")
+        return "timeout"
     if has(litellm.AuthenticationError, litellm.PermissionDeniedError):
-        key = config.api_key_env or "the provider's API key variable"
-        return error("auth", f"The provider rejected the API key for {model}: check {key}. ({detail})")
+        return "auth"
     if has(litellm.RateLimitError):
-        return error("rate_limit", f"The provider is rate-limiting {model}: wait and try again, "
-                     f"or set gdm.fallbackModel. ({detail})")
+        return "rate_limit"
     if has(litellm.ContextWindowExceededError):
-        return error("bad_request", f"The conversation is too long for {model}'s context window: "
-                     "start a new task or ask about less code.")
+        return "context"
     if has(litellm.NotFoundError):
-        return error("bad_request", f"The provider does not know the model {model}: check gdm.model. ({detail})")
+        return "not_found"
     if any(_MISSING_KEY.search(str(item)) for item in chain):
-        needed = litellm.validate_environment(model=model).get("missing_keys") or ["the provider's key"]
-        return error("config", f"No API key for {model}: set {', '.join(needed)}, or name the "
-                     "variable that holds it in gdm.apiKeyEnv.")
+        return "no_key"  # the OpenAI client's own refusal, which litellm reports as a 500
     if has(httpx.TransportError, OSError):
-        return error("connection", f"Lost or could not open the connection to the model server for {model}{where}: "
-                     f"check that it is running and reachable. ({detail})")
+        return "connection"
     if has(litellm.BadRequestError, litellm.UnprocessableEntityError):
-        return error("bad_request", f"The provider refused the request for {model}: {detail}")
+        return "refused"
     if has(litellm.APIConnectionError):
-        # No transport error underneath: the stream itself was malformed (e.g. no finish_reason).
-        return error("bad_response", f"The reply from {model} could not be read: {detail}")
-    if has(litellm.InternalServerError, litellm.ServiceUnavailableError, litellm.BadGatewayError) or (
-        isinstance(status, int) and status >= 500
-    ):
-        return error("server", f"The model server for {model} failed (HTTP {status}): "
-                     f"try again later, or set gdm.fallbackModel. ({detail})")
-    if has(litellm.APIError) or isinstance(status, int):
-        return error("bad_request", f"The provider refused the request for {model} (HTTP {status}): {detail}")
-    return None
+        return "unreadable"  # no transport error underneath: a malformed stream (no finish_reason)
+    if has(litellm.InternalServerError, litellm.ServiceUnavailableError, litellm.BadGatewayError):
+        return "server"
+    if status is not None:
+        return "server" if status >= 500 else "refused"
+    return "refused" if has(litellm.APIError) else None
 
 
 def _exception_chain(exc: BaseException) -> list[BaseException]:
