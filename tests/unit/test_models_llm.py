@@ -8,7 +8,6 @@ from __future__ import annotations
 import json
 import subprocess
 import sys
-from pathlib import Path
 
 import pytest
 
@@ -16,7 +15,6 @@ from gdm.models.cost import Price, PriceBook
 from gdm.models.llm import LLMClient, ModelConfig, ModelReply, ToolCallRequest, Usage
 from gdm.scripted import ScriptedModel
 
-REPO = Path(__file__).resolve().parents[2]
 PRICES = {"openai/scripted": {"inputPerMTok": 1.0, "outputPerMTok": 2.0}}
 TOOLS = [
     {"type": "function", "function": {

@@ -18,7 +18,7 @@ from pathlib import Path
 import pytest
 
 from gdm.scripted import ScriptedModel, ScriptError, load_script
-from gdm.scripted.script import check_expectations, select_turn, ScriptMismatch
+from gdm.scripted.script import ScriptMismatch, check_expectations, select_turn
 
 REPO = Path(__file__).resolve().parents[2]
 SCRIPTS = REPO / "fixtures" / "scripts"
@@ -258,7 +258,7 @@ def test_stop_releases_and_base_url_needs_start():
         get(base + "/models")
 
 
-def test_cli_prints_base_url_and_serves(tmp_path):
+def test_cli_prints_base_url_and_serves():
     env = {**os.environ, "PYTHONUNBUFFERED": "1"}
     process = subprocess.Popen([sys.executable, "-m", "gdm.scripted", str(SCRIPTS / "read_then_edit.json")],
                                stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=env)
