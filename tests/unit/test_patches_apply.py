@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from gdm.patches.apply import (ApplyResult, Conflict, TextEdit, apply_hunks, hunk_current_range, locate_hunk,
-                               pending_view)
+from gdm.patches.apply import (ApplyResult, Conflict, TextEdit, apply_hunks, hunk_current_range, hunk_ranges,
+                               locate_hunk, pending_view)
 from gdm.patches.model import FilePatch, HunkStatus, make_patch, split_lines
 
 # Blocks of repeated lines on purpose: the context, not the changed line, must place these hunks.
@@ -256,3 +256,11 @@ def test_blank_line_context_is_no_evidence_against_a_fit():
     result = apply_hunks(patch, current)
     assert result.conflicts == []
     assert "compute_total(items, tax=True)" in result.text
+
+
+def test_hunk_ranges_gives_every_pending_hunk_at_once():
+    patch, _ = two_hunks()
+    current = "x\n" + BASE.replace("def f9():\n    return None", "def f9():\n    return 'mine'")
+    assert hunk_ranges(patch, current) == {0: (5, 6), 1: None}
+    patch.hunks[0].status = HunkStatus.REJECTED
+    assert hunk_ranges(patch, current) == {1: None}

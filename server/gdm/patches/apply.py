@@ -19,6 +19,7 @@ from dataclasses import dataclass, field
 from gdm.patches.model import FilePatch, Hunk, HunkStatus, split_lines
 
 CONTEXT_SLACK = 2  # extra lines searched around context that moved by a deleted/inserted line
+MAX_ANCHOR_REPEATS = 50  # context lines more frequent than this cannot anchor an insertion alone
 EVIDENCE = 0.99  # a context block weighs as much as one line found once in the file: it points somewhere
 
 
@@ -71,6 +72,19 @@ class _Context:
         self.lines = lines
         self.norm = [_norm(line) for line in lines]
         self.freq = Counter(self.norm)
+        self.where: dict[str, list[int]] = {}  # normalised line -> its line numbers, ascending
+        self.exact: dict[str, list[int]] = {}
+        for i, (line, normed) in enumerate(zip(lines, self.norm)):
+            self.where.setdefault(normed, []).append(i)
+            self.exact.setdefault(line, []).append(i)
+        self._normed: dict[str, str] = {}
+
+    def n(self, line: str) -> str:
+        """`_norm(line)`, cached: the same context lines are compared at many positions."""
+        normed = self._normed.get(line)
+        if normed is None:
+            normed = self._normed[line] = _norm(line)
+        return normed
 
     def weight(self, normed: str) -> float:
         return 1.0 / max(1, self.freq[normed])
@@ -82,7 +96,7 @@ class _Context:
         pairs = [(p - k, want) for k, want in enumerate(reversed(hunk.before), start=1)]
         pairs += [(end + k, want) for k, want in enumerate(hunk.after)]
         for i, want in pairs:
-            if 0 <= i < len(self.lines) and self.norm[i] == _norm(want):
+            if 0 <= i < len(self.lines) and self.norm[i] == self.n(want):
                 count, weight = count + 1, weight + self.weight(self.norm[i])
         return count, weight
 
@@ -98,7 +112,7 @@ class _Context:
         """Weight of `block` if all of it sits at `start` (modulo whitespace), else None."""
         if start < 0 or start + len(block) > len(self.lines):
             return None
-        if any(self.norm[start + k] != _norm(want) for k, want in enumerate(block)):
+        if any(self.norm[start + k] != self.n(want) for k, want in enumerate(block)):
             return None
         return sum(self.weight(self.norm[start + k]) for k in range(len(block)))
 
@@ -110,7 +124,7 @@ class _Context:
 
     def _common(self, want: list[str], got: list[str]) -> tuple[int, float]:
         """Longest common subsequence: its length, and its greatest weight (context is <= 3 lines)."""
-        a = [_norm(x) for x in want]
+        a = [self.n(x) for x in want]
         count = [[0] * (len(got) + 1) for _ in range(len(a) + 1)]
         weight = [[0.0] * (len(got) + 1) for _ in range(len(a) + 1)]
         for i, x in enumerate(a):
@@ -122,11 +136,36 @@ class _Context:
         return count[-1][-1], weight[-1][-1]
 
 
-def _candidates(hunk: Hunk, lines: list[str], lo: int) -> list[int]:
-    n, old = len(lines), hunk.old_lines
-    if not old:
-        return list(range(lo, n + 1))
-    return [p for p in range(lo, n - len(old) + 1) if lines[p] == old[0] and lines[p:p + len(old)] == old]
+def _aligned(hunk: Hunk, ctx: _Context, block: list[str], offset) -> set[int]:
+    """Positions where the rarest line of `block` would sit if the block stood there whole;
+    `offset(k)` maps the index of that line in the block to its distance from the position."""
+    if not block:
+        return set()
+    k, want = min(enumerate(block), key=lambda item: ctx.freq[ctx.n(item[1])])
+    return {i - offset(k) for i in ctx.where.get(ctx.n(want), [])}
+
+
+def _full_insertions(hunk: Hunk, ctx: _Context, lo: int) -> list[int]:
+    """Insertion points where the whole context stands as it stood in the base."""
+    if hunk.before:
+        places = _aligned(hunk, ctx, hunk.before, lambda k: k - len(hunk.before))
+    else:
+        places = _aligned(hunk, ctx, hunk.after, lambda k: k)
+    total = len(hunk.before) + len(hunk.after)
+    return sorted(p for p in places if lo <= p <= len(ctx.lines) and ctx.positional(hunk, p)[0] == total)
+
+
+def _reach(hunk: Hunk, ctx: _Context, lo: int) -> list[int]:
+    """Insertion points with at least one telling context line within reach."""
+    reach: set[int] = set()
+    width, span = len(hunk.before) + CONTEXT_SLACK, len(hunk.after) + CONTEXT_SLACK
+    for block, lo_off, hi_off in ((hunk.before, 1, width + 1), (hunk.after, 1 - span, 1)):
+        for want in block:
+            where = ctx.where.get(ctx.n(want), [])
+            if len(where) <= MAX_ANCHOR_REPEATS:  # a line seen everywhere (blank, "}") tells nothing
+                for i in where:
+                    reach.update(range(i + lo_off, i + hi_off))
+    return sorted(p for p in reach if lo <= p <= len(ctx.lines))
 
 
 def _nearest(positions: list[int], expected: int, what: str) -> int:
@@ -185,15 +224,28 @@ def _locate(hunk: Hunk, ctx: _Context, expected: int, lo: int) -> int:
             raise _NotFound("its place is inside a change applied before it")
         return edge
     span = f"lines {expected + 1}-{expected + max(1, len(hunk.old_lines))}"
-    cands = _candidates(hunk, lines, lo)
-    if not cands:
-        raise _NotFound(f"the lines it replaces were changed (expected at {span})")
     total = len(hunk.before) + len(hunk.after)
-    full = [p for p in cands if ctx.positional(hunk, p)[0] == total]
-    if full:
-        p = _nearest(full, expected, "its text and context")
-        _veto(hunk, ctx, cands, p, lo, lambda q, _b, _a: abs(q - expected) < abs(p - expected))
-        return p
+    if not hunk.old_lines:
+        full = _full_insertions(hunk, ctx, lo)
+        if full:
+            return _nearest(full, expected, "its context")
+        cands = _reach(hunk, ctx, lo)
+        if not cands:
+            raise _NotFound(f"context no longer matches: cannot find where to insert (around {span})")
+    else:
+        cands = [p for p in ctx.exact.get(hunk.old_lines[0], [])
+                 if p >= lo and lines[p:p + len(hunk.old_lines)] == hunk.old_lines]
+        if not cands:
+            raise _NotFound(f"the lines it replaces were changed (expected at {span})")
+        # a full fit has every context line in place, the rarest one included: look only there
+        aligned = (_aligned(hunk, ctx, hunk.before, lambda k: k - len(hunk.before)) if hunk.before
+                   else _aligned(hunk, ctx, hunk.after, lambda k: k + len(hunk.old_lines)) if hunk.after
+                   else set(cands))
+        full = [p for p in cands if p in aligned and ctx.positional(hunk, p)[0] == total]
+        if full:
+            p = _nearest(full, expected, "its text and context")
+            _veto(hunk, ctx, cands, p, lo, lambda q, _b, _a: abs(q - expected) < abs(p - expected))
+            return p
     scored = []
     for p in cands:
         pos_weight = ctx.positional(hunk, p)[1]
@@ -217,9 +269,11 @@ def _locate(hunk: Hunk, ctx: _Context, expected: int, lo: int) -> int:
 def _veto(hunk: Hunk, ctx: _Context, cands: list[int], chosen: int, lo: int, stronger) -> None:
     """Refuse `chosen` if the hunk's context stands whole (on a side) around a place whose old lines
     changed and `stronger(q, before_weight, after_weight)` says that place has the better claim."""
+    places = _aligned(hunk, ctx, hunk.before, lambda k: k - len(hunk.before))
+    places |= _aligned(hunk, ctx, hunk.after, lambda k: k + len(hunk.old_lines))
     taken = set(cands)
-    for q in range(lo, len(ctx.lines) + 1):
-        if q in taken:
+    for q in sorted(places):
+        if q < lo or q in taken:
             continue
         before, after = (w if w is not None and w >= EVIDENCE else None for w in ctx.sides(hunk, q))
         if (before is not None or after is not None) and stronger(q, before, after):
@@ -239,11 +293,11 @@ def _place(patch: FilePatch, lines: list[str], hunks: list[Hunk],
     placed: dict[int, int] = {}
     conflicts: list[Conflict] = []
     drift, lo = 0, 0
-    ctx = _Context(lines)
+    ctx = None if fast else _Context(lines)
     for hunk in sorted(hunks, key=lambda h: h.old_start):
         base_pos = hunk.old_start if fast else hunk.old_start + _accepted_shift(patch, hunk)
         try:
-            p = hunk.old_start if fast else _locate(hunk, ctx, base_pos + drift, lo)
+            p = hunk.old_start if ctx is None else _locate(hunk, ctx, base_pos + drift, lo)
             end = p + len(hunk.old_lines)
             if hunk.new_lines and not hunk.new_lines[-1].endswith("\n") and end < len(lines):
                 raise _NotFound("its last line has no newline but text now follows it")
@@ -257,6 +311,26 @@ def _place(patch: FilePatch, lines: list[str], hunks: list[Hunk],
 
 def _utf16_len(s: str) -> int:
     return len(s.encode("utf-16-le")) // 2
+
+
+class _Positions:
+    """LSP positions of the starts of the model's lines (and of the end of the text)."""
+
+    def __init__(self, text: str, lines: list[str]) -> None:
+        self.text, self.lines = text, lines
+        self.offsets = [0]
+        for line in lines:
+            self.offsets.append(self.offsets[-1] + len(line))
+        # LSP also breaks lines at a lone '\r'; only then do its line numbers differ from ours
+        self.simple = text.count("\r") == text.count("\r\n")
+
+    def at(self, k: int) -> tuple[int, int]:
+        """(line, UTF-16 character) of the start of model line k; k == len(lines) is the end."""
+        if not self.simple:
+            return _lsp_position(self.text, self.offsets[k])
+        if k == len(self.lines) and self.lines and not self.lines[-1].endswith("\n"):
+            return k - 1, _utf16_len(self.lines[-1])
+        return k, 0
 
 
 def _lsp_position(text: str, offset: int) -> tuple[int, int]:
@@ -294,9 +368,7 @@ def apply_hunks(patch: FilePatch, current_text: str, indices: list[int] | None =
     lines = split_lines(current_text)
     placed, misfits = _place(patch, lines, chosen, current_text == patch.base_text)
     by_index = {h.index: h for h in patch.hunks}
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line))
+    where = _Positions(current_text, lines)
     out: list[str] = []
     edits: list[TextEdit] = []
     pos = 0
@@ -307,8 +379,7 @@ def apply_hunks(patch: FilePatch, current_text: str, indices: list[int] | None =
         out.extend(lines[pos:p])
         out.append(new)
         pos = end
-        start_pos = _lsp_position(current_text, offsets[p])
-        end_pos = _lsp_position(current_text, offsets[end])
+        start_pos, end_pos = where.at(p), where.at(end)
         edits.append(TextEdit(start_pos[0], start_pos[1], end_pos[0], end_pos[1], new))
     out.extend(lines[pos:])
     all_conflicts = sorted(conflicts + misfits, key=lambda c: c.hunk)
@@ -320,6 +391,11 @@ def pending_view(patch: FilePatch, current_text: str) -> str:
     return apply_hunks(patch, current_text).text
 
 
+def hunk_ranges(patch: FilePatch, current_text: str) -> dict[int, tuple[int, int] | None]:
+    """`hunk_current_range` of every pending hunk at once (one pass; code lenses want them all)."""
+    return _ranges(patch, patch.pending_hunks(), current_text)
+
+
 def hunk_current_range(patch: FilePatch, hunk: Hunk, current_text: str) -> tuple[int, int] | None:
     """0-based [start_line, end_line) of the hunk's old lines in `current_text`, None if lost.
 
@@ -327,14 +403,20 @@ def hunk_current_range(patch: FilePatch, hunk: Hunk, current_text: str) -> tuple
     way as on accept. Lines are LSP lines (a lone '\\r' counts as a break).
     """
     others = [h for h in patch.pending_hunks() if h.index != hunk.index]
+    return _ranges(patch, others + [hunk], current_text)[hunk.index]
+
+
+def _ranges(patch: FilePatch, hunks: list[Hunk], current_text: str) -> dict[int, tuple[int, int] | None]:
     lines = split_lines(current_text)
-    placed, _ = _place(patch, lines, others + [hunk], current_text == patch.base_text)
-    if hunk.index not in placed:
-        return None
-    offsets = [0]
-    for line in lines:
-        offsets.append(offsets[-1] + len(line))
-    start, end = placed[hunk.index], placed[hunk.index] + len(hunk.old_lines)
-    start_line = _lsp_position(current_text, offsets[start])[0]
-    end_line, end_char = _lsp_position(current_text, offsets[end])
-    return start_line, end_line + (1 if end_char else 0)
+    placed, _ = _place(patch, lines, hunks, current_text == patch.base_text)
+    where = _Positions(current_text, lines)
+    found: dict[int, tuple[int, int] | None] = {}
+    for hunk in hunks:
+        if hunk.index not in placed:
+            found[hunk.index] = None
+            continue
+        start, end = placed[hunk.index], placed[hunk.index] + len(hunk.old_lines)
+        start_line = where.at(start)[0]
+        end_line, end_char = where.at(end)
+        found[hunk.index] = (start_line, end_line + (1 if end_char else 0))
+    return found
