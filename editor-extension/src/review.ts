@@ -97,7 +97,8 @@ export class ReviewDecorations implements vscode.Disposable {
         const end = doc.lineAt(mark.previewLine).range.end;
         inserted.push({
           range: new vscode.Range(end, end),
-          hoverMessage: hover,
+          // the removed lines already carry this hover; one copy is enough
+          hoverMessage: mark.removed.end > mark.removed.start ? undefined : hover,
           renderOptions: { after: { contentText: insertedPreview(mark.inserted) } },
         });
       }

@@ -1,0 +1,179 @@
+/**
+ * End to end in a real VS Code (code-server in headless Chromium) against the scripted model:
+ * ask gdm on a selection, watch progress and the streamed events, see the pending hunks with
+ * their risk, review them in the diff editor, accept one hunk and reject the other, check the
+ * file, and check the status-bar cost before and after. Each step leaves a screenshot.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, readFileSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type Browser, type Page } from "playwright-core";
+import {
+  CHROMIUM_ARGS, ROOT, Proc, e2eEnv, installVsix, scratch, startCodeServer, writeSettings,
+} from "./harness";
+import * as ui from "./workbench";
+
+const env = e2eEnv();
+const started = Date.now();
+let dirs: ReturnType<typeof scratch>;
+let model: Proc;
+let modelUrl: string;
+let codeServer: Proc | undefined;
+let browser: Browser | undefined;
+let page: Page;
+let shot = 0;
+
+async function screenshot(name: string): Promise<void> {
+  shot += 1;
+  const file = join(env.artifacts, `${String(shot).padStart(2, "0")}-${name}.png`);
+  await page.screenshot({ path: file });
+  console.log(`screenshot: ${file}`);
+}
+
+before(async () => {
+  rmSync(env.artifacts, { recursive: true, force: true });
+  mkdirSync(env.artifacts, { recursive: true });
+  dirs = scratch();
+  model = Proc.start("scripted model", env.python, ["-m", "gdm.scripted", join(ROOT, "test", "fixtures", "ask-vscode.json")]);
+  modelUrl = (await model.waitFor(/http:\/\/127\.0\.0\.1:\d+\/v1/, 20_000))[0];
+  installVsix(env, dirs.userData, dirs.extensions, dirs.xdg);
+  writeSettings(dirs.userData, {
+    "workbench.startupEditor": "none",
+    "workbench.tips.enabled": false,
+    "workbench.secondarySideBar.defaultVisibility": "hidden",
+    "chat.commandCenter.enabled": false,
+    "security.workspace.trust.enabled": false,
+    "telemetry.telemetryLevel": "off",
+    "extensions.autoCheckUpdates": false,
+    "extensions.autoUpdate": false,
+    "update.mode": "none",
+    "editor.minimap.enabled": false,
+    "gdm.pythonPath": env.python,
+    "gdm.model": "openai/scripted",
+    "gdm.apiBase": modelUrl,
+    "gdm.prices": { "openai/scripted": { inputPerMTok: 3, outputPerMTok: 15 } },
+    "gdm.databaseUrl": `sqlite:///${join(dirs.base, "gdm.db")}`,
+  });
+  const cs = await startCodeServer(env, dirs);
+  codeServer = cs.proc;
+  browser = await chromium.launch({ executablePath: env.chromium, headless: true, args: CHROMIUM_ARGS });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(cs.url);
+  await page.locator(".monaco-workbench .part.statusbar").waitFor({ timeout: 30_000 });
+});
+
+after(async () => {
+  await browser?.close();
+  codeServer?.stop();
+  model?.stop();
+  if (process.env.GDM_E2E_KEEP !== "1" && dirs) {
+    rmSync(dirs.base, { recursive: true, force: true });
+  }
+  console.log(`e2e duration: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+});
+
+test("the extension starts the server and the cost meter shows the day's cost", async () => {
+  const text = await ui.waitForStatus(page, /gdm today \$0\.0000 \/ \$20\.00/, 30_000);
+  assert.match(text, /today/);
+  await screenshot("started-cost-before");
+});
+
+test("ask gdm on a selection with the keybinding and the prompt box", async () => {
+  await ui.openFile(page, "calc.py");
+  await ui.selectLines(page, 19, 21);
+  await screenshot("selection");
+  await page.keyboard.press("Control+Alt+G");
+  const box = page.locator(".quick-input-widget");
+  await box.waitFor({ state: "visible", timeout: 10_000 });
+  await page.keyboard.type("Harden divide against zero");
+  await screenshot("ask-prompt");
+  await page.keyboard.press("Enter");
+});
+
+test("the task shows a progress notification reporting tool calls", async () => {
+  const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "gdm: Harden divide" });
+  await toast.waitFor({ state: "visible", timeout: 15_000 });
+  await page.locator(".notifications-toasts .notification-toast", { hasText: "read_file" }).waitFor({ timeout: 15_000 });
+  const status = await ui.waitForStatus(page, /gdm task \$/, 10_000);
+  assert.match(status, /task \$0\.\d{4} \/ \$2\.00/);
+  await screenshot("progress-and-task-cost");
+});
+
+test("the gdm output channel lists the streamed text, tool calls and results", async () => {
+  await ui.waitForStatus(page, /gdm today/, 30_000); // the task ended
+  await ui.runCommand(page, "gdm: Show task log");
+  await ui.runCommand(page, "View: Toggle Maximized Panel");
+  const log = await ui.waitForPanelText(page, /■ done/, 15_000);
+  for (const want of ["► Harden divide against zero", "gdm: Let me read divide()", "▶ read_file", "✓ read_file", "▶ edit_file", "✓ edit_file"]) {
+    assert.ok(log.includes(want), `log lacks ${want}:\n${log}`);
+  }
+  await screenshot("task-log");
+  await ui.runCommand(page, "View: Toggle Maximized Panel");
+  await ui.runCommand(page, "View: Hide Panel");
+});
+
+test("pending hunks are decorated with their risk and have Accept/Reject lenses", async () => {
+  await ui.focusEditor(page);
+  const lenses = await ui.lenses(page, "✓ Accept", 2, 15_000);
+  assert.equal(lenses.length, 2);
+  const texts = await ui.injectedTexts(page);
+  assert.ok(texts.some((t) => /gdm risk (LOW|MEDIUM|HIGH|CRITICAL) \d\.\d\d/.test(t)), `no risk badge in ${JSON.stringify(texts)}`);
+  assert.ok(texts.some((t) => t.includes('raise ValueError("cannot divide by zero")')), `no inserted preview in ${JSON.stringify(texts)}`);
+  assert.ok(await ui.removedLineCount(page) >= 2, "removed lines are not highlighted");
+  await screenshot("pending-hunks");
+  await ui.hoverBadge(page);
+  await screenshot("risk-hover");
+  await page.mouse.move(5, 450);
+});
+
+test("Review all opens the diff editor with Accept/Reject in its title", async () => {
+  await ui.runCommand(page, "gdm: Review all changes");
+  const diff = page.locator(".part.editor .monaco-diff-editor");
+  await diff.waitFor({ state: "visible", timeout: 10_000 });
+  await page.waitForTimeout(500); // let the title bar settle for the screenshot
+  await screenshot("review-all-diff");
+  await page.locator('.part.editor [aria-label*="gdm: Accept this patch"]').waitFor({ timeout: 10_000 });
+  await page.locator('.part.editor [aria-label*="gdm: Reject this patch"]').waitFor({ timeout: 10_000 });
+  const right = (await diff.locator(".editor.modified .view-lines").innerText()).replace(/\u00a0/g, " ");
+  assert.match(right, /cannot divide by zero/);
+  await ui.runCommand(page, "View: Close Editor");
+  await diff.waitFor({ state: "detached", timeout: 10_000 });
+  await ui.openFile(page, "calc.py");
+});
+
+test("accepting one hunk and rejecting the other leaves exactly the accepted change", async () => {
+  await ui.focusEditor(page);
+  const accepts = await ui.lenses(page, "✓ Accept", 2, 10_000);
+  await accepts[1].click(); // the lower hunk: divide()
+  await ui.lenses(page, "✓ Accept", 1, 15_000);
+  const buffer = await ui.editorText(page);
+  assert.match(buffer, /raise ValueError\("cannot divide by zero"\)/);
+  await screenshot("accepted-divide-hunk");
+  const rejects = await ui.lenses(page, "✗ Reject", 1, 10_000);
+  await rejects[0].click();
+  await ui.lenses(page, "✓ Accept", 0, 15_000);
+  await screenshot("rejected-add-hunk");
+  await ui.focusEditor(page);
+  await page.keyboard.press("Control+S");
+  const path = join(dirs.workspace, "calc.py");
+  const disk = await ui.poll(() => readFileSync(path, "utf8"), (t) => t.includes("cannot divide by zero"), 10_000);
+  assert.match(disk, /    if b == 0:\n        raise ValueError\("cannot divide by zero"\)\n    return a \/ b\n/);
+  assert.match(disk, /"""Return a \+ b\."""/);
+  assert.doesNotMatch(disk, /sum of a and b/);
+});
+
+test("the cost meter shows the day's cost after the task and opens the breakdown", async () => {
+  const text = await ui.waitForStatus(page, /gdm today \$0\.\d{4} \/ \$20\.00/, 10_000);
+  const spent = Number(/\$(0\.\d{4})/.exec(text)?.[1]);
+  assert.ok(spent > 0, `no cost recorded: ${text}`);
+  await ui.statusItem(page).click();
+  await page.locator(".quick-input-widget", { hasText: "Session" }).waitFor({ state: "visible", timeout: 10_000 });
+  await screenshot("cost-after-and-breakdown");
+  await page.keyboard.press("Escape");
+});
+
+test("the scripted model saw every expected request", async () => {
+  const failures = await (await fetch(modelUrl.replace(/\/v1$/, "/_gdm/failures"))).json();
+  assert.deepEqual(failures, []);
+});

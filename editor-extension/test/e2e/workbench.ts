@@ -1,0 +1,129 @@
+/** Small helpers that drive VS Code's workbench in the page the way a person would. */
+import type { Locator, Page } from "playwright-core";
+
+const EDITOR = ".part.editor .editor-instance .monaco-editor";
+
+/** Poll `read` until `ok` holds; the last value otherwise throws after `timeoutMs`. */
+export async function poll<T>(read: () => T | Promise<T>, ok: (v: T) => boolean, timeoutMs: number): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  let last = await read();
+  while (!ok(last)) {
+    if (Date.now() > deadline) {
+      throw new Error(`timed out after ${timeoutMs} ms; last value: ${JSON.stringify(last)}`);
+    }
+    await new Promise((r) => setTimeout(r, 150));
+    last = await read();
+  }
+  return last;
+}
+
+export function statusItem(page: Page): Locator {
+  return page.locator(".part.statusbar .statusbar-item", { hasText: /gdm (today|task|…)|gdm: server/ }).first();
+}
+
+/** Wait until the gdm status-bar item's text matches. */
+export async function waitForStatus(page: Page, pattern: RegExp, timeoutMs: number): Promise<string> {
+  return poll(async () => ((await statusItem(page).count()) ? (await statusItem(page).innerText()).trim() : ""), (t) => pattern.test(t), timeoutMs);
+}
+
+/** Run a command from the palette by its title. */
+export async function runCommand(page: Page, title: string): Promise<void> {
+  await page.keyboard.press("F1");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible", timeout: 10_000 });
+  await input.fill(`>${title}`);
+  await page.locator(".quick-input-widget .monaco-list-row", { hasText: title }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press("Enter");
+}
+
+export async function openFile(page: Page, name: string): Promise<void> {
+  await page.keyboard.press("Control+P");
+  const input = page.locator(".quick-input-widget input");
+  await input.waitFor({ state: "visible", timeout: 10_000 });
+  await input.fill(name);
+  await page.locator(".quick-input-widget .monaco-list-row", { hasText: name }).first().waitFor({ timeout: 10_000 });
+  await page.keyboard.press("Enter");
+  await page.locator(".part.editor .tab.active", { hasText: name }).waitFor({ timeout: 10_000 });
+  await page.locator(`${EDITOR} .view-lines`).first().waitFor({ timeout: 10_000 });
+}
+
+export async function focusEditor(page: Page): Promise<void> {
+  await page.locator(`${EDITOR} .view-lines`).first().click({ position: { x: 5, y: 5 } });
+}
+
+/** Select whole lines `from`..`to` (1-based) with the keyboard. */
+export async function selectLines(page: Page, from: number, to: number): Promise<void> {
+  await focusEditor(page);
+  await page.keyboard.press("Control+G");
+  await page.keyboard.type(String(from));
+  await page.keyboard.press("Enter");
+  await page.keyboard.press("Home");
+  await page.keyboard.press("Home"); // the first Home stops at the indentation
+  for (let i = from; i <= to; i++) {
+    await page.keyboard.press("Shift+ArrowDown");
+  }
+}
+
+/** The visible text of the active editor. */
+export async function editorText(page: Page): Promise<string> {
+  return (await page.locator(`${EDITOR} .view-lines`).first().innerText()).replace(/\u00a0/g, " ");
+}
+
+/** Code lenses with this text, top to bottom, once there are exactly `count` of them. */
+export async function lenses(page: Page, text: string, count: number, timeoutMs: number): Promise<Locator[]> {
+  const all = page.locator(`${EDITOR} .codelens-decoration a`, { hasText: text });
+  await poll(() => all.count(), (n) => n === count, timeoutMs);
+  const items = await all.all();
+  const withY = await Promise.all(items.map(async (l) => ({ l, y: (await l.boundingBox())?.y ?? 0 })));
+  return withY.sort((a, b) => a.y - b.y).map((x) => x.l);
+}
+
+/** Text that decorations inject into the editor (CSS ::before/::after content and injected spans). */
+export async function injectedTexts(page: Page): Promise<string[]> {
+  return page.evaluate((sel) => {
+    const out: string[] = [];
+    for (const el of Array.from(document.querySelectorAll(`${sel} .view-lines span`))) {
+      for (const pseudo of ["::before", "::after"]) {
+        const c = getComputedStyle(el, pseudo).content;
+        if (c && c !== "none" && c !== "normal" && c !== '""') {
+          out.push(c.replace(/^"|"$/g, "").replace(/\\"/g, '"'));
+        }
+      }
+      if (/\bced-/.test(el.className) && el.textContent) {
+        out.push(el.textContent.replace(/\u00a0/g, " "));
+      }
+    }
+    return out;
+  }, EDITOR);
+}
+
+/** Whole-line decorations (our removed-line highlight) in the active editor. */
+export async function removedLineCount(page: Page): Promise<number> {
+  return page.locator(`${EDITOR} .view-overlays div[class*="ced-"]`).count();
+}
+
+/** Hover the risk badge of the first hunk. */
+export async function hoverBadge(page: Page): Promise<void> {
+  const box = await page.evaluate((sel) => {
+    for (const el of Array.from(document.querySelectorAll(`${sel} .view-lines span`))) {
+      const after = getComputedStyle(el, "::after").content;
+      if (after.includes("gdm risk") || (el.textContent ?? "").includes("gdm risk")) {
+        const r = el.getBoundingClientRect();
+        return { x: r.right - 20, y: r.top + r.height / 2 };
+      }
+    }
+    return undefined;
+  }, EDITOR);
+  if (!box) {
+    throw new Error("no risk badge to hover");
+  }
+  await page.mouse.move(box.x, box.y);
+  await page.locator(".monaco-hover", { hasText: "gdm risk" }).first().waitFor({ state: "visible", timeout: 10_000 });
+}
+
+/** Wait until the panel (output channel) shows text matching `pattern`; returns the panel text. */
+export async function waitForPanelText(page: Page, pattern: RegExp, timeoutMs: number): Promise<string> {
+  const view = page.locator(".part.panel .monaco-editor .view-lines").first();
+  await view.waitFor({ timeout: timeoutMs });
+  return poll(async () => (await view.innerText()).replace(/\u00a0/g, " "), (t) => pattern.test(t), timeoutMs);
+}
