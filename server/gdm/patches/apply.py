@@ -87,6 +87,7 @@ class _Context:
         return normed
 
     def weight(self, normed: str) -> float:
+        """1 / how often this (normalised) line occurs in the current text."""
         return 1.0 / max(1, self.freq[normed])
 
     def positional(self, hunk: Hunk, p: int) -> tuple[int, float]:

@@ -159,6 +159,7 @@ class _Signals:
     floor: Tier = Tier.LOW
 
     def add(self, code: str, weight: float, message: str, at_least: Tier = Tier.LOW) -> None:
+        """Record a reason; `at_least` raises the tier the patch can have."""
         self.reasons.append(RiskReason(code, round(weight, 2), message))
         if TIER_FLOOR[at_least] > TIER_FLOOR[self.floor]:
             self.floor = at_least
