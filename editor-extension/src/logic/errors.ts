@@ -29,10 +29,12 @@ export function troubleOf(message: string, errorKind?: string): Trouble {
   if (k.includes("budget") || /budget/.test(m)) {
     return "budget";
   }
-  if (/(model|config|key|auth)/.test(k) && !/(provider|rate|timeout|connect)/.test(k)) {
+  // The server's kinds (models/llm.py LLMError): config, auth, rate_limit, server, timeout,
+  // connection, bad_request, bad_response; plus budget and internal from the loop.
+  if (/^(config|auth)|model|key/.test(k)) {
     return "model";
   }
-  if (/(provider|rate|timeout|connect|unavailable|api)/.test(k)) {
+  if (/^(rate_limit|server|timeout|connection|bad_response)$|provider|unavailable/.test(k)) {
     return "provider";
   }
   if (/no model|model (is )?not (configured|set)|gdm\.model|set .*model|api key|apikeyenv/.test(m)) {

@@ -7,6 +7,12 @@ test("the task's errorKind decides the trouble when there is one", () => {
   assert.equal(troubleOf("anything", "model_not_configured"), "model");
   assert.equal(troubleOf("anything", "provider"), "provider");
   assert.equal(troubleOf("anything", "rate_limit"), "provider");
+  assert.equal(troubleOf("anything", "config"), "model");
+  assert.equal(troubleOf("anything", "auth"), "model");
+  for (const kind of ["server", "timeout", "connection", "bad_response"]) {
+    assert.equal(troubleOf("anything", kind), "provider", kind);
+  }
+  assert.equal(troubleOf("internal error: boom", "internal"), "other");
 });
 
 test("without an errorKind the text decides", () => {
