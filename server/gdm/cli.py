@@ -56,3 +56,7 @@ def main(argv: list[str] | None = None) -> None:
     code = asyncio.run(run_ask(settings_from(args), workspace, args.prompt, args.file, args.line_range,
                                args.apply, sys.stdout))
     raise SystemExit(code)
+
+
+if __name__ == "__main__":
+    main()

@@ -64,7 +64,8 @@ async def run_loop(task_id: str, messages: list[dict], deps: LoopDeps) -> AsyncI
     patch_ids: list[str] = []
     schemas = deps.tools.schemas()
     for turn in range(deps.max_turns):
-        stop = deps.budget.check(task_id, messages)
+        # Counting prompt tokens loads a tokenizer (seconds, the first time): off the event loop.
+        stop = await asyncio.to_thread(deps.budget.check, task_id, messages)
         if stop is not None:
             yield Error(task_id, stop, "budget")
             yield _done(task_id, "budget", patch_ids, deps)
@@ -82,7 +83,8 @@ async def run_loop(task_id: str, messages: list[dict], deps: LoopDeps) -> AsyncI
             yield _done(task_id, "error", patch_ids, deps)
             return
         assert reply is not None
-        yield deps.recorder.turn(task_id, turn, messages, schemas, reply)
+        # Store writes serialise the whole conversation: a worker thread, not the event loop.
+        yield await asyncio.to_thread(deps.recorder.turn, task_id, turn, list(messages), schemas, reply)
         if reply.text:
             yield Response(task_id, reply.text, delta=False)
         messages.append(_assistant_message(reply))
@@ -152,7 +154,7 @@ async def _run_tool(task_id: str, turn: int, call: ToolCallRequest, deps: LoopDe
     yield ToolResult(task_id, call.id, call.name, ok, outcome.text[:EVENT_RESULT_CHARS])
     for patch_id in outcome.patch_ids:
         yield PatchProposed(task_id, patch_id)
-    deps.recorder.tool_call(task_id, turn, call, outcome.text, ok)
+    await asyncio.to_thread(deps.recorder.tool_call, task_id, turn, call, outcome.text, ok)
     messages.append({"role": "tool", "tool_call_id": call.id, "content": outcome.text})
 
 

@@ -11,7 +11,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types as lsp
 
 from gdm.commands import Command
-from gdm.patches.apply import hunk_current_range
+from gdm.patches.apply import hunk_ranges
 
 if TYPE_CHECKING:
     from gdm.server import GdmServer
@@ -33,8 +33,9 @@ def register(server: GdmServer) -> None:
         lenses: list[lsp.CodeLens] = []
         for patch in session.patches.open_for_path(rel):
             tier = f"risk: {patch.risk.tier.value} {patch.risk.score:.2f}" if patch.risk else "risk: not scored"
+            ranges = hunk_ranges(patch, text)  # all hunks in one pass: lenses are asked for often
             for hunk in patch.pending_hunks():
-                where = hunk_current_range(patch, hunk, text)
+                where = ranges.get(hunk.index)
                 line = where[0] if where is not None else min(hunk.old_start, max(0, text.count("\n")))
                 rng = lsp.Range(start=lsp.Position(line=line, character=0), end=lsp.Position(line=line, character=0))
                 target = [{"patchId": patch.id, "hunks": [hunk.index]}]

@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gdm.agent import events as ev
-from gdm.patches.apply import hunk_current_range
+from gdm.patches.apply import hunk_ranges
 from gdm.patches.model import FilePatch
 
 if TYPE_CHECKING:
@@ -41,8 +41,9 @@ def patch_payload(session: Session, patch: FilePatch) -> dict[str, Any]:
     current = session.view.current(patch.path)
     text = current.text if current is not None else ""
     hunks = []
+    ranges = hunk_ranges(patch, text) if current is not None else {}
     for hunk in patch.hunks:
-        where = hunk_current_range(patch, hunk, text) if current is not None else (0, 0)
+        where = ranges.get(hunk.index) if current is not None else (0, 0)
         start, end = where if where is not None else (hunk.old_start, hunk.old_start + len(hunk.old_lines))
         hunks.append({
             "index": hunk.index,

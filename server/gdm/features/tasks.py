@@ -10,7 +10,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-from collections.abc import Coroutine
+from collections.abc import Callable, Coroutine
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
@@ -28,6 +28,36 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 PROGRESS_CREATE_TIMEOUT_S = 5.0
+DELTA_FLUSH_S = 0.05  # streamed text reaches the editor in pieces at most 20 times a second
+
+
+class DeltaCoalescer:
+    """Joins streamed text pieces into one `gdm/taskEvent` per interval.
+
+    A model streams a few characters per chunk; one notification per chunk floods the editor's
+    pipe (the server then blocks writing and code actions wait), so pieces are batched.
+    """
+
+    def __init__(self, send: Callable[[str], None], interval: float = DELTA_FLUSH_S) -> None:
+        self._send = send
+        self._interval = interval
+        self._pieces: list[str] = []
+        self._timer: asyncio.TimerHandle | None = None
+
+    def add(self, text: str) -> None:
+        """Queue a piece; it goes out with the others at the end of the interval."""
+        self._pieces.append(text)
+        if self._timer is None:
+            self._timer = asyncio.get_running_loop().call_later(self._interval, self.flush)
+
+    def flush(self) -> None:
+        """Send what is queued now (before any other event, so order is kept)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer = None
+        if self._pieces:
+            text, self._pieces = "".join(self._pieces), []
+            self._send(text)
 
 
 class TaskRegistry:
@@ -115,8 +145,13 @@ async def drive(server: GdmServer, session: Session, task_id: str, spec: TaskSpe
     """Run a task and tell the editor everything that happens, whatever happens."""
     progress = await _begin_progress(server, task_id, spec.prompt)
     final = "error"
+    deltas = DeltaCoalescer(lambda text: notifications.task_event(server, ev.Response(task_id, text, delta=True)))
     try:
         async for event in session.run_task(task_id, spec):
+            if isinstance(event, ev.Response) and event.delta:
+                deltas.add(event.text)
+                continue
+            deltas.flush()
             if isinstance(event, ev.Done):
                 final = event.status
                 progress = _end_progress(server, task_id, progress, final)  # ended before "done" is told
@@ -135,6 +170,7 @@ async def drive(server: GdmServer, session: Session, task_id: str, spec: TaskSpe
         notifications.task_event(server, ev.Done(task_id, "error", [p.id for p in session.patches.for_task(task_id)]))
         server.show(f"gdm: task failed with an internal error: {exc}. {_patch_note(session, task_id)}")
     finally:
+        deltas.flush()
         _end_progress(server, task_id, progress, final)
 
 

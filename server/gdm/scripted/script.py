@@ -19,7 +19,7 @@ _EXPECT_KEYS = {"tool_results_contain", "messages_contain"}
 _REPLY_KEYS = {"content", "tool_calls", "finish_reason"}
 _TOOL_CALL_KEYS = {"name", "arguments", "arguments_raw"}
 _USAGE_KEYS = {"prompt_tokens", "completion_tokens"}
-_FAULT_KEYS = {"status", "retry_after", "times", "garbage", "empty_choices", "delay_s", "cut_stream", "model"}
+_FAULT_KEYS = {"status", "retry_after", "times", "garbage", "empty_choices", "delay_s", "cut_stream", "model", "chunk_delay_s"}
 
 
 class ScriptError(ValueError):

@@ -203,7 +203,8 @@ class _Handler(BaseHTTPRequestHandler):
         reply = build_reply(selection, messages)
         if streaming:
             chunks = stream_chunks(reply, request_model, selection)
-            self._send_stream([json.dumps(chunk) for chunk in chunks], cut=bool(fault.get("cut_stream")))
+            self._send_stream([json.dumps(chunk) for chunk in chunks], cut=bool(fault.get("cut_stream")),
+                              pace=float(fault.get("chunk_delay_s", 0)))
         elif fault.get("cut_stream"):
             self._send_truncated(json.dumps(completion_body(reply, request_model, selection)).encode())
         else:
@@ -242,8 +243,9 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self._send_json(200, body)
 
-    def _send_stream(self, events: list[str], cut: bool) -> None:
-        """Send SSE events with chunked encoding; `cut` drops the connection halfway through."""
+    def _send_stream(self, events: list[str], cut: bool, pace: float = 0.0) -> None:
+        """Send SSE events with chunked encoding; `cut` drops the connection halfway through;
+        `pace` sleeps between events, like a model producing tokens."""
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
@@ -259,6 +261,8 @@ class _Handler(BaseHTTPRequestHandler):
             return
         for event in [*events, "[DONE]"]:
             self._write_chunk(f"data: {event}\n\n".encode())
+            if pace:
+                time.sleep(pace)
         self.wfile.write(b"0\r\n\r\n")
         self.wfile.flush()
 

@@ -1,0 +1,49 @@
+"""The headless commands as a user runs them: `gdm demo` and `gdm ask`."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from pathlib import Path
+
+from tests.e2e.editor import server_env
+
+
+def gdm(*args: str, env: dict, cwd: Path | None = None) -> subprocess.CompletedProcess:
+    return subprocess.run([sys.executable, "-m", "gdm.cli", *args], capture_output=True, text=True, env=env,
+                          cwd=cwd, timeout=120)
+
+
+def test_demo_shows_tool_calls_patch_risk_and_cost(tmp_path):
+    result = gdm("demo", env=server_env(tmp_path))
+    assert result.returncode == 0, result.stderr
+    out = result.stdout
+    assert "→ search(query=divide()" in out and "→ edit_file(" in out
+    assert "risk LOW" in out and "+        raise ValueError" in out
+    assert "Cost: task $0.009590" in out
+    assert 'raise ValueError("cannot divide by zero")' in out.split("after accepting")[1]
+
+
+def test_ask_headless_with_apply(workspace, tmp_path, scripted):
+    env = server_env(tmp_path, GDM_MODEL="openai/scripted", GDM_API_BASE=scripted.base_url,
+                     GDM_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}")
+    result = gdm("ask", "Document add and mean", "--workspace", str(workspace), "--file", "calc.py",
+                 "--range", "4:6", "--apply", env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "applied calc.py (2 hunk(s))" in result.stdout
+    assert "price unknown" in result.stdout  # no `prices` for openai/scripted here: never a silent $0
+    assert "(ValueError if empty)" in (workspace / "calc.py").read_text()
+
+
+def test_ask_without_model_is_a_clear_error(workspace, tmp_path):
+    result = gdm("ask", "hello", "--workspace", str(workspace), env=server_env(tmp_path))
+    assert result.returncode == 1
+    assert "gdm.model" in result.stdout
+
+
+def test_ask_bad_range_and_path(workspace, tmp_path):
+    env = server_env(tmp_path, GDM_MODEL="openai/scripted")
+    bad_range = gdm("ask", "x", "--workspace", str(workspace), "--file", "calc.py", "--range", "9-3", env=env)
+    assert bad_range.returncode != 0 and "--range" in bad_range.stderr
+    outside = gdm("ask", "x", "--workspace", str(workspace), "--file", "../etc/passwd", env=env)
+    assert outside.returncode == 2 and "leaves the workspace" in outside.stdout
