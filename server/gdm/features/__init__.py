@@ -9,10 +9,16 @@ from gdm.features import code_actions, code_lens, cost, lifecycle, review, tasks
 if TYPE_CHECKING:
     from gdm.server import GdmServer
 
-FEATURES = (lifecycle, code_actions, code_lens, tasks, review, cost)
+FEATURES = (lifecycle, code_lens, tasks, review, cost)
+
+# Every provider of code actions, in the order the editor lists them.
+ACTION_PROVIDERS: list[code_actions.ActionProvider] = [
+    code_actions.ask_actions,
+]
 
 
 def register_all(server: GdmServer) -> None:
     """Register every feature's handlers on `server`."""
     for feature in FEATURES:
         feature.register(server)
+    code_actions.register(server, ACTION_PROVIDERS)
