@@ -23,6 +23,7 @@ let codeServer: Proc | undefined;
 let browser: Browser | undefined;
 let page: Page;
 let shot = 0;
+let settings: Record<string, unknown>;
 
 async function screenshot(name: string): Promise<void> {
   shot += 1;
@@ -38,7 +39,7 @@ before(async () => {
   model = Proc.start("scripted model", env.python, ["-m", "gdm.scripted", join(ROOT, "test", "fixtures", "ask-vscode.json")]);
   modelUrl = (await model.waitFor(/http:\/\/127\.0\.0\.1:\d+\/v1/, 20_000))[0];
   installVsix(env, dirs.userData, dirs.extensions, dirs.xdg);
-  writeSettings(dirs.userData, {
+  settings = {
     "workbench.startupEditor": "none",
     "workbench.tips.enabled": false,
     "workbench.secondarySideBar.defaultVisibility": "hidden",
@@ -54,7 +55,8 @@ before(async () => {
     "gdm.apiBase": modelUrl,
     "gdm.prices": { "openai/scripted": { inputPerMTok: 3, outputPerMTok: 15 } },
     "gdm.databaseUrl": `sqlite:///${join(dirs.base, "gdm.db")}`,
-  });
+  };
+  writeSettings(dirs.userData, settings);
   const cs = await startCodeServer(env, dirs);
   codeServer = cs.proc;
   browser = await chromium.launch({ executablePath: env.chromium, headless: true, args: CHROMIUM_ARGS });
@@ -171,6 +173,40 @@ test("the cost meter shows the day's cost after the task and opens the breakdown
   await page.locator(".quick-input-widget", { hasText: "Session" }).waitFor({ state: "visible", timeout: 10_000 });
   await screenshot("cost-after-and-breakdown");
   await page.keyboard.press("Escape");
+});
+
+test("asking without a model configured says so, and its button opens the setting", async () => {
+  writeSettings(dirs.userData, { ...settings, "gdm.model": null });
+  await page.waitForTimeout(1500); // VS Code reloads settings.json from disk
+  await ui.runCommand(page, "Notifications: Clear All Notifications");
+  await ui.runCommand(page, "gdm: Restart server");
+  await ui.waitForStatus(page, /gdm today/, 30_000);
+  await ui.focusEditor(page);
+  await page.keyboard.press("Control+Alt+G");
+  await page.locator(".quick-input-widget").waitFor({ state: "visible", timeout: 10_000 });
+  await page.keyboard.type("Explain mean");
+  await page.keyboard.press("Enter");
+  const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "No model is set" });
+  await toast.waitFor({ state: "visible", timeout: 20_000 });
+  await screenshot("error-model-not-configured");
+  await toast.locator("a.monaco-button", { hasText: "Open settings" }).click();
+  await page.locator(".settings-editor .setting-item-contents", { hasText: "Model" }).first().waitFor({ timeout: 10_000 });
+  await screenshot("open-settings-gdm-model");
+});
+
+test("a Python that does not exist is an error with Select interpreter / Open settings", async () => {
+  await ui.runCommand(page, "Notifications: Clear All Notifications");
+  writeSettings(dirs.userData, { ...settings, "gdm.pythonPath": "/nonexistent/python3" });
+  const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "/nonexistent/python3" });
+  await toast.waitFor({ state: "visible", timeout: 20_000 });
+  await toast.locator("a.monaco-button", { hasText: "Select interpreter" }).waitFor();
+  await toast.locator("a.monaco-button", { hasText: "Open settings" }).waitFor();
+  assert.match(await ui.waitForStatus(page, /gdm: server stopped/, 10_000), /server stopped/);
+  await screenshot("error-server-failed-to-start");
+  // the server's commands now explain instead of "command not found"
+  await ui.runCommand(page, "Notifications: Clear All Notifications");
+  await ui.runCommand(page, "gdm: Show cost");
+  await toast.waitFor({ state: "visible", timeout: 10_000 });
 });
 
 test("the scripted model saw every expected request", async () => {

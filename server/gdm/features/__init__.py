@@ -12,9 +12,9 @@ if TYPE_CHECKING:
 FEATURES = (lifecycle, code_lens, tasks, review, cost)
 
 # Every provider of code actions, in the order the editor lists them.
-ACTION_PROVIDERS: list[code_actions.ActionProvider] = [
+ACTION_PROVIDERS: tuple[code_actions.ActionProvider, ...] = (
     code_actions.ask_actions,
-]
+)
 
 
 def register_all(server: GdmServer) -> None:

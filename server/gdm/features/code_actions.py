@@ -44,9 +44,9 @@ def ask_actions(server: GdmServer, params: lsp.CodeActionParams) -> list[lsp.Cod
     return [lsp.CodeAction(title=Command.ASK.title, kind=ASK_KIND, command=command)]
 
 
-def register(server: GdmServer, providers: list[ActionProvider] | None = None) -> None:
+def register(server: GdmServer, providers: tuple[ActionProvider, ...] | None = None) -> None:
     """Register the code action handler over `providers` (default: every gdm provider)."""
-    chosen = providers if providers is not None else [ask_actions]
+    chosen = providers if providers is not None else (ask_actions,)
     kinds = [ASK_KIND, lsp.CodeActionKind.QuickFix]
 
     @server.ls.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
