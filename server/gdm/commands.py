@@ -20,6 +20,7 @@ class Command(enum.Enum):
     PATCH_REJECT = ("gdm.patch.reject", "gdm: Reject change")
     PATCH_LIST = ("gdm.patch.list", "gdm: List pending changes")
     PATCH_SHOW_RISK = ("gdm.patch.showRisk", "gdm: Show risk of change")
+    TASK_ACCEPT = ("gdm.task.accept", "gdm: Accept all changes of a task")
     COST = ("gdm.cost", "gdm: Show cost")
 
     @property

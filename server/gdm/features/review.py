@@ -1,4 +1,4 @@
-"""Review: `gdm.patch.accept`, `gdm.patch.reject`, `gdm.patch.list`, `gdm.patch.showRisk`.
+"""Review: `gdm.patch.accept`, `gdm.patch.reject`, `gdm.patch.list`, `gdm.patch.showRisk`, `gdm.task.accept`.
 
 Accepting never writes a file: it re-locates the chosen hunks in the text the user has now
 and sends a versioned `workspace/applyEdit`; what does not fit is a conflict, never forced,
@@ -8,6 +8,7 @@ and a client that answers `applied: false` leaves the patch pending.
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
@@ -16,7 +17,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from gdm.agent.session import Session
 from gdm.commands import Command
 from gdm.features import notifications
-from gdm.features.params import PatchParams, parse
+from gdm.features.params import PatchParams, TaskIdParams, parse
 from gdm.patches.apply import apply_hunks
 from gdm.patches.lsp import EditSupport, UnsupportedEdit, workspace_edit
 from gdm.patches.model import FilePatch, HunkStatus, PatchKind
@@ -67,6 +68,16 @@ def register(server: GdmServer) -> None:
                         lsp.MessageType.Info)
         return {"patchId": patch.id, "risk": risk}
 
+    @ls.command(Command.TASK_ACCEPT.identifier)
+    async def accept_task(*args: Any) -> dict[str, Any]:
+        params = parse(TaskIdParams, Command.TASK_ACCEPT.identifier, args)
+        session = await server.get_session()
+        open_patches = [p for p in session.patches.open() if p.task_id == params.task_id]
+        if not params.task_id or not open_patches:
+            raise JsonRpcInvalidParams(f"gdm.task.accept: no pending changes for task {params.task_id!r}")
+        results = [{"patchId": p.id, **await accept_patch(server, session, p, None)} for p in open_patches]
+        return {"applied": all(r["applied"] for r in results), "results": results}
+
 
 def _patch(session: Session, patch_id: str) -> FilePatch:
     patch = session.patches.get(patch_id)
@@ -106,9 +117,18 @@ async def accept_patch(server: GdmServer, session: Session, patch: FilePatch,
                           server.caps.change_annotations)
     task = session.store.get_task(patch.task_id) or {}
     version = current.version if current is not None else None
+    create = patch.kind is PatchKind.CREATE and current is None
+    if create and not (support.document_changes and "create" in support.resource_operations):
+        # The client cannot create files: make it empty on disk; its content still arrives as an
+        # undoable editor edit.
+        try:
+            _create_empty(session.view.abs(patch.path))
+        except OSError as exc:
+            return _refused(patch, located.applied, f"cannot create {patch.path}: {exc}", conflicts)
+        create = False
     try:
         edit = workspace_edit(patch, session.view.uri(patch.path), version, located.edits, support,
-                              str(task.get("prompt", patch.task_id))[:80])
+                              str(task.get("prompt", patch.task_id))[:80], create=create)
     except UnsupportedEdit as exc:
         return _refused(patch, located.applied, str(exc), conflicts)
     try:
@@ -127,6 +147,13 @@ async def accept_patch(server: GdmServer, session: Session, patch: FilePatch,
     session.patches.set_hunks(patch, located.applied, HunkStatus.ACCEPTED)
     _changed(server, session, patch)
     return {"applied": True, "conflicts": conflicts, "appliedHunks": located.applied}
+
+
+def _create_empty(path: Path) -> None:
+    """An empty new file (never overwriting one that appeared meanwhile)."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    with open(path, "x", encoding="utf-8"):
+        pass
 
 
 def _refused(patch: FilePatch, hunks: list[int] | None, reason: str,

@@ -21,6 +21,8 @@ from gdm.agent.session import Session, TaskSpec, new_id
 from gdm.commands import Command
 from gdm.features import notifications
 from gdm.features.params import AskParams, TaskIdParams, parse
+from gdm.features.review import accept_patch
+from gdm.patches.risk import Tier
 
 if TYPE_CHECKING:
     from gdm.server import GdmServer
@@ -156,6 +158,8 @@ async def drive(server: GdmServer, session: Session, task_id: str, spec: TaskSpe
                 final = event.status
                 progress = _end_progress(server, task_id, progress, final)  # ended before "done" is told
             _forward(server, session, event, progress)
+        if final == "done" and session.settings.autonomy == "auto-low":
+            await auto_apply(server, session, task_id)
     except asyncio.CancelledError:
         final = "cancelled"
         progress = _end_progress(server, task_id, progress, final)
@@ -172,6 +176,24 @@ async def drive(server: GdmServer, session: Session, task_id: str, spec: TaskSpe
     finally:
         deltas.flush()
         _end_progress(server, task_id, progress, final)
+
+
+async def auto_apply(server: GdmServer, session: Session, task_id: str) -> None:
+    """`autonomy: auto-low`: LOW-risk patches of a finished task apply at once, as undoable editor edits.
+
+    Only LOW: MEDIUM and above (CRITICAL above all) always wait for an explicit accept.
+    """
+    for patch in [p for p in session.patches.open() if p.task_id == task_id]:
+        if patch.risk is None or patch.risk.tier is not Tier.LOW:
+            continue
+        result = await accept_patch(server, session, patch, None)
+        if result["applied"]:
+            server.show(f"gdm: applied a LOW-risk change to {patch.path} automatically (autonomy: auto-low); "
+                        f"undo in the editor reverts it", lsp.MessageType.Info)
+        else:
+            reasons = "; ".join(c["reason"] for c in result["conflicts"])
+            server.show(f"gdm: could not auto-apply {patch.path} ({reasons}); it waits for review",
+                        lsp.MessageType.Warning)
 
 
 def _end_progress(server: GdmServer, task_id: str, progress: bool, status: str) -> bool:

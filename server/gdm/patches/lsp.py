@@ -50,14 +50,24 @@ def annotation_for(patch: FilePatch, task_label: str) -> lsp.ChangeAnnotation:
 
 
 def workspace_edit(patch: FilePatch, uri: str, version: int | None, edits: list[TextEdit],
-                   support: EditSupport, task_label: str) -> lsp.WorkspaceEdit:
-    """The `WorkspaceEdit` that applies `edits` (already located against the current text)."""
-    creating = patch.kind is PatchKind.CREATE and version is None
+                   support: EditSupport, task_label: str, *, create: bool = False) -> lsp.WorkspaceEdit:
+    """The `WorkspaceEdit` that applies `edits` (already located against the current text).
+
+    `create`: the file does not exist yet and is made by a `CreateFile` operation. A DELETE
+    patch is a `DeleteFile` operation.
+    """
+    creating = create
+    annotation_id = patch.id if support.document_changes and support.change_annotations else None
+    if patch.kind is PatchKind.DELETE:
+        if not support.document_changes or "delete" not in support.resource_operations:
+            raise UnsupportedEdit("this editor cannot delete files through LSP (no 'delete' resource operation)")
+        annotations = {patch.id: annotation_for(patch, task_label)} if annotation_id else None
+        return lsp.WorkspaceEdit(document_changes=[lsp.DeleteFile(uri=uri, annotation_id=annotation_id)],
+                                 change_annotations=annotations)
     if not support.document_changes:
         if creating:
             raise UnsupportedEdit("this editor cannot create files through LSP (no documentChanges support)")
         return lsp.WorkspaceEdit(changes={uri: [_text_edit(e, None) for e in edits]})
-    annotation_id = patch.id if support.change_annotations else None
     ops: list = []
     if creating:
         if "create" not in support.resource_operations:
