@@ -10,21 +10,6 @@ import {
 import { spawn } from "node:child_process";
 import { PREFLIGHT_SCRIPT, type PreflightResult } from "./logic/errors";
 
-/** Settings that only the extension reads (the server ignores them). */
-export const CLIENT_ONLY = new Set(["pythonPath", "trace"]);
-
-/** The server's settings as a flat object, for `initializationOptions`. */
-export function serverSettings(): Record<string, unknown> {
-  const cfg = vscode.workspace.getConfiguration("gdm");
-  const out: Record<string, unknown> = {};
-  for (const [key, value] of Object.entries(cfg)) {
-    if (typeof value !== "function" && !CLIENT_ONLY.has(key) && value !== null && value !== undefined) {
-      out[key] = value;
-    }
-  }
-  return out;
-}
-
 export function pythonPath(): string {
   return vscode.workspace.getConfiguration("gdm").get<string>("pythonPath") || "python3";
 }
@@ -59,7 +44,9 @@ export function createClient(python: string, cwd: string | undefined, onExecute:
   const clientOptions: LanguageClientOptions = {
     documentSelector: [{ scheme: "file" }, { scheme: "untitled" }],
     synchronize: { configurationSection: "gdm" },
-    initializationOptions: serverSettings(),
+    // No initializationOptions: the server pulls section "gdm" with workspace/configuration at
+    // `initialized` and on every change. Sent here too, they would be a lower layer that a
+    // cleared setting ("" = unset) falls back to, so clearing gdm.model would not unset it.
     outputChannelName: "gdm server",
     middleware: {
       executeCommand: (command, args, next) => onExecute(command, args, (a) => Promise.resolve(next(command, a))),

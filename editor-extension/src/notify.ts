@@ -17,9 +17,10 @@ export async function showActionable(a: Actionable, handlers: ActionHandlers): P
   }
 }
 
-/** Open the Settings editor on a gdm setting. */
+/** Open the Settings editor on one gdm setting, or on all of them. */
 export async function openSettings(setting = "gdm"): Promise<void> {
-  await vscode.commands.executeCommand("workbench.action.openSettings", setting);
+  const query = setting === "gdm" ? "@ext:gdm.gdm" : `@id:${setting}`;
+  await vscode.commands.executeCommand("workbench.action.openSettings", query);
 }
 
 /** Let the user pick a Python executable for gdm.pythonPath. True when one was chosen. */

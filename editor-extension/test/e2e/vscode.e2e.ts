@@ -176,32 +176,32 @@ test("the cost meter shows the day's cost after the task and opens the breakdown
 });
 
 test("asking without a model configured says so, and its button opens the setting", async () => {
-  writeSettings(dirs.userData, { ...settings, "gdm.model": null });
-  await page.waitForTimeout(1500); // VS Code reloads settings.json from disk
   await ui.runCommand(page, "Notifications: Clear All Notifications");
-  await ui.runCommand(page, "gdm: Restart server");
-  await ui.waitForStatus(page, /gdm today/, 30_000);
-  await ui.focusEditor(page);
+  await ui.setSetting(page, "gdm.model", "");
+  await ui.openFile(page, "calc.py");
   await page.keyboard.press("Control+Alt+G");
   await page.locator(".quick-input-widget").waitFor({ state: "visible", timeout: 10_000 });
   await page.keyboard.type("Explain mean");
   await page.keyboard.press("Enter");
   const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "No model is set" });
   await toast.waitFor({ state: "visible", timeout: 20_000 });
+  await page.waitForTimeout(700); // the toast slides in
   await screenshot("error-model-not-configured");
   await toast.locator("a.monaco-button", { hasText: "Open settings" }).click();
-  await page.locator(".settings-editor .setting-item-contents", { hasText: "Model" }).first().waitFor({ timeout: 10_000 });
+  await page.locator('.settings-editor input[aria-label="gdm.model"]').waitFor({ timeout: 10_000 });
   await screenshot("open-settings-gdm-model");
+  await ui.runCommand(page, "View: Close Editor");
 });
 
 test("a Python that does not exist is an error with Select interpreter / Open settings", async () => {
   await ui.runCommand(page, "Notifications: Clear All Notifications");
-  writeSettings(dirs.userData, { ...settings, "gdm.pythonPath": "/nonexistent/python3" });
+  await ui.setSetting(page, "gdm.pythonPath", "/nonexistent/python3");
   const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "/nonexistent/python3" });
   await toast.waitFor({ state: "visible", timeout: 20_000 });
   await toast.locator("a.monaco-button", { hasText: "Select interpreter" }).waitFor();
   await toast.locator("a.monaco-button", { hasText: "Open settings" }).waitFor();
   assert.match(await ui.waitForStatus(page, /gdm: server stopped/, 10_000), /server stopped/);
+  await page.waitForTimeout(700); // the toast slides in
   await screenshot("error-server-failed-to-start");
   // the server's commands now explain instead of "command not found"
   await ui.runCommand(page, "Notifications: Clear All Notifications");

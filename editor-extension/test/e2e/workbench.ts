@@ -127,3 +127,20 @@ export async function waitForPanelText(page: Page, pattern: RegExp, timeoutMs: n
   await view.waitFor({ timeout: timeoutMs });
   return poll(async () => (await view.innerText()).replace(/\u00a0/g, " "), (t) => pattern.test(t), timeoutMs);
 }
+
+/** Change a setting through the Settings editor, as a person would, and close it again. */
+export async function setSetting(page: Page, id: string, value: string): Promise<void> {
+  await runCommand(page, "Preferences: Open Settings (UI)");
+  const search = page.locator(".settings-editor .settings-header .suggest-input-container");
+  await search.waitFor({ timeout: 10_000 });
+  await search.click();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type(`@id:${id}`);
+  const input = page.locator(`.settings-editor input[aria-label="${id}"]`);
+  await input.waitFor({ timeout: 10_000 });
+  await input.fill(value);
+  await page.keyboard.press("Tab");
+  await poll(() => input.inputValue(), (v) => v === value, 5_000);
+  await page.waitForTimeout(800); // the Settings editor writes text settings after a short debounce
+  await runCommand(page, "View: Close Editor");
+}

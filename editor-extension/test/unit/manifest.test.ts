@@ -69,7 +69,10 @@ test("package.json's settings are exactly the server's, with the same defaults, 
   const ours = Object.keys(props).map((k) => k.replace(/^gdm\./, ""));
   assert.deepEqual(ours.filter((k) => k !== "pythonPath" && k !== "trace.server").sort(), keys);
   for (const key of keys) {
-    assert.deepEqual(props[`gdm.${key}`].default, defaults[key], `default of gdm.${key}`);
+    // An unset string is "" in package.json (so the Settings UI shows a text box) and None in
+    // the server, which treats "" as unset.
+    const want = defaults[key] === null ? "" : defaults[key];
+    assert.deepEqual(props[`gdm.${key}`].default, want, `default of gdm.${key}`);
   }
   assert.equal(props["gdm.pythonPath"].default, "python3");
 });
