@@ -36,6 +36,8 @@ export class CommandUi {
       case "gdm.patch.accept":
       case "gdm.patch.reject":
         return this.review(command, args, next);
+      case "gdm.task.accept":
+        return this.acceptTask(args, next);
       case "gdm.patch.list":
         return this.list(next);
       case "gdm.patch.showRisk":
@@ -92,6 +94,30 @@ export class CommandUi {
           void showPatchDiff(patch);
         }
       });
+    }
+    await this.refreshPatches();
+    return result;
+  }
+
+  /** `gdm.task.accept {taskId}`; from the palette, the task of the open patches (asked if several). */
+  private async acceptTask(args: unknown[], next: Next): Promise<unknown> {
+    let taskId = firstObject(args)?.taskId;
+    if (typeof taskId !== "string") {
+      const tasks = [...new Set(this.store.open().map((p) => p.taskId))];
+      if (tasks.length === 0) {
+        void vscode.window.showInformationMessage("gdm: no changes are waiting for review.");
+        return undefined;
+      }
+      taskId = tasks.length === 1 ? tasks[0] : await vscode.window.showQuickPick(tasks, { title: "gdm: accept all changes of which task?" });
+      if (typeof taskId !== "string") {
+        return undefined;
+      }
+    }
+    const result = (await next([{ taskId }])) as { results?: (AcceptResult & { patchId: string })[] } | undefined;
+    for (const r of result?.results ?? []) {
+      for (const c of r.conflicts ?? []) {
+        void vscode.window.showWarningMessage(`gdm: ${this.store.get(r.patchId)?.path ?? r.patchId}: hunk ${c.hunk} was not applied: ${c.reason}`);
+      }
     }
     await this.refreshPatches();
     return result;
