@@ -41,6 +41,10 @@ async def actions_at(editor, rel: str, line: int, end_line: int | None = None) -
         context=lsp.CodeActionContext(diagnostics=[])))
 
 
+def review_titles(actions: list[lsp.CodeAction]) -> list[str]:
+    return [a.title for a in actions if "change" in a.title]
+
+
 async def run_action(editor, action: lsp.CodeAction):
     return await editor.command(action.command.command, raw_args=list(action.command.arguments))
 
@@ -60,13 +64,14 @@ async def test_review_by_code_action(workspace, tmp_path, review_settings):
         patch = editor.notes["gdm/patchProposed"][-1]
         first, second = (h["range"]["start"]["line"] for h in patch["hunks"])
         titles = [a.title for a in await actions_at(editor, "calc.py", first)]
-        assert titles == ["gdm: Accept this change (risk LOW)", "gdm: Reject this change",
-                          "gdm: Accept all changes of this task", "Ask gdm…"]
-        assert [a.title for a in await actions_at(editor, "calc.py", 0)] == ["Ask gdm…"]  # no hunk there
+        assert titles[:3] == ["gdm: Accept this change (risk LOW)", "gdm: Reject this change",
+                              "gdm: Accept all changes of this task"]
+        assert "Ask gdm…" in titles
+        assert not review_titles(await actions_at(editor, "calc.py", 0))  # no hunk there
         reject = (await actions_at(editor, "calc.py", first))[1]
         assert (await run_action(editor, reject))["rejected"] == [0]
         # The first hunk is gone from the actions; the second is still offered where it now is.
-        assert [a.title for a in await actions_at(editor, "calc.py", first)] == ["Ask gdm…"]
+        assert not review_titles(await actions_at(editor, "calc.py", first))
         accept = (await actions_at(editor, "calc.py", second))[0]
         assert (await run_action(editor, accept))["applied"] is True
         assert "(ValueError if empty)" in editor.text("calc.py") and '"""Return a + b."""' in editor.text("calc.py")
