@@ -27,9 +27,9 @@ def workspace(tmp_path: Path) -> Path:
 
 @pytest.fixture
 def scripted() -> Iterator[ScriptedModel]:
-    """The scripted model playing fixtures/scripts/e2e.json and demo.json."""
+    """The scripted model playing fixtures/scripts/demo.json, e2e.json and review.json."""
     conversations = []
-    for name in ("demo.json", "e2e.json"):
+    for name in ("demo.json", "e2e.json", "review.json"):
         conversations += json.loads((FIXTURES / "scripts" / name).read_text())["conversations"]
     with ScriptedModel({"conversations": conversations}) as model:
         yield model

@@ -241,3 +241,23 @@ async def test_settings_from_workspace_configuration(workspace, tmp_path, settin
         assert (await editor.wait_done(task_id))["status"] == "done"
     finally:
         await stop_editor(editor)
+
+
+async def test_utf8_position_encoding_client(workspace, tmp_path, settings):
+    """A client that negotiates utf-8 columns (Neovim 0.10+) gets its end-of-file column in bytes."""
+    (workspace / "calc.py").write_text((workspace / "calc.py").read_text() + "# π ≈ 3.14 🙂")
+    caps = vscode_capabilities()
+    caps.general.position_encodings = [lsp.PositionEncodingKind.Utf8, lsp.PositionEncodingKind.Utf16]
+    editor, result = await start_editor(workspace, tmp_path, init_options=settings, capabilities=caps)
+    try:
+        assert result.capabilities.position_encoding == lsp.PositionEncodingKind.Utf8
+        await editor.open("calc.py")
+        task_id = await ask(editor, "Append a closing line")
+        assert (await editor.wait_done(task_id))["status"] == "done"
+        patch_id = editor.notes["gdm/patchProposed"][-1]["patchId"]
+        assert (await editor.command(Command.PATCH_ACCEPT.identifier, {"patchId": patch_id}))["applied"]
+        end = editor.applied[-1].edit.document_changes[0].edits[0].range.end
+        last = "# π ≈ 3.14 🙂"
+        assert end.character == len(last.encode("utf-8"))
+    finally:
+        await stop_editor(editor)

@@ -8,6 +8,7 @@ and a client that answers `applied: false` leaves the patch pending.
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -18,7 +19,7 @@ from gdm.agent.session import Session
 from gdm.commands import Command
 from gdm.features import notifications
 from gdm.features.params import PatchParams, TaskIdParams, parse
-from gdm.patches.apply import apply_hunks
+from gdm.patches.apply import TextEdit, apply_hunks
 from gdm.patches.lsp import EditSupport, UnsupportedEdit, workspace_edit
 from gdm.patches.model import FilePatch, HunkStatus, PatchKind
 
@@ -126,8 +127,9 @@ async def accept_patch(server: GdmServer, session: Session, patch: FilePatch,
         except OSError as exc:
             return _refused(patch, located.applied, f"cannot create {patch.path}: {exc}", conflicts)
         create = False
+    edits = _in_client_units(located.edits, text, str(server.ls.workspace.position_encoding or "utf-16"))
     try:
-        edit = workspace_edit(patch, session.view.uri(patch.path), version, located.edits, support,
+        edit = workspace_edit(patch, session.view.uri(patch.path), version, edits, support,
                               str(task.get("prompt", patch.task_id))[:80], create=create)
     except UnsupportedEdit as exc:
         return _refused(patch, located.applied, str(exc), conflicts)
@@ -147,6 +149,26 @@ async def accept_patch(server: GdmServer, session: Session, patch: FilePatch,
     session.patches.set_hunks(patch, located.applied, HunkStatus.ACCEPTED)
     _changed(server, session, patch)
     return {"applied": True, "conflicts": conflicts, "appliedHunks": located.applied}
+
+
+def _in_client_units(edits: list[TextEdit], text: str, encoding: str) -> list[TextEdit]:
+    """Edits carry UTF-16 columns; a client that negotiated utf-8 or utf-32 counts differently."""
+    if encoding == "utf-16" or all(e.start_char == 0 and e.end_char == 0 for e in edits):
+        return edits
+    lines = text.splitlines(keepends=True) or [""]
+
+    def convert(line: int, units: int) -> int:
+        if units == 0 or line >= len(lines):
+            return units
+        source, seen, index = lines[line], 0, 0
+        while index < len(source) and seen < units:
+            seen += 2 if ord(source[index]) > 0xFFFF else 1
+            index += 1
+        prefix = source[:index]
+        return len(prefix.encode("utf-8")) if encoding == "utf-8" else len(prefix)
+
+    return [replace(e, start_char=convert(e.start_line, e.start_char), end_char=convert(e.end_line, e.end_char))
+            for e in edits]
 
 
 def _create_empty(path: Path) -> None:
