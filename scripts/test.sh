@@ -7,6 +7,11 @@ cd "$(dirname "$0")/.."
 python3 -m venv .venv
 .venv/bin/python -m pip install -q --disable-pip-version-check -e '.[test]'
 
+# The real editors the editor tests drive (Neovim, Emacs + eglot / lsp-mode, Vim + ALE), from Debian.
+if [ -f editors/ci.sh ]; then
+  bash editors/ci.sh
+fi
+
 # Unit tests of every layer, and end-to-end tests that drive the real server (python -m gdm)
 # over LSP against the scripted model on 127.0.0.1.
 .venv/bin/python -m pytest -q -p no:cacheprovider
