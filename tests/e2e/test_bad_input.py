@@ -210,3 +210,15 @@ async def test_settings_change_takes_effect_without_restart(workspace, tmp_path,
         assert (await editor.wait_done(second))["status"] == "done"
     finally:
         await stop_editor(editor)
+
+
+async def test_unusable_database_url_falls_back_to_the_default_store(workspace, tmp_path, settings):
+    bad = {**settings, "databaseUrl": "sqlite:////no/such/folder/gdm.db"}
+    editor, _ = await start_editor(workspace, tmp_path, init_options=bad)
+    try:
+        await editor.wait_for(lambda: any("cannot open databaseUrl" in m for m in editor.messages()))
+        task_id = (await editor.command(Command.ASK.identifier, {"prompt": "Document add and mean"}))["taskId"]
+        assert (await editor.wait_done(task_id))["status"] == "done"
+        assert (tmp_path / "xdg" / "gdm" / "gdm.db").exists()  # the default store, in the user data dir
+    finally:
+        await stop_editor(editor)

@@ -8,26 +8,30 @@ happen. It knows nothing of LSP: buffers come in through a BufferSource.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import datetime as dt
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
-from pathlib import Path
+from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from gdm.agent import prompts
-from gdm.agent.events import CostRecorded, Event
+from gdm.agent.events import CostRecorded, Done, Event, PatchProposed
 from gdm.agent.loop import LoopDeps, run_loop
 from gdm.config import Settings
+from gdm.context.secrets import RedactingClient, Redactor
 from gdm.context.workspace import BufferSource, PathRefused, WorkspaceView
+from gdm.models.breaker import CircuitBreaker
 from gdm.models.cost import PriceBook
 from gdm.models.llm import LLMClient, ModelConfig, ModelReply, ToolCallRequest, litellm_price_lookup
 from gdm.patches.book import PatchBook
 from gdm.patches.model import FilePatch
 from gdm.patches.risk import RiskContext
 from gdm.tools import default_tools
-from gdm.tools.base import ToolContext, counter_ids
+from gdm.tools.base import Approver, ToolContext, counter_ids
+from gdm.tools.edit import propose
 
 if TYPE_CHECKING:
     from gdm.store.repo import Store
@@ -44,6 +48,8 @@ class TaskSpec:
     start_line: int | None = None
     end_line: int | None = None
     uri: str | None = None
+    read_only: bool = False  # "gdm: Explain": only reading tools are offered, no patch can come of it
+    drop_line: str | None = None  # a `gdm:` comment line answered by this task: its patch removes it
 
 
 def new_id(prefix: str) -> str:
@@ -70,6 +76,9 @@ class Session:
         self.prices = PriceBook(settings.prices_json(), litellm_price_lookup)
         self.last_task_id: str | None = None
         self.last_model: str | None = settings.model
+        self.always_allowed: set[str] = set()  # commands the user chose "Always allow" for, this session
+        # One breaker per session: a provider that failed in the last task stays avoided in the next.
+        self.breaker = CircuitBreaker()
         store.start_session(self.id, str(self.view.root), settings.model)
         self._load_open_patches()
 
@@ -123,11 +132,19 @@ class Session:
 
     # -- tasks ----------------------------------------------------------------------
 
+    def _auditor(self, task_id: str) -> Callable[[str, dict[str, Any]], None]:
+        """Writes a task's decisions (approvals, denials) to the store's audit log."""
+        return lambda kind, detail: self.store.add_audit(self.id, task_id, kind, detail)
+
     def model_config(self) -> ModelConfig:
         """The litellm client settings from the current gdm settings."""
         s = self.settings
         return ModelConfig(model=s.model, api_base=s.api_base, api_key_env=s.api_key_env,
                            fallback_model=s.fallback_model, prices=s.prices_json())
+
+    def llm_client(self, config: ModelConfig, prices: PriceBook) -> LLMClient:
+        """The model client of a task, sharing the session's circuit breaker."""
+        return LLMClient(config, prices, breaker=self.breaker)
 
     def focus(self, spec: TaskSpec) -> prompts.Focus | None:
         """The file, selection and surrounding code the model sees first."""
@@ -139,11 +156,14 @@ class Session:
         return prompts.Focus(spec.path, buf.text, spec.start_line, spec.end_line)
 
     async def run_task(self, task_id: str, spec: TaskSpec,
-                       llm_factory: Callable[[ModelConfig, PriceBook], Any] = LLMClient) -> AsyncIterator[Event]:
-        """Run one task to its end, yielding its events; its rows are written as it goes."""
+                       llm_factory: Callable[[ModelConfig, PriceBook], Any] | None = None,
+                       approver: Approver | None = None) -> AsyncIterator[Event]:
+        """Run one task to its end, yielding its events; `approver` asks the user about gated tools."""
         self.last_task_id = task_id
         rng = None if spec.start_line is None else {"start": spec.start_line, "end": spec.end_line}
         self.store.start_task(task_id, self.id, spec.prompt, spec.uri, rng)
+        # The store lists tasks by id only; this names the session's tasks in order, for replay.
+        self.store.add_audit(self.id, task_id, "task.start", {"prompt": spec.prompt, "path": spec.path})
         status, error = "error", None
         try:
             try:
@@ -156,11 +176,21 @@ class Session:
             ctx = ToolContext(task_id, self.view, self.patches,
                               RiskContext(mentioned_paths=mentioned | _paths_in(spec.prompt),
                                           open_paths=self.view.buffers.open_paths()),
-                              counter_ids(f"{task_id}-p"))
-            llm = llm_factory(self.model_config(), self.prices)
-            deps = LoopDeps(llm, default_tools(), ctx, _Recorder(self), _Budget(self, llm),
+                              counter_ids(f"{task_id}-p"), approve=approver, shell_policy=self.settings.shell,
+                              always_allowed=self.always_allowed, audit=self._auditor(task_id),
+                              hidden_env=frozenset(filter(None, [self.settings.api_key_env])))
+            redactor = await asyncio.to_thread(Redactor.for_workspace, self.view.root)
+            llm = (llm_factory or self.llm_client)(self.model_config(), self.prices)
+            tools = default_tools(read_only=spec.read_only, shell=True)
+            deps = LoopDeps(RedactingClient(llm, redactor), tools, ctx, _Recorder(self), _Budget(self, llm),
                             self.settings.max_turns, self.stream)
             async for event in run_loop(task_id, messages, deps):
+                if isinstance(event, Done) and event.status == "done" and spec.drop_line is not None:
+                    dropped = _drop_comment(ctx, spec)  # server-side: it does not depend on the model
+                    if dropped is not None:
+                        yield PatchProposed(task_id, dropped)
+                        ids = event.patch_ids + ([dropped] if dropped not in event.patch_ids else [])
+                        event = dataclasses.replace(event, patch_ids=ids)
                 if getattr(event, "kind", None) == "done":
                     status = event.status  # type: ignore[attr-defined]
                 elif getattr(event, "kind", None) == "error":
@@ -173,10 +203,23 @@ class Session:
             self.store.finish_task(task_id, status, error if status != "done" else None)
 
 
+def _drop_comment(ctx: ToolContext, spec: TaskSpec) -> str | None:
+    """Remove the answered `gdm:` comment (the nearest line with its text) within the task's patch."""
+    assert spec.path is not None and spec.drop_line is not None
+    text = ctx.view.read(spec.path, ctx.task_id)
+    lines = text.splitlines(keepends=True) if text is not None else []
+    hits = [i for i, line in enumerate(lines) if line.rstrip("\r\n") == spec.drop_line.rstrip("\r\n")]
+    if not hits:
+        return None  # the model already removed it
+    del lines[min(hits, key=lambda i: abs(i - (spec.start_line or 0)))]
+    return propose(ctx, spec.path, "".join(lines)).id
+
+
 def _paths_in(prompt: str) -> set[str]:
-    """Words of the prompt that look like file paths, for the risk model's 'mentioned' signal."""
-    return {w.strip("`'\",.:;()") for w in prompt.split() if "." in w and "/" in w or w.endswith(
-        (".py", ".ts", ".js", ".md", ".toml", ".json", ".yml", ".yaml", ".txt", ".go", ".rs"))}
+    """Words of the prompt that look like file paths (`src/app.py`, `README.md`), for the risk
+    model's 'mentioned' signal."""
+    words = (w.strip("`'\",:;()[]") .rstrip(".") for w in prompt.split())
+    return {w for w in words if "/" in w or PurePosixPath(w).suffix[1:2].isalpha()}
 
 
 class _Recorder:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcInternalError
 
 from gdm.agent.session import Session
 from gdm.context.workspace import uri_to_path
@@ -92,12 +92,21 @@ async def open_session(server: GdmServer) -> None:
         return
     url = server.settings.database_url
     try:
-        store = await asyncio.to_thread(open_store, url)
+        try:
+            store = await asyncio.to_thread(open_store, url)
+        except store_error_type() as exc:
+            if url is None:
+                raise
+            server.show(f"gdm: cannot open databaseUrl ({exc}); using the default SQLite store instead.")
+            store = await asyncio.to_thread(open_store, None)
+        session = await asyncio.to_thread(
+            lambda: Session(root=server.root, settings=server.settings, store=store, buffers=server.buffers))
     except store_error_type() as exc:
-        server.show(f"gdm: cannot open databaseUrl ({exc}); using the default SQLite store instead.")
-        store = await asyncio.to_thread(open_store, None)
-    session = await asyncio.to_thread(
-        lambda: Session(root=server.root, settings=server.settings, store=store, buffers=server.buffers))
+        # Without a store nothing could be kept: say so, and make every gdm request say so too.
+        server.show(f"gdm: cannot open its store ({exc}); gdm commands are unavailable until this is fixed "
+                    f"(set gdm.databaseUrl or check the user data folder).")
+        future.set_exception(JsonRpcInternalError(f"gdm has no store: {exc}"))
+        return
     server.session = session
     future.set_result(session)
     reopened = len(session.patches.open())

@@ -19,7 +19,7 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 from gdm.agent import events as ev
 from gdm.agent.session import Session, TaskSpec, new_id
 from gdm.commands import Command
-from gdm.features import notifications
+from gdm.features import approvals, notifications, ready_actions
 from gdm.features.params import AskParams, TaskIdParams, parse
 from gdm.features.review import accept_patch
 from gdm.patches.risk import Tier
@@ -109,7 +109,7 @@ def register(server: GdmServer) -> None:
             raise JsonRpcInvalidParams("gdm.ask needs a prompt: {prompt, uri?, range?} (in editors without an input "
                                        "box, write a `gdm: <instruction>` comment and use its code action)")
         session = await server.get_session()
-        spec = _spec(session, params)
+        spec = ready_actions.refine(session, _spec(session, params), args)
         task_id = new_id("t")
         server.tasks.start(task_id, drive(server, session, task_id, spec))
         return {"taskId": task_id}
@@ -149,11 +149,13 @@ async def drive(server: GdmServer, session: Session, task_id: str, spec: TaskSpe
     final = "error"
     deltas = DeltaCoalescer(lambda text: notifications.task_event(server, ev.Response(task_id, text, delta=True)))
     try:
-        async for event in session.run_task(task_id, spec):
+        async for event in session.run_task(task_id, spec, approver=approvals.approver(server)):
             if isinstance(event, ev.Response) and event.delta:
                 deltas.add(event.text)
                 continue
             deltas.flush()
+            if spec.read_only and isinstance(event, ev.Response):
+                server.show(f"gdm: {event.text}", lsp.MessageType.Info)  # an answer, not a patch: show it
             if isinstance(event, ev.Done):
                 final = event.status
                 progress = _end_progress(server, task_id, progress, final)  # ended before "done" is told
@@ -167,8 +169,8 @@ async def drive(server: GdmServer, session: Session, task_id: str, spec: TaskSpe
                        session.totals(task_id)["taskUsd"])
         notifications.task_event(server, done)
         server.show(f"gdm: task cancelled; {_patch_note(session, task_id)}", lsp.MessageType.Info)
-    except (OSError, ValueError, RuntimeError, KeyError, TypeError, JsonRpcException) as exc:
-        # The boundary: a bug or an environment failure ends this task, never the server.
+    except Exception as exc:  # noqa: BLE001 - the task boundary: shown to the user, logged with its traceback
+        # A bug or an environment failure ends this task, never the server, and never silently.
         log.exception("task %s failed", task_id)
         notifications.task_event(server, ev.Error(task_id, f"internal error: {exc}", "internal"))
         notifications.task_event(server, ev.Done(task_id, "error", [p.id for p in session.patches.for_task(task_id)]))
