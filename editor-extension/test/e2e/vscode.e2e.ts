@@ -13,6 +13,7 @@ import {
   CHROMIUM_ARGS, ROOT, Proc, e2eEnv, installVsix, scratch, startCodeServer, writeSettings,
 } from "./harness";
 import * as ui from "./workbench";
+import { poll } from "./workbench";
 
 const env = e2eEnv();
 const started = Date.now();
@@ -30,6 +31,31 @@ async function screenshot(name: string): Promise<void> {
   const file = join(env.artifacts, `${String(shot).padStart(2, "0")}-${name}.png`);
   await page.screenshot({ path: file });
   console.log(`screenshot: ${file}`);
+}
+
+/** A test step that leaves a FAILED screenshot when it fails. */
+function step(name: string, fn: () => Promise<void>): void {
+  test(name, async () => {
+    try {
+      await fn();
+    } catch (err) {
+      if (page) {
+        await page.screenshot({ path: join(env.artifacts, `FAILED-${name.replace(/\W+/g, "-").slice(0, 60)}.png`) });
+      }
+      throw err;
+    }
+  });
+}
+
+/**
+ * Wait until VS Code wrote the setting to the user settings.json (a value equal to the default,
+ * "" for strings, is written by removing the key), then let it reach the server.
+ */
+async function settingSaved(key: string, value: unknown): Promise<void> {
+  const file = join(dirs.userData, "User", "settings.json");
+  const saved = (v: unknown) => v === value || (value === "" && v === undefined);
+  await poll(() => JSON.parse(readFileSync(file, "utf8"))[key], saved, 10_000);
+  await page.waitForTimeout(1000); // onDidChangeConfiguration -> didChangeConfiguration -> workspace/configuration
 }
 
 before(async () => {
@@ -75,13 +101,13 @@ after(async () => {
   console.log(`e2e duration: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 });
 
-test("the extension starts the server and the cost meter shows the day's cost", async () => {
+step("the extension starts the server and the cost meter shows the day's cost", async () => {
   const text = await ui.waitForStatus(page, /gdm today \$0\.0000 \/ \$20\.00/, 30_000);
   assert.match(text, /today/);
   await screenshot("started-cost-before");
 });
 
-test("ask gdm on a selection with the keybinding and the prompt box", async () => {
+step("ask gdm on a selection with the keybinding and the prompt box", async () => {
   await ui.openFile(page, "calc.py");
   await ui.selectLines(page, 19, 21);
   await screenshot("selection");
@@ -93,7 +119,7 @@ test("ask gdm on a selection with the keybinding and the prompt box", async () =
   await page.keyboard.press("Enter");
 });
 
-test("the task shows a progress notification reporting tool calls", async () => {
+step("the task shows a progress notification reporting tool calls", async () => {
   const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "gdm: Harden divide" });
   await toast.waitFor({ state: "visible", timeout: 15_000 });
   await page.locator(".notifications-toasts .notification-toast", { hasText: "read_file" }).waitFor({ timeout: 15_000 });
@@ -102,7 +128,7 @@ test("the task shows a progress notification reporting tool calls", async () => 
   await screenshot("progress-and-task-cost");
 });
 
-test("the gdm output channel lists the streamed text, tool calls and results", async () => {
+step("the gdm output channel lists the streamed text, tool calls and results", async () => {
   await ui.waitForStatus(page, /gdm today/, 30_000); // the task ended
   await ui.runCommand(page, "gdm: Show task log");
   await ui.runCommand(page, "View: Toggle Maximized Panel");
@@ -115,7 +141,7 @@ test("the gdm output channel lists the streamed text, tool calls and results", a
   await ui.runCommand(page, "View: Hide Panel");
 });
 
-test("pending hunks are decorated with their risk and have Accept/Reject lenses", async () => {
+step("pending hunks are decorated with their risk and have Accept/Reject lenses", async () => {
   await ui.focusEditor(page);
   const lenses = await ui.lenses(page, "✓ Accept", 2, 15_000);
   assert.equal(lenses.length, 2);
@@ -129,7 +155,7 @@ test("pending hunks are decorated with their risk and have Accept/Reject lenses"
   await page.mouse.move(5, 450);
 });
 
-test("Review all opens the diff editor with Accept/Reject in its title", async () => {
+step("Review all opens the diff editor with Accept/Reject in its title", async () => {
   await ui.runCommand(page, "gdm: Review all changes");
   const diff = page.locator(".part.editor .monaco-diff-editor");
   await diff.waitFor({ state: "visible", timeout: 10_000 });
@@ -144,7 +170,7 @@ test("Review all opens the diff editor with Accept/Reject in its title", async (
   await ui.openFile(page, "calc.py");
 });
 
-test("accepting one hunk and rejecting the other leaves exactly the accepted change", async () => {
+step("accepting one hunk and rejecting the other leaves exactly the accepted change", async () => {
   await ui.focusEditor(page);
   const accepts = await ui.lenses(page, "✓ Accept", 2, 10_000);
   await accepts[1].click(); // the lower hunk: divide()
@@ -165,7 +191,7 @@ test("accepting one hunk and rejecting the other leaves exactly the accepted cha
   assert.doesNotMatch(disk, /sum of a and b/);
 });
 
-test("the cost meter shows the day's cost after the task and opens the breakdown", async () => {
+step("the cost meter shows the day's cost after the task and opens the breakdown", async () => {
   const text = await ui.waitForStatus(page, /gdm today \$0\.\d{4} \/ \$20\.00/, 10_000);
   const spent = Number(/\$(0\.\d{4})/.exec(text)?.[1]);
   assert.ok(spent > 0, `no cost recorded: ${text}`);
@@ -175,9 +201,35 @@ test("the cost meter shows the day's cost after the task and opens the breakdown
   await page.keyboard.press("Escape");
 });
 
-test("asking without a model configured says so, and its button opens the setting", async () => {
+step("a MEDIUM-risk patch asked from the palette goes through VS Code's refactor preview", async () => {
+  await ui.runCommand(page, "Notifications: Clear All Notifications");
+  await ui.openFile(page, "calc.py");
+  await ui.runCommand(page, "Ask gdm…");
+  await page.locator(".quick-input-widget").waitFor({ state: "visible", timeout: 10_000 });
+  await page.keyboard.type("Add a revision helper");
+  await page.keyboard.press("Enter");
+  await ui.focusEditor(page);
+  const accept = await ui.lenses(page, "✓ Accept", 1, 30_000);
+  const texts = await poll(() => ui.injectedTexts(page), (t) => t.some((x) => x.includes("gdm risk MEDIUM")), 10_000);
+  assert.ok(texts.some((t) => t.includes("import subprocess")));
+  await screenshot("medium-risk-pending");
+  await accept[0].click();
+  const preview = page.locator(".part.panel .bulk-edit-panel, .part.panel [id='refactorPreview']").first();
+  await preview.waitFor({ state: "visible", timeout: 15_000 });
+  await page.waitForTimeout(500);
+  await screenshot("refactor-preview");
+  // VS Code leaves edits that need confirmation unticked: tick the file, then Apply
+  await page.locator(".part.panel .monaco-list-row", { hasText: "calc.py" }).locator('input[type="checkbox"]').first().check();
+  await page.locator(".part.panel a.monaco-button", { hasText: "Apply" }).first().click();
+  await poll(() => ui.editorText(page), (t) => t.includes("import subprocess"), 10_000);
+  await ui.lenses(page, "✓ Accept", 0, 10_000);
+  await screenshot("medium-risk-applied");
+});
+
+step("asking without a model configured says so, and its button opens the setting", async () => {
   await ui.runCommand(page, "Notifications: Clear All Notifications");
   await ui.setSetting(page, "gdm.model", "");
+  await settingSaved("gdm.model", "");
   await ui.openFile(page, "calc.py");
   await page.keyboard.press("Control+Alt+G");
   await page.locator(".quick-input-widget").waitFor({ state: "visible", timeout: 10_000 });
@@ -193,9 +245,10 @@ test("asking without a model configured says so, and its button opens the settin
   await ui.runCommand(page, "View: Close Editor");
 });
 
-test("a Python that does not exist is an error with Select interpreter / Open settings", async () => {
+step("a Python that does not exist is an error with Select interpreter / Open settings", async () => {
   await ui.runCommand(page, "Notifications: Clear All Notifications");
   await ui.setSetting(page, "gdm.pythonPath", "/nonexistent/python3");
+  await settingSaved("gdm.pythonPath", "/nonexistent/python3");
   const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "/nonexistent/python3" });
   await toast.waitFor({ state: "visible", timeout: 20_000 });
   await toast.locator("a.monaco-button", { hasText: "Select interpreter" }).waitFor();
@@ -209,7 +262,7 @@ test("a Python that does not exist is an error with Select interpreter / Open se
   await toast.waitFor({ state: "visible", timeout: 10_000 });
 });
 
-test("the scripted model saw every expected request", async () => {
+step("the scripted model saw every expected request", async () => {
   const failures = await (await fetch(modelUrl.replace(/\/v1$/, "/_gdm/failures"))).json();
   assert.deepEqual(failures, []);
 });

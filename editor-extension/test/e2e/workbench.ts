@@ -47,8 +47,21 @@ export async function openFile(page: Page, name: string): Promise<void> {
   await page.locator(`${EDITOR} .view-lines`).first().waitFor({ timeout: 10_000 });
 }
 
+/**
+ * Focus the active editor and show its top. Clicks by coordinates inside the editor's frame:
+ * clicking `.view-lines` lets playwright scroll the page itself to reach its corner, which
+ * shifts the whole workbench.
+ */
 export async function focusEditor(page: Page): Promise<void> {
-  await page.locator(`${EDITOR} .view-lines`).first().click({ position: { x: 5, y: 5 } });
+  await page.evaluate(() => window.scrollTo(0, 0));
+  const frame = page.locator(`${EDITOR} .overflow-guard`).first();
+  await frame.waitFor({ timeout: 10_000 });
+  const box = await frame.boundingBox();
+  if (!box) {
+    throw new Error("the editor has no box");
+  }
+  await page.mouse.click(box.x + box.width / 2, box.y + box.height - 30); // above the horizontal scrollbar
+  await page.keyboard.press("Control+Home");
 }
 
 /** Select whole lines `from`..`to` (1-based) with the keyboard. */
