@@ -5,8 +5,10 @@ Used by `gdm ask` and `gdm demo`; the same Session the language server drives.
 
 from __future__ import annotations
 
+import asyncio
 import os
 import shutil
+import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
@@ -20,6 +22,7 @@ from gdm.patches.apply import apply_hunks
 from gdm.patches.model import FilePatch, HunkStatus
 from gdm.patches.risk import Tier
 from gdm.store import open_store
+from gdm.tools.base import ALLOW_ONCE, ALWAYS_ALLOW, DENY, ApprovalRequest, Approver
 
 EXIT = {"done": 0, "error": 1, "cancelled": 130, "budget": 3}
 
@@ -116,8 +119,25 @@ def apply_to_disk(session: Session, patch: FilePatch, out: TextIO) -> bool:
     return True
 
 
+def terminal_approver(stdin: TextIO, out: TextIO) -> Approver:
+    """Asks the user on the terminal; denies when stdin is not a terminal (nobody is there to ask)."""
+
+    async def ask(request: ApprovalRequest) -> str:
+        if not stdin.isatty():
+            out.write(f"gdm: denied `{request.command}`: stdin is not a terminal to ask on "
+                      f"(GDM_SHELL=allow runs commands without asking)\n")
+            return DENY
+        out.write(f"\ngdm wants to run:\n  {request.command}\nin {request.cwd}\n"
+                  f"[o] allow once  [a] always allow this command  [N] deny: ")
+        out.flush()
+        answer = (await asyncio.to_thread(stdin.readline)).strip().lower()
+        return {"o": ALLOW_ONCE, "y": ALLOW_ONCE, "a": ALWAYS_ALLOW}.get(answer[:1], DENY)
+
+    return ask
+
+
 async def run_ask(settings: Settings, workspace: Path, prompt: str, file: str | None, line_range: str | None,
-                  apply: bool, out: TextIO) -> int:
+                  apply: bool, out: TextIO, stdin: TextIO | None = None) -> int:
     """Run one task headless and print it; returns the exit code."""
     store = open_store(settings.database_url)
     session = Session(root=workspace, settings=settings, store=store, buffers=NoBuffers())
@@ -133,7 +153,8 @@ async def run_ask(settings: Settings, workspace: Path, prompt: str, file: str | 
     printer = Printer(out, out.isatty())
     task_id = new_id("t")
     status = "error"
-    async for event in session.run_task(task_id, TaskSpec(prompt, rel, start, end)):
+    approver = terminal_approver(stdin or sys.stdin, out)
+    async for event in session.run_task(task_id, TaskSpec(prompt, rel, start, end), approver=approver):
         printer.event(event, session)
         if isinstance(event, ev.Done):
             status = event.status

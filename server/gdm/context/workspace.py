@@ -24,13 +24,23 @@ from gdm.patches.book import PatchBook
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox",
                        ".mypy_cache", ".pytest_cache", ".ruff_cache", "dist", "build", ".eggs"})
 # Readable only if the user allows it (later: a setting); never sent to a model by default.
-SECRET_NAMES = frozenset({".env", ".netrc", ".pgpass", "id_rsa", "id_ed25519", "id_ecdsa", "id_dsa"})
-SECRET_SUFFIXES = (".pem", ".key", ".p12", ".pfx")
+# Compared case-insensitively: on a case-insensitive disk `.ENV` is `.env`.
+SECRET_NAMES = frozenset({".env", ".netrc", ".pgpass", "id_rsa", "id_ed25519", "id_ecdsa", "id_dsa", ".npmrc",
+                          ".pypirc", ".git-credentials", ".htpasswd", ".dockercfg"})
+SECRET_SUFFIXES = (".pem", ".key", ".p12", ".pfx", ".env", ".keystore", ".jks")
+VCS_DIRS = frozenset({".git", ".hg", ".svn"})
 MAX_READ_BYTES = 2_000_000
 
 
 class PathRefused(Exception):
     """A path outside the workspace, or one the tools may not touch; the message says why."""
+
+
+def _refuse_vcs(original: str, rel: str) -> None:
+    """Version-control internals (`.git/…` at any depth, any case, trailing dots) are never touched."""
+    for part in rel.split("/"):
+        if part.lower().rstrip(" .") in VCS_DIRS:
+            raise PathRefused(f"path {original!r} is version-control internals, which tools do not touch")
 
 
 @dataclass(frozen=True)
@@ -89,20 +99,27 @@ class WorkspaceView:
         if not isinstance(path, str) or not path.strip():
             raise PathRefused("path must be a non-empty string relative to the workspace root")
         raw = unicodedata.normalize("NFC", path.strip())
-        if "\x00" in raw:
-            raise PathRefused(f"path {path!r} contains a NUL byte")
-        if raw.startswith(("/", "\\", "~")) or (len(raw) > 1 and raw[1] == ":"):
-            raise PathRefused(f"path {path!r} is absolute; give it relative to the workspace root")
+        if any(unicodedata.category(c) in ("Cc", "Cf") for c in raw):
+            raise PathRefused(f"path {path!r} contains control or invisible characters (NUL, bidi, zero-width)")
+        # Look-alikes (fullwidth dots and slashes, ligatures) are judged by what they normalise to.
+        folded = unicodedata.normalize("NFKC", raw)
+        for form in (raw, folded):
+            if form.startswith(("/", "\\", "~")) or (len(form) > 1 and form[1] == ":"):
+                raise PathRefused(f"path {path!r} is absolute; give it relative to the workspace root")
+            if ".." in PurePosixPath(form.replace("\\", "/")).parts:
+                raise PathRefused(f"path {path!r} leaves the workspace ('..' is not allowed)")
         parts = PurePosixPath(raw.replace("\\", "/")).parts
-        if ".." in parts:
-            raise PathRefused(f"path {path!r} leaves the workspace ('..' is not allowed)")
         norm = posixpath.normpath("/".join(parts))
         norm = "" if norm == "." else norm
-        if norm.split("/")[0] in (".git", ".hg", ".svn"):
-            raise PathRefused(f"path {path!r} is version-control internals, which tools do not touch")
+        _refuse_vcs(path, folded.replace("\\", "/"))
         real = Path(os.path.realpath(self.root / norm))
         if real != self.root and self.root not in real.parents:
             raise PathRefused(f"path {path!r} resolves outside the workspace (symlink?)")
+        resolved = "" if real == self.root else real.relative_to(self.root).as_posix()
+        if resolved != norm:  # a symlink inside the workspace: judge where it leads, too
+            _refuse_vcs(path, resolved)
+            if self.is_secret(resolved) and not self.is_secret(norm):
+                raise PathRefused(f"path {path!r} is a link to {resolved}, which holds secrets")
         return norm
 
     def abs(self, rel: str) -> Path:
@@ -125,8 +142,8 @@ class WorkspaceView:
 
     @staticmethod
     def is_secret(rel: str) -> bool:
-        """Files that hold secrets (.env, private keys) by their name."""
-        name = PurePosixPath(rel).name
+        """Files that hold secrets (.env, private keys, credential files) by their name, any case."""
+        name = unicodedata.normalize("NFKC", PurePosixPath(rel).name).lower().rstrip(" .")
         return name in SECRET_NAMES or name.startswith(".env.") or name.endswith(SECRET_SUFFIXES)
 
     # -- text --------------------------------------------------------------------------

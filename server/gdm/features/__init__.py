@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gdm.features import code_actions, code_lens, cost, lifecycle, review, review_actions, tasks
+from gdm.features import code_actions, code_lens, cost, lifecycle, ready_actions, review, review_actions, tasks
 
 if TYPE_CHECKING:
     from gdm.server import GdmServer
@@ -15,6 +15,7 @@ FEATURES = (lifecycle, code_lens, tasks, review, cost)
 ACTION_PROVIDERS: tuple[code_actions.ActionProvider, ...] = (
     review_actions.review_actions,
     code_actions.ask_actions,
+    *ready_actions.PROVIDERS,
 )
 
 

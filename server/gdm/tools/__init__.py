@@ -1,11 +1,15 @@
-"""Model-facing tools: read, list, search, edit → patch."""
+"""Model-facing tools: read, list, search, edit → patch, run_command."""
 
 from gdm.tools.base import ToolRegistry
 from gdm.tools.edit import EditFile, WriteFile
 from gdm.tools.files import ListFiles, ReadFile
 from gdm.tools.search import Search
+from gdm.tools.shell import RunCommand
 
 
-def default_tools() -> ToolRegistry:
-    """The tools of DESIGN.md that the engine offers every task."""
-    return ToolRegistry([ReadFile(), ListFiles(), Search(), EditFile(), WriteFile()])
+def default_tools(*, read_only: bool = False, shell: bool = False) -> ToolRegistry:
+    """The tools of DESIGN.md: only the reading ones if `read_only`; `run_command` too if `shell`."""
+    readers = [ReadFile(), ListFiles(), Search()]
+    if read_only:
+        return ToolRegistry(readers)
+    return ToolRegistry([*readers, EditFile(), WriteFile(), *([RunCommand()] if shell else [])])

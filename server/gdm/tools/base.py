@@ -8,8 +8,9 @@ from __future__ import annotations
 
 import abc
 import itertools
-from collections.abc import Callable, Iterable
+from collections.abc import Awaitable, Callable, Iterable
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any, ClassVar
 
 from gdm.context.workspace import WorkspaceView
@@ -31,6 +32,21 @@ class ToolOutcome:
     patch_ids: list[str] = field(default_factory=list)
 
 
+@dataclass(frozen=True)
+class ApprovalRequest:
+    """A gated tool asks the user: which tool, what exactly it would run, and where."""
+
+    task_id: str
+    tool: str
+    command: str
+    cwd: str
+
+
+# The user's answer to an ApprovalRequest: one of these three words.
+ALLOW_ONCE, ALWAYS_ALLOW, DENY = "allow_once", "always", "deny"
+Approver = Callable[[ApprovalRequest], Awaitable[str]]
+
+
 @dataclass
 class ToolContext:
     """Everything a tool may use, for one task; built by the session, never global."""
@@ -40,6 +56,14 @@ class ToolContext:
     patches: PatchBook
     risk_context: RiskContext
     new_patch_id: Callable[[], str]
+    # Gated tools (run_command): the policy, who to ask (None: nobody, so ask means deny), the
+    # commands the user allowed for the whole session, and where each decision is recorded.
+    approve: Approver | None = None
+    shell_policy: str = "ask"
+    always_allowed: set[str] = field(default_factory=set)
+    audit: Callable[[str, dict[str, Any]], None] | None = None
+    cwd: Path | None = None  # where commands run: the workspace root unless a scratch copy is given
+    hidden_env: frozenset[str] = frozenset()  # more variable names to drop from commands' environment
 
 
 class Tool(abc.ABC):
