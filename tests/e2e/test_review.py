@@ -3,34 +3,15 @@ MEDIUM risk through the editor's confirmation, creating files without resource o
 
 from __future__ import annotations
 
-import json
-from pathlib import Path
 
 import pytest
 from lsprotocol import types as lsp
 
 from gdm.commands import Command
-from gdm.scripted import ScriptedModel
-from tests.conftest import FIXTURES, SCRIPTED_PRICES
 from tests.e2e.editor import start_editor, stop_editor, vscode_capabilities
 
 FIX = "Make divide() fail clearly on zero"
 WEAKEN = "Make the add test pass no matter what"
-
-
-@pytest.fixture
-def review_model():
-    conversations = []
-    for name in ("demo.json", "e2e.json", "review.json"):
-        conversations += json.loads((FIXTURES / "scripts" / name).read_text())["conversations"]
-    with ScriptedModel({"conversations": conversations}) as model:
-        yield model
-
-
-@pytest.fixture
-def review_settings(review_model, tmp_path: Path) -> dict:
-    return {"model": "openai/scripted", "apiBase": review_model.base_url, "prices": SCRIPTED_PRICES,
-            "databaseUrl": f"sqlite:///{tmp_path / 'gdm.db'}"}
 
 
 async def actions_at(editor, rel: str, line: int, end_line: int | None = None) -> list[lsp.CodeAction]:
@@ -56,8 +37,8 @@ async def asked(editor, prompt: str, rel: str | None = "calc.py") -> str:
     return task_id
 
 
-async def test_review_by_code_action(workspace, tmp_path, review_settings):
-    editor, _ = await start_editor(workspace, tmp_path, init_options=review_settings)
+async def test_review_by_code_action(workspace, tmp_path, settings):
+    editor, _ = await start_editor(workspace, tmp_path, init_options=settings)
     try:
         await editor.open("calc.py")
         await asked(editor, "Document add and mean")
@@ -79,8 +60,8 @@ async def test_review_by_code_action(workspace, tmp_path, review_settings):
         await stop_editor(editor)
 
 
-async def test_accept_all_changes_of_a_task(workspace, tmp_path, review_settings):
-    editor, _ = await start_editor(workspace, tmp_path, init_options=review_settings)
+async def test_accept_all_changes_of_a_task(workspace, tmp_path, settings):
+    editor, _ = await start_editor(workspace, tmp_path, init_options=settings)
     try:
         await editor.open("calc.py")
         task_id = await asked(editor, "Document add and mean")
@@ -94,8 +75,8 @@ async def test_accept_all_changes_of_a_task(workspace, tmp_path, review_settings
         await stop_editor(editor)
 
 
-async def test_auto_low_applies_low_risk_at_once_and_says_so(workspace, tmp_path, review_settings):
-    editor, _ = await start_editor(workspace, tmp_path, init_options={**review_settings, "autonomy": "auto-low"})
+async def test_auto_low_applies_low_risk_at_once_and_says_so(workspace, tmp_path, settings):
+    editor, _ = await start_editor(workspace, tmp_path, init_options={**settings, "autonomy": "auto-low"})
     try:
         await editor.open("calc.py")
         await asked(editor, FIX)
@@ -108,8 +89,8 @@ async def test_auto_low_applies_low_risk_at_once_and_says_so(workspace, tmp_path
         await stop_editor(editor)
 
 
-async def test_auto_low_leaves_riskier_patches_for_review(workspace, tmp_path, review_settings):
-    editor, _ = await start_editor(workspace, tmp_path, init_options={**review_settings, "autonomy": "auto-low"})
+async def test_auto_low_leaves_riskier_patches_for_review(workspace, tmp_path, settings):
+    editor, _ = await start_editor(workspace, tmp_path, init_options={**settings, "autonomy": "auto-low"})
     try:
         await asked(editor, WEAKEN, rel=None)
         patch = editor.notes["gdm/patchProposed"][-1]
@@ -126,10 +107,10 @@ async def test_auto_low_leaves_riskier_patches_for_review(workspace, tmp_path, r
         await stop_editor(editor)
 
 
-async def test_create_without_resource_operations_falls_back(workspace, tmp_path, review_settings):
+async def test_create_without_resource_operations_falls_back(workspace, tmp_path, settings):
     caps = vscode_capabilities()
     caps.workspace.workspace_edit.resource_operations = None
-    editor, _ = await start_editor(workspace, tmp_path, init_options=review_settings, capabilities=caps)
+    editor, _ = await start_editor(workspace, tmp_path, init_options=settings, capabilities=caps)
     try:
         await asked(editor, "Create a helper module", rel=None)
         patch = editor.notes["gdm/patchProposed"][-1]

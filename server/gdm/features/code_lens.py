@@ -11,6 +11,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types as lsp
 
 from gdm.commands import Command
+from gdm.features.notifications import document
 from gdm.patches.apply import hunk_ranges
 
 if TYPE_CHECKING:
@@ -22,14 +23,10 @@ def register(server: GdmServer) -> None:
 
     @server.ls.feature(lsp.TEXT_DOCUMENT_CODE_LENS)
     def code_lens(params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
-        session = server.session
-        if session is None:
+        found = document(server, params.text_document.uri)
+        if found is None:
             return []
-        rel = session.view.rel_of_uri(params.text_document.uri)
-        if rel is None:
-            return []
-        current = session.view.current(rel)
-        text = current.text if current is not None else ""
+        session, rel, text = found
         lenses: list[lsp.CodeLens] = []
         for patch in session.patches.open_for_path(rel):
             tier = f"risk: {patch.risk.tier.value} {patch.risk.score:.2f}" if patch.risk else "risk: not scored"

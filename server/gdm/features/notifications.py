@@ -17,6 +17,16 @@ if TYPE_CHECKING:
     from gdm.server import GdmServer
 
 
+def document(server: GdmServer, uri: str) -> tuple[Session, str, str] | None:
+    """The session, workspace path and current text of a document with open patches, if any."""
+    session = server.session
+    rel = session.view.rel_of_uri(uri) if session is not None else None
+    if session is None or rel is None or not session.patches.open_for_path(rel):
+        return None
+    current = session.view.current(rel)
+    return session, rel, current.text if current is not None else ""
+
+
 def task_event_payload(event: ev.Event) -> dict[str, Any] | None:
     """The `gdm/taskEvent` params of an event (None for events that are not task events)."""
     base = {"taskId": event.task_id, "kind": getattr(event, "kind", None)}

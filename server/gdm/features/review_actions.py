@@ -12,6 +12,7 @@ from lsprotocol import types as lsp
 
 from gdm.commands import Command
 from gdm.features.code_actions import wanted
+from gdm.features.notifications import document
 from gdm.patches.apply import hunk_ranges
 
 if TYPE_CHECKING:
@@ -29,14 +30,10 @@ def _touches(where: tuple[int, int], rng: lsp.Range) -> bool:
 
 def review_actions(server: GdmServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
     """Accept / reject the pending hunks under the selection, or the whole task."""
-    session = server.session
-    if session is None or not wanted(REVIEW_KIND.value, params):
+    found = document(server, params.text_document.uri) if wanted(REVIEW_KIND.value, params) else None
+    if found is None:
         return []
-    rel = session.view.rel_of_uri(params.text_document.uri)
-    if rel is None:
-        return []
-    current = session.view.current(rel)
-    text = current.text if current is not None else ""
+    session, rel, text = found
     actions: list[lsp.CodeAction] = []
     tasks_offered: set[str] = set()
     for patch in session.patches.open_for_path(rel):
