@@ -1,0 +1,44 @@
+;;; gdm-lsp-mode.el --- gdm, the AI coding agent in a language server, with lsp-mode  -*- lexical-binding: t; -*-
+
+;; Usage (lsp-mode 8+, Emacs 28+):
+;;   (add-to-list 'load-path "/path/to/gdm/editors/emacs")
+;;   (setq gdm-settings '(:model "openai/gpt-4.1"))   ; gdm's settings, see README "Settings"
+;;   (require 'gdm-lsp-mode)
+;;   M-x lsp in a Python buffer (gdm runs as an add-on beside your usual server).
+;;
+;; Ask: a comment `# gdm: <instruction>' and `lsp-execute-code-action' on it (pick
+;; "gdm: <instruction>"), or M-x gdm-ask.  Review: the code lenses above each pending hunk
+;; ("✓ Accept", "✗ Reject", the risk; click them, or `lsp-avy-lens'), or code actions on the
+;; changed lines.  Progress shows in lsp-mode's mode-line spinner ($/progress, with the cost
+;; so far); the mode line shows the cost ("gdm $0.0123 day $0.4500 1 pending").
+
+;;; Code:
+
+(require 'cl-lib)
+(require 'lsp-mode)
+(require 'gdm-core)
+
+(lsp-register-client
+ (make-lsp-client
+  :new-connection (lsp-stdio-connection (lambda () gdm-server-command))
+  :major-modes gdm-major-modes
+  :server-id 'gdm
+  :add-on? t
+  :priority -2
+  :initialization-options (lambda () gdm-settings)
+  :notification-handlers
+  (ht ("gdm/costUpdate" (lambda (_workspace params) (gdm-note-cost params)))
+      ("gdm/patchProposed" (lambda (_workspace params) (gdm-note-patch params)))
+      ("gdm/taskEvent" (lambda (_workspace params) (gdm-note-task-event params))))))
+
+(defun gdm-ask (prompt &optional beg end)
+  "Ask gdm PROMPT about the region (BEG to END) or the current line."
+  (interactive (append (list (read-string "Ask gdm: "))
+                       (when (use-region-p) (list (region-beginning) (region-end)))))
+  (let* ((payload (gdm-ask-payload prompt (lsp--buffer-uri) beg end))
+         (result (lsp-workspace-command-execute "gdm.ask" (vector payload))))
+    (gdm-note-asked (gdm--get result :taskId))
+    result))
+
+(provide 'gdm-lsp-mode)
+;;; gdm-lsp-mode.el ends here

@@ -1,0 +1,24 @@
+"""Emacs (batch) with the shipped configs (editors/emacs) against the real server and the
+scripted model: eglot (review by code action: eglot 1.9 has no lenses) and lsp-mode."""
+
+from __future__ import annotations
+
+from tests.editors.conftest import REPO, EditorRun, assert_flow, require
+
+DRIVERS = REPO / "tests" / "editors" / "drivers"
+
+
+def test_eglot_comment_ask_action_accept_action_reject_cost(editor_run: EditorRun) -> None:
+    emacs = require("emacs", "emacs-nox elpa-eglot")
+    result = editor_run.run([emacs, "-Q", "--batch", "-l", str(DRIVERS / "eglot_driver.el")])
+    assert_flow(result)
+    assert f"gdm ${result['task_usd']:.4f} day $" in result["mode_line"], result["mode_line"]
+    assert any("task cost $" in m for m in result["shown"]), result["shown"]
+
+
+def test_lsp_mode_comment_ask_lens_accept_action_reject_cost(editor_run: EditorRun) -> None:
+    emacs = require("emacs", "emacs-nox elpa-lsp-mode")
+    result = editor_run.run([emacs, "-Q", "--batch", "-l", str(DRIVERS / "lspmode_driver.el")])
+    assert_flow(result)
+    assert f"gdm ${result['task_usd']:.4f} day $" in result["mode_line"], result["mode_line"]
+    assert any(m and "$0.0" in str(m) for m in result["progress"]), result["progress"]
