@@ -2,7 +2,7 @@
 
 This is the only module in gdm that imports litellm, and it does so lazily (first model call,
 in a worker thread): the import costs seconds and ~170 MB, and the language server must answer
-`initialize` long before that. Everything litellm raises is turned into an LLMError whose
+`initialize` long before that. Everything litellm raises is turned into an LLMError (llm_errors.py) whose
 `kind` the agent can act on and whose `message` a user can act on.
 """
 
@@ -12,11 +12,12 @@ import asyncio
 import json
 import logging
 import os
-import re
 from dataclasses import dataclass
 from typing import Any, Callable
 
+from gdm.models.breaker import CircuitBreaker
 from gdm.models.cost import PriceBook
+from gdm.models.llm_errors import LLMError, classify
 
 log = logging.getLogger(__name__)
 
@@ -26,7 +27,6 @@ NO_MODEL_MESSAGE = "No model is set: set gdm.model (e.g. openai/gpt-4.1) or GDM_
 PLACEHOLDER_KEY = "sk-gdm-no-key"
 # A Retry-After longer than this is not worth waiting for inside one call: go to the fallback.
 MAX_RETRY_AFTER_S = 20.0
-RETRYABLE_KINDS = frozenset({"rate_limit", "server", "timeout", "connection"})
 # litellm routes records below WARNING to sys.stdout, which would corrupt an LSP stream.
 _LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
 
@@ -75,27 +75,6 @@ class ModelReply:
     raw: dict  # JSON-able chat.completion-shaped response, for the record and replay
 
 
-class LLMError(Exception):
-    """A model call that failed, classified.
-
-    kind: "config", "auth", "rate_limit", "server", "timeout", "connection", "bad_request",
-    "bad_response". `message` is one sentence a user can act on. `partial_text` is the text
-    already passed to on_text when a stream broke (such calls are not retried).
-    """
-
-    def __init__(self, kind: str, message: str, retryable: bool | None = None, *,
-                 model: str | None = None, status: int | None = None,
-                 retry_after_s: float | None = None, partial_text: str = ""):
-        super().__init__(message)
-        self.kind = kind
-        self.message = message
-        self.retryable = kind in RETRYABLE_KINDS if retryable is None else retryable
-        self.model = model
-        self.status = status
-        self.retry_after_s = retry_after_s
-        self.partial_text = partial_text
-
-
 def _litellm() -> Any:
     """Import and quiet litellm (cheap after the first call: Python caches the module)."""
     # Without this the import fetches the price table from the network (8 s seen here).
@@ -107,6 +86,11 @@ def _litellm() -> Any:
 
     litellm.suppress_debug_info = True
     return litellm
+
+
+def classify_error(exc: BaseException, model: str, config: ModelConfig) -> LLMError | None:
+    """Map an exception from a litellm call to an LLMError, or None if it is not a call failure."""
+    return classify(exc, model, config, _litellm())
 
 
 def litellm_price_lookup(model: str) -> tuple[float, float] | None:
@@ -124,11 +108,15 @@ class LLMClient:
     """Calls the configured model through litellm, with retries, fallback, and cost."""
 
     def __init__(self, config: ModelConfig, prices: PriceBook | None = None, *,
-                 retry_backoff_s: float = 0.5):
-        """`retry_backoff_s` is the first retry's delay (doubling after); tests set it to 0."""
+                 retry_backoff_s: float = 0.5, breaker: CircuitBreaker | None = None):
+        """`retry_backoff_s` is the first retry's delay (doubling after); tests set it to 0.
+
+        `breaker` is shared by the clients of one session (it outlives a task); None: no breaker.
+        """
         self.config = config
         self.prices = prices if prices is not None else PriceBook(config.prices, litellm_price_lookup)
         self.retry_backoff_s = retry_backoff_s
+        self.breaker = breaker
 
     async def warm_up(self) -> None:
         """Import litellm in a worker thread so the event loop never stalls on it."""
@@ -173,10 +161,13 @@ class LLMClient:
                             tools: list[dict] | None, on_text: Callable[[str], None] | None) -> ModelReply:
         attempts = max(0, self.config.num_retries) + 1
         for attempt in range(attempts):
+            refusal = self.breaker.refusal(model) if self.breaker is not None else None
+            if refusal is not None:
+                raise LLMError("circuit_open", refusal, True, model=model)
             try:
-                return await self._call_once(model, api_key, messages, tools, on_text)
+                return await self._guarded_call(model, api_key, messages, tools, on_text)
             except LLMError as error:
-                if not error.retryable or error.partial_text or attempt == attempts - 1:
+                if not error.retryable or error.partial_text or attempt == attempts - 1 or error.circuit_opened:
                     raise
                 delay = self.retry_backoff_s * (2**attempt)
                 if error.retry_after_s is not None:
@@ -186,6 +177,26 @@ class LLMClient:
                 log.info("model %s: %s; retrying in %.1fs", model, error.kind, delay)
                 await asyncio.sleep(delay)
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    async def _guarded_call(self, model: str, api_key: str | None, messages: list[dict],
+                            tools: list[dict] | None, on_text: Callable[[str], None] | None) -> ModelReply:
+        """One attempt, its outcome told to the breaker; a failure that opens it says so."""
+        if self.breaker is None:
+            return await self._call_once(model, api_key, messages, tools, on_text)
+        try:
+            reply = await self._call_once(model, api_key, messages, tools, on_text)
+        except LLMError as error:
+            if self.breaker.failure(model, error.kind):
+                error.circuit_opened = True
+                error.message = (f"{error.message} gdm stops calling {model} for {self.breaker.cooldown_s:g} s "
+                                 f"after {self.breaker.threshold} consecutive failures (circuit breaker).")
+                error.args = (error.message,)
+            raise
+        except BaseException:
+            self.breaker.release(model)  # cancelled or unmapped: no verdict on the provider
+            raise
+        self.breaker.success(model)
+        return reply
 
     async def _call_once(self, model: str, api_key: str | None, messages: list[dict],
                          tools: list[dict] | None, on_text: Callable[[str], None] | None) -> ModelReply:
@@ -208,7 +219,7 @@ class LLMClient:
         kwargs: dict[str, Any] = {
             "model": model,
             # litellm may rewrite messages in place for some providers; the caller keeps its own.
-            "messages": [dict(message) for message in messages],
+            "messages": _wire_messages(model, messages),
             "timeout": self.config.timeout_s,
             "max_tokens": self.config.max_output_tokens,
             # Retries are ours (counted, with fallback); without these the OpenAI client retries too.
@@ -300,6 +311,36 @@ class LLMClient:
         return ModelReply(text, calls, usage, model, cost, choice.get("finish_reason"), raw)
 
 
+# Providers whose wire format carries tool input as an object: litellm must parse the arguments
+# text of earlier calls and raises on invalid JSON, which would end the task one turn after the
+# model sent a malformed call (seen with anthropic/). OpenAI-style providers keep the text.
+_STRUCTURED_TOOL_INPUT = ("anthropic/", "bedrock/", "vertex_ai/", "gemini/", "vertex_ai_beta/")
+
+
+def _wire_messages(model: str, messages: list[dict]) -> list[dict]:
+    """Shallow copies of the messages; for structured-input providers, invalid tool-call JSON
+    in earlier assistant turns becomes `{}` (the tool result already told the model why)."""
+    out = [dict(message) for message in messages]
+    if not model.startswith(_STRUCTURED_TOOL_INPUT):
+        return out
+    for message in out:
+        if message.get("role") != "assistant" or not message.get("tool_calls"):
+            continue
+        message["tool_calls"] = [_with_object_arguments(call) for call in message["tool_calls"]]
+    return out
+
+
+def _with_object_arguments(call: dict) -> dict:
+    function = call.get("function") or {}
+    try:
+        parsed = json.loads(function.get("arguments") or "")
+    except json.JSONDecodeError:
+        parsed = None
+    if isinstance(parsed, dict):
+        return call
+    return {**call, "function": {**function, "arguments": "{}"}}
+
+
 def _delta_text(chunk: Any) -> str:
     choices = getattr(chunk, "choices", None) or []
     return "".join(getattr(getattr(choice, "delta", None), "content", None) or "" for choice in choices)
@@ -330,116 +371,3 @@ def _combined(failures: list[LLMError]) -> LLMError:
         f"{first.message} The fallback model {last.model} failed too: {last.message}",
         last.retryable, model=last.model, status=last.status, partial_text=last.partial_text,
     )
-
-
-# -- classifying litellm's exceptions --------------------------------------------------------
-
-_PREFIXES = re.compile(r"^(?:litellm\.\w+:\s*|\w+(?:Error|Exception)\s*(?::|-)\s*)+")
-_MISSING_KEY = re.compile(r"(?i)missing credentials|api_key client option must be set")
-
-
-# rule -> (LLMError kind, message template); _rule() decides which applies.
-_MESSAGES = {
-    "not_json": ("bad_response", "The model server for {model}{where} sent a reply that is not valid JSON "
-                 "(a proxy error page?): check gdm.apiBase. ({detail})"),
-    "timeout": ("timeout", "The model {model} did not answer within {timeout:g} s: try again, or pick a faster model."),
-    "auth": ("auth", "The provider rejected the API key for {model}: check {key}. ({detail})"),
-    "rate_limit": ("rate_limit", "The provider is rate-limiting {model}: wait and try again, or set "
-                   "gdm.fallbackModel. ({detail})"),
-    "context": ("bad_request", "The conversation is too long for {model}'s context window: start a new task "
-                "or ask about less code."),
-    "not_found": ("bad_request", "The provider does not know the model {model}: check gdm.model. ({detail})"),
-    "no_key": ("config", "No API key for {model}: set {needed}, or name the variable that holds it in gdm.apiKeyEnv."),
-    "connection": ("connection", "Lost or could not open the connection to the model server for {model}{where}: "
-                   "check that it is running and reachable. ({detail})"),
-    "refused": ("bad_request", "The provider refused the request for {model}{http}: {detail}"),
-    "unreadable": ("bad_response", "The reply from {model} could not be read: {detail}"),
-    "server": ("server", "The model server for {model} failed{http}: try again later, or set "
-               "gdm.fallbackModel. ({detail})"),
-}
-
-
-def classify_error(exc: BaseException, model: str, config: ModelConfig) -> LLMError | None:
-    """Map an exception from a litellm call to an LLMError, or None if it is not a call failure."""
-    litellm = _litellm()
-    chain = _exception_chain(exc)
-    status = getattr(exc, "status_code", None)
-    status = status if isinstance(status, int) else None
-    rule = _rule(chain, status, litellm)
-    if rule is None:
-        return None
-    kind, template = _MESSAGES[rule]
-    needed = ""
-    if rule == "no_key":
-        needed = ", ".join(litellm.validate_environment(model=model).get("missing_keys") or ["the provider's key"])
-    message = template.format(
-        model=model, where=f" at {config.api_base}" if config.api_base else "", detail=_detail(exc),
-        timeout=config.timeout_s, key=config.api_key_env or "the provider's API key variable",
-        needed=needed, http=f" (HTTP {status})" if status else "",
-    )
-    return LLMError(kind, message, model=model, status=status, retry_after_s=_retry_after(chain))
-
-
-def _rule(chain: list[BaseException], status: int | None, litellm: Any) -> str | None:
-    """Which failure this is. The whole cause chain counts: litellm wraps transport and parse
-    errors in status-looking ones (a garbage body arrives as InternalServerError 500)."""
-    import httpx  # a litellm dependency, already loaded with it
-
-    def has(*types: type) -> bool:
-        return any(isinstance(item, types) for item in chain)
-
-    if has(json.JSONDecodeError):
-        return "not_json"
-    if has(litellm.Timeout, httpx.TimeoutException, asyncio.TimeoutError):
-        return "timeout"
-    if has(litellm.AuthenticationError, litellm.PermissionDeniedError):
-        return "auth"
-    if has(litellm.RateLimitError):
-        return "rate_limit"
-    if has(litellm.ContextWindowExceededError):
-        return "context"
-    if has(litellm.NotFoundError):
-        return "not_found"
-    if any(_MISSING_KEY.search(str(item)) for item in chain):
-        return "no_key"  # the OpenAI client's own refusal, which litellm reports as a 500
-    if has(httpx.TransportError, OSError):
-        return "connection"
-    if has(litellm.BadRequestError, litellm.UnprocessableEntityError):
-        return "refused"
-    if has(litellm.APIConnectionError):
-        return "unreadable"  # no transport error underneath: a malformed stream (no finish_reason)
-    if has(litellm.InternalServerError, litellm.ServiceUnavailableError, litellm.BadGatewayError):
-        return "server"
-    if status is not None:
-        return "server" if status >= 500 else "refused"
-    return "refused" if has(litellm.APIError) else None
-
-
-def _exception_chain(exc: BaseException) -> list[BaseException]:
-    chain: list[BaseException] = []
-    current: BaseException | None = exc
-    while current is not None and all(current is not seen for seen in chain):
-        chain.append(current)
-        current = getattr(current, "original_exception", None) or current.__cause__ or current.__context__
-    return chain
-
-
-def _detail(exc: BaseException) -> str:
-    """The provider's own words, without litellm's stacked class-name prefixes."""
-    text = getattr(exc, "message", None) or str(exc)
-    text = _PREFIXES.sub("", str(text)).strip()
-    return text if len(text) <= 300 else text[:297] + "..."
-
-
-def _retry_after(chain: list[BaseException]) -> float | None:
-    for item in chain:
-        headers = getattr(item, "litellm_response_headers", None)
-        if headers is None:
-            headers = getattr(getattr(item, "response", None), "headers", None)
-        value = headers.get("retry-after") if headers is not None else None
-        if value is not None:
-            try:
-                return max(0.0, float(value))
-            except ValueError:
-                return None  # an HTTP date: rare for model APIs; use our own backoff
-    return None
