@@ -135,7 +135,9 @@ class Gdm implements vscode.Disposable {
   }
 
   private serverMessage(message: string, type: MessageType): void {
-    const kind = this.tasks.recentErrors.get(message.replace(/^gdm: /, ""));
+    const key = message.replace(/^gdm: /, "");
+    const kind = this.tasks.recentErrors.get(key);
+    this.tasks.recentErrors.delete(key); // each task error is shown once
     const a = actionableFor(message, SEVERITY[type] ?? "info", kind);
     void showActionable(a, this.actions);
   }

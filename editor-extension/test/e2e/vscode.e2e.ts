@@ -122,7 +122,8 @@ step("ask gdm on a selection with the keybinding and the prompt box", async () =
 step("the task shows a progress notification reporting tool calls", async () => {
   const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "gdm: Harden divide" });
   await toast.waitFor({ state: "visible", timeout: 15_000 });
-  await page.locator(".notifications-toasts .notification-toast", { hasText: "read_file" }).waitFor({ timeout: 15_000 });
+  // The first model call of a server takes 8-12 s here (litellm's cold import and set-up).
+  await page.locator(".notifications-toasts .notification-toast", { hasText: "read_file" }).waitFor({ timeout: 45_000 });
   const status = await ui.waitForStatus(page, /gdm task \$/, 10_000);
   assert.match(status, /task \$0\.\d{4} \/ \$2\.00/);
   await screenshot("progress-and-task-cost");
@@ -224,6 +225,32 @@ step("a MEDIUM-risk patch asked from the palette goes through VS Code's refactor
   await poll(() => ui.editorText(page), (t) => t.includes("import subprocess"), 10_000);
   await ui.lenses(page, "✓ Accept", 0, 10_000);
   await screenshot("medium-risk-applied");
+});
+
+step("the code action and the editor context menu open the same prompt box", async () => {
+  await ui.runCommand(page, "Notifications: Clear All Notifications");
+  await ui.selectLines(page, 33, 35);
+  await page.keyboard.press("Control+.");
+  const action = page.locator(".action-widget .monaco-list-row", { hasText: "Ask gdm…" }).first();
+  await action.waitFor({ state: "visible", timeout: 10_000 });
+  await screenshot("code-action-ask-gdm");
+  await poll(() => action.getAttribute("class"), (c) => /focused/.test(c ?? ""), 5_000);
+  await page.keyboard.press("Enter"); // the widget keeps animating, so a click never sees it stable
+  const box = page.locator(".quick-input-widget", { hasText: "Ask gdm" });
+  await box.waitFor({ state: "visible", timeout: 10_000 });
+  // the prompt box offers the earlier prompts
+  await page.locator(".quick-input-widget .monaco-list-row", { hasText: "Harden divide against zero" }).waitFor({ timeout: 5_000 });
+  await screenshot("prompt-box-with-history");
+  await page.keyboard.press("Escape");
+  await box.waitFor({ state: "hidden", timeout: 5_000 });
+  const frame = await page.locator(".part.editor .editor-instance .monaco-editor .overflow-guard").first().boundingBox();
+  await page.mouse.click(frame!.x + 200, frame!.y + 100, { button: "right" });
+  const item = page.locator(".context-view .monaco-menu .action-item", { hasText: "Ask gdm…" }).first();
+  await item.waitFor({ state: "visible", timeout: 10_000 });
+  await item.hover();
+  await page.keyboard.press("Enter"); // like the code action widget, the menu ignores an instant click
+  await box.waitFor({ state: "visible", timeout: 10_000 });
+  await page.keyboard.press("Escape");
 });
 
 step("asking without a model configured says so, and its button opens the setting", async () => {
