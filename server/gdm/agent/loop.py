@@ -46,6 +46,14 @@ class BudgetGuard(Protocol):
     def task_spent(self, task_id: str) -> float: ...
 
 
+class TestGateLike(Protocol):
+    """Runs the tests when the model stops; a `feedback` message sends the model back to work."""
+
+    feedback: str | None
+
+    def check(self, task_id: str, patch_ids: list[str]) -> AsyncIterator[Event]: ...
+
+
 @dataclass
 class LoopDeps:
     """Everything one run of the loop uses; built per task by the session."""
@@ -57,6 +65,7 @@ class LoopDeps:
     budget: BudgetGuard
     max_turns: int
     stream: bool = True
+    gate: TestGateLike | None = None  # tests after edits (agent/testrun.py); None: the task ends when the model does
 
 
 async def run_loop(task_id: str, messages: list[dict], deps: LoopDeps) -> AsyncIterator[Event]:
@@ -89,6 +98,12 @@ async def run_loop(task_id: str, messages: list[dict], deps: LoopDeps) -> AsyncI
             yield Response(task_id, reply.text, delta=False)
         messages.append(_assistant_message(reply))
         if not reply.tool_calls:
+            if deps.gate is not None and patch_ids:
+                async for event in deps.gate.check(task_id, patch_ids):
+                    yield event
+                if deps.gate.feedback is not None:
+                    messages.append({"role": "user", "content": deps.gate.feedback})
+                    continue
             yield _done(task_id, "done", patch_ids, deps)
             return
         for call in reply.tool_calls:

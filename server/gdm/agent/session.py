@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 from gdm.agent import prompts
 from gdm.agent.events import CostRecorded, Done, Event, PatchProposed
 from gdm.agent.loop import LoopDeps, run_loop
+from gdm.agent.testrun import TestGate, detect_test_command
 from gdm.config import Settings
 from gdm.context.secrets import RedactingClient, Redactor
 from gdm.context.workspace import BufferSource, PathRefused, WorkspaceView
@@ -132,6 +133,13 @@ class Session:
 
     # -- tasks ----------------------------------------------------------------------
 
+    async def _test_gate(self, ctx: ToolContext, spec: TaskSpec) -> TestGate | None:
+        """Tests after edits: `testCommand`, else a detected pytest / npm test; none for read-only tasks."""
+        if spec.read_only:
+            return None
+        command = self.settings.test_command or await asyncio.to_thread(detect_test_command, self.view.root)
+        return TestGate(ctx, command) if command else None
+
     def _auditor(self, task_id: str) -> Callable[[str, dict[str, Any]], None]:
         """Writes a task's decisions (approvals, denials) to the store's audit log."""
         return lambda kind, detail: self.store.add_audit(self.id, task_id, kind, detail)
@@ -183,7 +191,7 @@ class Session:
             llm = (llm_factory or self.llm_client)(self.model_config(), self.prices)
             tools = default_tools(read_only=spec.read_only, shell=True)
             deps = LoopDeps(RedactingClient(llm, redactor), tools, ctx, _Recorder(self), _Budget(self, llm),
-                            self.settings.max_turns, self.stream)
+                            self.settings.max_turns, self.stream, gate=await self._test_gate(ctx, spec))
             async for event in run_loop(task_id, messages, deps):
                 if isinstance(event, Done) and event.status == "done" and spec.drop_line is not None:
                     dropped = _drop_comment(ctx, spec)  # server-side: it does not depend on the model

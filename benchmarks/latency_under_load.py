@@ -1,0 +1,96 @@
+"""`textDocument/codeAction` and `textDocument/codeLens` latency while 3 tasks stream and one runs a shell command.
+
+The real server (`python -m gdm`), the scripted model in its own process, the editor model of the
+end-to-end tests. Three tasks stream long replies; a fourth calls `run_command` (policy `allow`)
+with a command that prints a line every 20 ms for ~6 s. Code action and code lens requests are
+timed from the client side while all four run. Goal (issue 7): p99 < 10 ms.
+
+    .venv/bin/python benchmarks/latency_under_load.py [--requests 300]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import shutil
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
+
+from code_action_latency import CHUNK_DELAY_S, STREAM_CHARS, measure, row  # noqa: E402
+from code_action_latency import script as stream_script  # noqa: E402
+
+from tests.e2e.editor import start_editor, stop_editor  # noqa: E402
+
+SHELL_COMMAND = "for i in $(seq 1 300); do echo line $i; sleep 0.02; done"
+
+
+def script(tasks: int) -> dict:
+    conversations = stream_script(tasks)["conversations"]
+    conversations.append({"match": "shell load", "turns": [
+        {"reply": {"tool_calls": [{"name": "run_command", "arguments": {"command": SHELL_COMMAND}}]}},
+        {"reply": {"content": "done"}}]})
+    return {"conversations": conversations}
+
+
+async def main(tasks: int, requests: int) -> None:
+    tmp = Path(tempfile.mkdtemp(prefix="gdm-bench-"))
+    workspace = tmp / "calc"
+    shutil.copytree(REPO / "fixtures" / "workspaces" / "calc", workspace)
+    (tmp / "script.json").write_text(json.dumps(script(tasks)))
+    model = subprocess.Popen([sys.executable, "-m", "gdm.scripted", str(tmp / "script.json")],
+                             stdout=subprocess.PIPE, text=True)
+    try:
+        settings = {"model": "openai/scripted", "apiBase": model.stdout.readline().strip(), "shell": "allow",
+                    "databaseUrl": f"sqlite:///{tmp / 'gdm.db'}"}
+        editor, _ = await start_editor(workspace, tmp, init_options=settings)
+        try:
+            uri = await editor.open("calc.py")
+            await editor.wait_for(lambda: editor.notes["gdm/costUpdate"])
+            # Warm-up round (litellm's import and first calls), not measured.
+            warm = [(await editor.command("gdm.ask", {"prompt": f"stream {i}"}))["taskId"] for i in range(tasks)]
+            for t in warm:
+                await editor.wait_done(t, 300)
+            idle = await measure(editor, uri, requests)
+            ids = [(await editor.command("gdm.ask", {"prompt": f"stream {i}"}))["taskId"] for i in range(tasks)]
+            shell = (await editor.command("gdm.ask", {"prompt": "shell load"}))["taskId"]
+            await editor.wait_for(lambda: all(editor.events(t, "response") for t in ids)
+                                  and editor.events(shell, "toolCall"), 60)
+            t0 = time.perf_counter()
+            busy = await measure(editor, uri, requests)
+            busy_s = time.perf_counter() - t0
+            shell_running = not editor.events(shell, "toolResult")
+            streaming = sum(1 for t in ids if not editor.events(t, "done"))
+            for t in [*ids, shell]:
+                await editor.wait_done(t, 300)
+        finally:
+            await stop_editor(editor)
+    finally:
+        model.terminate()
+        model.wait()
+    print(f"gdm code action / code lens latency under load, client side, {requests} requests each\n"
+          f"({tasks} tasks streaming ~{STREAM_CHARS // 8} chunks each, one every {CHUNK_DELAY_S * 1000:g} ms, "
+          f"and one task running `{SHELL_COMMAND}`)\n")
+    print("| request                                | count |  p50 ms |  p90 ms |  p99 ms |  max ms |")
+    print("|----------------------------------------|-------|---------|---------|---------|---------|")
+    print(row("codeAction, idle", idle[0]))
+    print(row("codeLens, idle", idle[1]))
+    print(row(f"codeAction, {tasks} streaming + shell", busy[0]))
+    print(row(f"codeLens, {tasks} streaming + shell", busy[1]))
+    print(f"\nbusy measurement took {busy_s:.1f} s; at its end the shell command was "
+          f"{'still running' if shell_running else 'finished'} and {streaming} of {tasks} tasks still streaming")
+    shutil.rmtree(tmp, ignore_errors=True)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--tasks", type=int, default=3)
+    parser.add_argument("--requests", type=int, default=300)
+    args = parser.parse_args()
+    asyncio.run(main(args.tasks, args.requests))
