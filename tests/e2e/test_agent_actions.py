@@ -11,6 +11,7 @@ from pathlib import Path
 
 import pytest
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
 
 from gdm.commands import Command
 from gdm.scripted import ScriptedModel
@@ -139,3 +140,14 @@ async def test_write_tests_proposes_a_new_test_file(editor, workspace, agent_mod
     await accept_all(editor, done)
     assert isinstance(editor.applied[-1].edit.document_changes[0], lsp.CreateFile)
     assert "def test_mean_of_one" in editor.text("tests/test_mean_more.py")
+
+
+async def test_bad_actions_are_invalid_params(editor):
+    await editor.open("calc.py")
+    line = {"start": {"line": 3, "character": 0}, "end": {"line": 3, "character": 0}}
+    with pytest.raises(JsonRpcException, match="action must be one of"):
+        await editor.command(Command.ASK.identifier, {"prompt": "x", "uri": editor.uri("calc.py"), "range": line,
+                                                      "action": "bogus"})
+    with pytest.raises(JsonRpcException, match="is not a `gdm:` comment"):
+        await editor.command(Command.ASK.identifier, {"prompt": "x", "uri": editor.uri("calc.py"), "range": line,
+                                                      "action": "comment"})

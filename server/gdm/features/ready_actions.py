@@ -20,7 +20,6 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from gdm.commands import Command
 from gdm.features.code_actions import range_payload, wanted
-from gdm.features.params import _plain
 
 if TYPE_CHECKING:
     from gdm.agent.session import Session, TaskSpec
@@ -156,8 +155,11 @@ class _ActionParams(BaseModel):
 
 def refine(session: Session, spec: TaskSpec, args: tuple[Any, ...]) -> TaskSpec:
     """The task spec of `gdm.ask` with what its `action` asks for (read-only, comment removal)."""
+    payload = args[0] if args else {}
+    # pygls hands unknown payloads over as namedtuples: read the one field either way.
+    raw = payload.get("action") if isinstance(payload, dict) else getattr(payload, "action", None)
     try:
-        action = _ActionParams.model_validate(_plain(args[0])).action if args else "ask"
+        action = _ActionParams.model_validate({"action": raw} if raw is not None else {}).action
     except ValidationError as exc:
         raise JsonRpcInvalidParams(f"gdm.ask: action must be one of ask, explain, comment "
                                    f"({exc.errors()[0]['msg']})") from exc
