@@ -15,3 +15,4 @@ def test_neovim_comment_ask_lens_accept_action_reject_cost(editor_run: EditorRun
     assert_flow(result)
     assert result["statusline"].startswith(f"gdm ${result['task_usd']:.4f} · day $"), result["statusline"]
     assert any(m and "$0.0" in str(m) for m in result["progress"]), result["progress"]
+    assert any(m and f"${result['task_usd']:.4f}, day $" in str(m) for m in result["log"]), result["log"]

@@ -89,5 +89,8 @@ def patch_proposed(server: GdmServer, session: Session, patch: FilePatch) -> Non
 
 
 def cost_update(server: GdmServer, totals: dict[str, Any]) -> None:
-    """Send `gdm/costUpdate` with task, session and day totals and the budget."""
+    """Send `gdm/costUpdate` with task, session and day totals and the budget, and log the cost
+    (`window/logMessage`) for editors that show no status bar item for gdm."""
     server.notify("gdm/costUpdate", totals)
+    task = f"task {totals['taskId']} ${totals.get('taskUsd', 0.0):.4f}, " if totals.get("taskId") else ""
+    server.log(f"gdm: cost {task}day ${totals.get('dayUsd', 0.0):.4f} of ${totals.get('dayBudgetUsd', 0.0):.2f}")

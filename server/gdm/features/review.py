@@ -27,6 +27,9 @@ if TYPE_CHECKING:
     from gdm.server import GdmServer
 
 APPLY_EDIT_TIMEOUT_S = 120.0  # a person may be looking at VS Code's refactor preview
+# A client that did not declare workspace/applyEdit may still apply the edit and never answer
+# (Vim + ALE): wait this long, then judge by the text it reports with didChange.
+UNDECLARED_APPLY_EDIT_TIMEOUT_S = 10.0
 
 
 def register(server: GdmServer) -> None:
@@ -101,8 +104,6 @@ def _changed(server: GdmServer, session: Session, patch: FilePatch) -> None:
 async def accept_patch(server: GdmServer, session: Session, patch: FilePatch,
                        hunks: list[int] | None) -> dict[str, Any]:
     """Locate the hunks in the current text, send `workspace/applyEdit`, record the outcome."""
-    if not server.caps.apply_edit:
-        raise JsonRpcInvalidParams("this editor does not support workspace/applyEdit, so gdm cannot apply changes")
     if hunks is None and not patch.pending_hunks():
         return {"applied": False, "appliedHunks": [],
                 "conflicts": [{"hunk": h.index, "reason": _not_pending(patch, h.index)} for h in patch.hunks]}
@@ -133,12 +134,17 @@ async def accept_patch(server: GdmServer, session: Session, patch: FilePatch,
                               str(task.get("prompt", patch.task_id))[:80], create=create)
     except UnsupportedEdit as exc:
         return _refused(patch, located.applied, str(exc), conflicts)
+    timeout = APPLY_EDIT_TIMEOUT_S if server.caps.apply_edit else UNDECLARED_APPLY_EDIT_TIMEOUT_S
     try:
         answer = await asyncio.wait_for(server.ls.workspace_apply_edit_async(
-            lsp.ApplyWorkspaceEditParams(edit=edit, label=f"gdm: {patch.path}")), APPLY_EDIT_TIMEOUT_S)
+            lsp.ApplyWorkspaceEditParams(edit=edit, label=f"gdm: {patch.path}")), timeout)
     except asyncio.TimeoutError:
-        server.show(f"gdm: the editor did not answer workspace/applyEdit for {patch.path}; the patch stays pending")
-        return _refused(patch, located.applied, "the editor did not answer workspace/applyEdit", conflicts)
+        now = session.view.current(patch.path)
+        if now is None or now.text != located.text:
+            server.show(f"gdm: the editor did not answer workspace/applyEdit for {patch.path}; "
+                        f"the patch stays pending")
+            return _refused(patch, located.applied, "the editor did not answer workspace/applyEdit", conflicts)
+        answer = lsp.ApplyWorkspaceEditResult(applied=True)  # applied without a word: its text says so
     except JsonRpcException as exc:
         server.show(f"gdm: the editor failed to apply {patch.path}: {exc}; the patch stays pending")
         return _refused(patch, located.applied, f"the editor failed to apply the edit: {exc}", conflicts)
