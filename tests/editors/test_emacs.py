@@ -14,6 +14,11 @@ def test_eglot_comment_ask_action_accept_action_reject_cost(editor_run: EditorRu
     assert_flow(result)
     assert f"gdm ${result['task_usd']:.4f} day $" in result["mode_line"], result["mode_line"]
     assert any("task cost $" in m for m in result["shown"]), result["shown"]
+    # Approval: eglot 1.9 declares no showMessageRequest support, so gdm does not ask and denies
+    # (the safe default); the scripted model's next turn expects the command's output, so that
+    # task ends in error, and no "Allow once" menu was ever offered.
+    assert "Allow once" not in (result.get("offered") or []), result.get("offered")
+    assert sorted(result["task_statuses"]) == ["done", "done", "error"], result["task_statuses"]
 
 
 def test_lsp_mode_comment_ask_lens_accept_action_reject_cost(editor_run: EditorRun) -> None:

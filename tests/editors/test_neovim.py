@@ -16,3 +16,6 @@ def test_neovim_comment_ask_lens_accept_action_reject_cost(editor_run: EditorRun
     assert result["statusline"].startswith(f"gdm ${result['task_usd']:.4f} · day $"), result["statusline"]
     assert any(m and "$0.0" in str(m) for m in result["progress"]), result["progress"]
     assert any(m and f"${result['task_usd']:.4f}, day $" in str(m) for m in result["log"]), result["log"]
+    # Approval through Neovim's own prompt: the command ran (the model's next turn expects its output).
+    assert any("wants to run" in line for line in result["approval"]), result.get("approval")
+    assert sorted(result["task_statuses"]) == ["done", "done", "done"], result["task_statuses"]

@@ -120,6 +120,25 @@ local function main()
   vim.lsp.buf.code_action()
   wait("rejected", function() return gdm.state.patches[second.patchId].status == "rejected" end)
   result.after_reject = text()
+  -- A shell command needs approval: Neovim asks with its own inputlist; the user picks "Allow once".
+  vim.fn.inputlist = function(items)
+    for i, item in ipairs(items) do
+      if item:find("Allow once", 1, true) then
+        result.approval = items
+        return i - 2 -- items are the message, "Request Actions:", then "1. …"
+      end
+    end
+    return 0
+  end
+  vim.cmd("GdmAsk EDTEST approve shell")
+  wait("approved task done", function()
+    local done = 0
+    for _, status in pairs(gdm.state.tasks) do
+      done = done + ((status == "done" or status == "error") and 1 or 0)
+    end
+    return done == 3
+  end)
+  result.task_statuses = vim.tbl_values(gdm.state.tasks)
   wait("task cost", function() return (gdm.state.cost.taskUsd or 0) > 0 end)
   result.task_usd = gdm.state.cost.taskUsd
   result.statusline = gdm.statusline()
