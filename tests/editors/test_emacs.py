@@ -27,3 +27,6 @@ def test_lsp_mode_comment_ask_lens_accept_action_reject_cost(editor_run: EditorR
     assert_flow(result)
     assert f"gdm ${result['task_usd']:.4f} day $" in result["mode_line"], result["mode_line"]
     assert any(m and "$0.0" in str(m) for m in result["progress"]), result["progress"]
+    # Approval: the editor declares no showMessageRequest support, so gdm denies (the safe default);
+    # the scripted model's next turn expects the command's output, so that task ends in error.
+    assert sorted(result["task_statuses"]) == ["done", "done", "error"], result["task_statuses"]

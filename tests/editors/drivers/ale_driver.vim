@@ -83,6 +83,11 @@ function! s:Main() abort
   call s:Action('gdm: Reject this change')
   call s:Wait('rejected', 'g:gdm_state.patches[''' . l:patch.patchId . '''].status is# "rejected"')
   let s:result.after_reject = s:Text()
+  " A shell command needs approval; ALE declares no window capabilities, so gdm does not ask and
+  " denies (the safe default).
+  GdmAsk EDTEST approve shell
+  call s:Wait('approved task over', 'len(filter(values(g:gdm_state.tasks), "v:val isnot# ''running''")) == 3')
+  let s:result.task_statuses = values(g:gdm_state.tasks)
   call s:Wait('task cost', 'get(g:gdm_state.cost, "taskUsd", 0) > 0')
   let s:result.task_usd = g:gdm_state.cost.taskUsd
   let s:result.statusline = GdmStatusline()

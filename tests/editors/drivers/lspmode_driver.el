@@ -71,6 +71,15 @@
     (t/pick "gdm: Reject this change" (lambda () (call-interactively #'lsp-execute-code-action)))
     (t/wait "rejected" (lambda () (equal (t/status patch) "rejected"))))
   (t/put 'after_reject (t/text))
+  ;; A shell command needs approval; lsp-mode 8 declares `window.showMessage' nil, so gdm does not
+  ;; ask and denies (the safe default).
+  (t/pick "Allow once" (lambda ()
+                         (gdm-ask "EDTEST approve shell")
+                         (t/wait "approved task over"
+                                 (lambda () (= (cl-count-if (lambda (s) (member s '("done" "error")))
+                                                            (hash-table-values gdm--tasks))
+                                               3)))))
+  (t/put 'task_statuses (hash-table-values gdm--tasks))
   (t/wait "task cost" (lambda () (> (or (gdm--get gdm--cost :taskUsd) 0) 0)))
   (t/put 'task_usd (gdm--get gdm--cost :taskUsd))
   (t/put 'progress t/progress)
