@@ -26,7 +26,7 @@ _SECRET_PREFIXES = ("OPENAI_", "ANTHROPIC_", "AWS_", "AZURE_", "GEMINI_", "GOOGL
                     "GH_", "GITLAB_", "NPM_", "PYPI_", "TWINE_", "DOCKER_", "SENTRY_", "STRIPE_", "SLACK_",
                     "DATABASE_URL", "PGPASSWORD", "MYSQL_PWD", "GDM_DATABASE_URL")
 
-_PATTERNS = [
+_PATTERNS = (
     re.compile(r"-----BEGIN [A-Z0-9 ]*PRIVATE KEY-----.*?(?:-----END [A-Z0-9 ]*PRIVATE KEY-----|\Z)", re.S),
     re.compile(r"\b(?:sk|pk|rk)-(?:[A-Za-z0-9]+-)*[A-Za-z0-9_\-]{20,}"),  # OpenAI, Anthropic, …
     re.compile(r"\bAKIA[0-9A-Z]{16}\b"),
@@ -36,7 +36,7 @@ _PATTERNS = [
     re.compile(r"\b[sr]k_(?:live|test)_[0-9A-Za-z]{16,}\b"),
     re.compile(r"\beyJ[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\.[A-Za-z0-9_-]{10,}\b"),  # JWT
     re.compile(r"://[^/\s:@]+:([^@\s/]{4,})@"),  # a password in a URL
-]
+)
 # `api_key = "…"`, `"secret_token": '…'` (a quoted literal) and `.env`-style `API_TOKEN=…` lines: the
 # value goes, the name stays. Unquoted values in code (`token = get_token()`) are code, not secrets.
 _NAME = r"[A-Za-z0-9_.\-]*(?:api[_\-]?key|secret|token|passw(?:or)?d|pwd|access[_\-]?key|private[_\-]?key)[A-Za-z0-9_\-]*"

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import PurePosixPath
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
 from lsprotocol import types as lsp
@@ -31,9 +32,8 @@ MAX_SCANNED_LINES = 200  # a huge selection is not searched for gdm: comments li
 
 # Comment openers (and closers) per file extension; a file we do not know accepts them all.
 _HASH, _SLASHES, _DASHES, _SEMI, _BLOCK, _HTML = "#", "//", "--", ";", "/*", "<!--"
-_CLOSERS = {_BLOCK: "*/", _HTML: "-->"}
-_SYNTAX: dict[str, tuple[str, ...]] = {}
-for _exts, _openers in (
+_CLOSERS = MappingProxyType({_BLOCK: "*/", _HTML: "-->"})
+_SYNTAX_GROUPS = (
     ("py pyi sh bash zsh rb pl r yaml yml toml cfg conf mk cmake dockerfile nix tf ex exs jl", (_HASH,)),
     ("js jsx ts tsx mjs cjs go rs c h cc cpp hpp cs java kt kts swift scala dart php zig groovy",
      (_SLASHES, _BLOCK)),
@@ -41,9 +41,8 @@ for _exts, _openers in (
     ("sql lua hs elm ada vhd", (_DASHES,)),
     ("lisp el clj cljs scm rkt asm s ini", (_SEMI,)),
     ("html htm xml svg vue md markdown xhtml", (_HTML,)),
-):
-    for _ext in _exts.split():
-        _SYNTAX[_ext] = _openers
+)
+_SYNTAX = MappingProxyType({ext: openers for exts, openers in _SYNTAX_GROUPS for ext in exts.split()})
 _ALL_OPENERS = (_HTML, _BLOCK, _SLASHES, _DASHES, _HASH, _SEMI)
 
 PROMPTS = {
