@@ -6,6 +6,7 @@
 ;;; Code:
 
 (require 'cl-lib)
+(require 'subr-x)
 
 (defgroup gdm nil "gdm, the AI coding agent in a language server." :group 'tools)
 
@@ -32,6 +33,18 @@ workspace/configuration, e.g. (:model \"openai/gpt-4.1\" :taskBudgetUsd 1.0)."
   (if (hash-table-p params)
       (gethash (substring (symbol-name key) 1) params)
     (plist-get params key)))
+
+(defun gdm-with-prompt (payload)
+  "PAYLOAD of a gdm.ask code action, with a prompt: \"Ask gdm…\" carries none, so ask for it
+(ready-made actions such as \"gdm: <instruction>\" already have theirs)."
+  (let ((prompt (gdm--get payload :prompt)))
+    (if (and prompt (not (string-empty-p prompt)))
+        payload
+      (let ((text (read-string "Ask gdm: ")))
+        (when (string-empty-p text) (user-error "gdm: no prompt, nothing asked"))
+        (if (hash-table-p payload)
+            (progn (puthash "prompt" text payload) payload)
+          (plist-put (copy-sequence payload) :prompt text))))))
 
 (defun gdm-note-cost (params)
   "Keep a gdm/costUpdate for the mode line."

@@ -7,7 +7,7 @@
 ;;   M-x eglot in a Python buffer.
 ;;
 ;; Ask: put a comment `# gdm: <instruction>' in the code and run `eglot-code-actions' on it
-;; (pick "gdm: <instruction>"), or M-x gdm-ask.  Review: eglot has no code lenses, so use
+;; (pick "gdm: <instruction>"), or pick "Ask gdm…" (it asks for the prompt), or M-x gdm-ask.  Review: eglot has no code lenses, so use
 ;; `eglot-code-actions' on the changed lines: "gdm: Accept this change", "gdm: Reject this
 ;; change", "gdm: Accept all changes of this task".  The mode line shows the cost
 ;; ("gdm $0.0123 day $0.45 1 pending"); eglot 1.9 shows no $/progress, so the task's end
@@ -47,6 +47,12 @@
 (cl-defmethod eglot-handle-notification (_server (_method (eql gdm/taskEvent)) &rest params)
   "Note when a task ends."
   (gdm-note-task-event params))
+
+(cl-defmethod eglot-execute-command (server (_command (eql gdm.ask)) arguments)
+  "Run gdm.ask from a code action, asking for the prompt when it has none (\"Ask gdm…\")."
+  (let ((result (cl-call-next-method server 'gdm.ask (vector (gdm-with-prompt (aref arguments 0))))))
+    (gdm-note-asked (plist-get result :taskId))
+    result))
 
 (defun gdm-ask (prompt &optional beg end)
   "Ask gdm PROMPT about the region (BEG to END) or the current line."

@@ -7,7 +7,7 @@
 ;;   M-x lsp in a Python buffer (gdm runs as an add-on beside your usual server).
 ;;
 ;; Ask: a comment `# gdm: <instruction>' and `lsp-execute-code-action' on it (pick
-;; "gdm: <instruction>"), or M-x gdm-ask.  Review: the code lenses above each pending hunk
+;; "gdm: <instruction>"), or pick "Ask gdm…" (it asks for the prompt), or M-x gdm-ask.  Review: the code lenses above each pending hunk
 ;; ("✓ Accept", "✗ Reject", the risk; click them, or `lsp-avy-lens'), or code actions on the
 ;; changed lines.  Progress shows in lsp-mode's mode-line spinner ($/progress, with the cost
 ;; so far); the mode line shows the cost ("gdm $0.0123 day $0.4500 1 pending").
@@ -30,6 +30,12 @@
   (ht ("gdm/costUpdate" (lambda (_workspace params) (gdm-note-cost params)))
       ("gdm/patchProposed" (lambda (_workspace params) (gdm-note-patch params)))
       ("gdm/taskEvent" (lambda (_workspace params) (gdm-note-task-event params))))))
+
+(cl-defmethod lsp-execute-command ((_server (eql gdm)) (_command (eql gdm.ask)) arguments)
+  "Run gdm.ask from a code action, asking for the prompt when it has none (\"Ask gdm…\")."
+  (let ((result (lsp-workspace-command-execute "gdm.ask" (vector (gdm-with-prompt (aref arguments 0))))))
+    (gdm-note-asked (gdm--get result :taskId))
+    result))
 
 (defun gdm-ask (prompt &optional beg end)
   "Ask gdm PROMPT about the region (BEG to END) or the current line."

@@ -31,9 +31,12 @@
     (t/wait "accepted" (lambda () (equal (plist-get (gethash (plist-get patch :patchId) gdm--patches) :status)
                                          "accepted"))))
   (t/put 'after_accept (t/text))
-  ;; Ask with a prompt (M-x gdm-ask), reject by code action.
+  ;; Ask with a prompt, reject by code action.
   (t/goto "Return a \\+ b")
-  (gdm-ask "EDTEST document add")
+  ;; "Ask gdm…" code action; its prompt typed in the minibuffer.
+  (cl-letf (((symbol-function 'read-string)
+             (lambda (prompt &rest _) (t/put 'input_prompt prompt) "EDTEST document add")))
+    (t/pick "Ask gdm" (lambda () (eglot-code-actions (point) (point) nil t))))
   (t/wait "prompt task done" (lambda () (= (t/done-count) 2)))
   (t/wait "patch of the prompt" (lambda () (= (length (gdm-pending)) 1)))
   (let* ((patch (car (gdm-pending)))

@@ -103,9 +103,15 @@ local function main()
   end)
   result.after_accept = text()
 
-  -- Ask with a prompt (:GdmAsk), then reject through a code action on the hunk.
+  -- Ask with a prompt ("Ask gdm…" code action, prompt typed in vim.ui.input), then reject
+  -- through a code action on the hunk.
   goto_line("Return a + b")
-  vim.cmd("GdmAsk EDTEST document add")
+  vim.ui.input = function(opts, on_confirm)
+    result.input_prompt = opts.prompt
+    on_confirm("EDTEST document add")
+  end
+  pick("Ask gdm…")
+  vim.lsp.buf.code_action()
   wait("prompt task done", function()
     local done = 0
     for _, status in pairs(gdm.state.tasks) do

@@ -7,7 +7,8 @@
 -- Works with nvim-lspconfig (registers `lspconfig.gdm`) and without it; `vim.lsp.start` on
 -- Neovim 0.8+, `vim.lsp.start_client` + `buf_attach_client` on 0.7. Review: code lenses
 -- ("Accept" / "Reject" above each pending hunk, run with vim.lsp.codelens.run()) or code
--- actions on the changed lines (vim.lsp.buf.code_action()). See editors/README.md.
+-- actions on the changed lines (vim.lsp.buf.code_action()). The "Ask gdm…" code action asks
+-- for its prompt with vim.ui.input. See editors/README.md.
 local M = {}
 
 local defaults = {
@@ -142,6 +143,32 @@ function M.ask(prompt, first, last)
   end, 0)
 end
 
+-- The gdm.ask command of every code action: "Ask gdm…" carries no prompt, so ask for one here
+-- (as gdm's VS Code extension does); ready-made actions ("gdm: <instruction>") go as they are.
+local function ask_command(command, ctx)
+  local payload = vim.deepcopy((command.arguments or {})[1] or {})
+  local client = vim.lsp.get_client_by_id(ctx.client_id)
+  local function send()
+    local params = { command = command.command, arguments = { payload } }
+    client.request("workspace/executeCommand", params, function(err, result)
+      if err then
+        vim.notify("gdm: " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+      elseif result then
+        M.state.tasks[result.taskId] = "running"
+      end
+    end, ctx.bufnr)
+  end
+  if payload.prompt and payload.prompt ~= "" then
+    return send()
+  end
+  vim.ui.input({ prompt = "Ask gdm: " }, function(text)
+    if text and text ~= "" then
+      payload.prompt = text
+      send()
+    end
+  end)
+end
+
 --- Pending patches, as last told by gdm/patchProposed.
 function M.pending()
   local out = {}
@@ -206,6 +233,7 @@ function M.setup(opts)
       end,
     })
   end
+  vim.lsp.commands["gdm.ask"] = ask_command
   local lenses = vim.api.nvim_create_augroup("gdm_lenses", { clear = true })
   vim.api.nvim_create_autocmd(config.lens_events, { group = lenses, callback = refresh_lenses })
   vim.api.nvim_create_user_command("GdmAsk", function(args)
