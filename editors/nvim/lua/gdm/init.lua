@@ -120,6 +120,18 @@ function M.client(bufnr)
   end
 end
 
+-- Send gdm.ask; the task is "running" until gdm/taskEvent says it is done.
+local function send_ask(client, payload, bufnr)
+  local params = { command = "gdm.ask", arguments = { payload } }
+  client.request("workspace/executeCommand", params, function(err, result)
+    if err then
+      vim.notify("gdm: " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
+    elseif result then
+      M.state.tasks[result.taskId] = "running"
+    end
+  end, bufnr)
+end
+
 --- Ask gdm: `prompt` about the current line, or the lines first..last (1-based).
 function M.ask(prompt, first, last)
   local client = M.client(0)
@@ -134,13 +146,7 @@ function M.ask(prompt, first, last)
     uri = vim.uri_from_bufnr(0),
     range = { start = { line = first - 1, character = 0 }, ["end"] = { line = last, character = 0 } },
   }
-  client.request("workspace/executeCommand", { command = "gdm.ask", arguments = { payload } }, function(err, result)
-    if err then
-      vim.notify("gdm: " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
-    elseif result then
-      M.state.tasks[result.taskId] = "running"
-    end
-  end, 0)
+  send_ask(client, payload, 0)
 end
 
 -- The gdm.ask command of every code action: "Ask gdm…" carries no prompt, so ask for one here
@@ -148,23 +154,13 @@ end
 local function ask_command(command, ctx)
   local payload = vim.deepcopy((command.arguments or {})[1] or {})
   local client = vim.lsp.get_client_by_id(ctx.client_id)
-  local function send()
-    local params = { command = command.command, arguments = { payload } }
-    client.request("workspace/executeCommand", params, function(err, result)
-      if err then
-        vim.notify("gdm: " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
-      elseif result then
-        M.state.tasks[result.taskId] = "running"
-      end
-    end, ctx.bufnr)
-  end
   if payload.prompt and payload.prompt ~= "" then
-    return send()
+    return send_ask(client, payload, ctx.bufnr)
   end
   vim.ui.input({ prompt = "Ask gdm: " }, function(text)
     if text and text ~= "" then
       payload.prompt = text
-      send()
+      send_ask(client, payload, ctx.bufnr)
     end
   end)
 end
