@@ -3,6 +3,8 @@ playing fixtures/scripts/editors.json, and a runner for a headless editor proces
 
 Set GDM_EDITOR_TESTS_NO_EDITS=1 to play the same conversations without any tool call (the model
 answers in text only): every editor test must then fail, which proves it checks the server's work.
+Debugging: EDITOR_TEST_LSP_DEBUG=1 makes the Neovim driver write an LSP debug log (under the
+test's XDG_CACHE_HOME); EDITOR_TEST_DEBUG=<file.el> loads extra Lisp into the lsp-mode driver.
 """
 
 from __future__ import annotations
