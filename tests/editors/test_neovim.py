@@ -7,7 +7,8 @@ from __future__ import annotations
 
 from tests.editors.conftest import REPO, EditorRun, assert_flow, require
 
-DRIVER = REPO / "tests" / "editors" / "drivers" / "nvim_driver.lua"
+DRIVERS = REPO / "tests" / "editors" / "drivers"
+DRIVER = DRIVERS / "nvim_driver.lua"
 
 
 def test_neovim_comment_ask_lens_accept_action_reject_cost(editor_run: EditorRun) -> None:
@@ -21,3 +22,17 @@ def test_neovim_comment_ask_lens_accept_action_reject_cost(editor_run: EditorRun
     # Approval through Neovim's own prompt: the command ran (the model's next turn expects its output).
     assert any("wants to run" in line for line in result["approval"]), result.get("approval")
     assert sorted(result["task_statuses"]) == ["done", "done", "done"], result["task_statuses"]
+
+
+def test_neovim_module_registers_with_lspconfig_when_present(editor_run: EditorRun) -> None:
+    # nvim-lspconfig is not packaged in Debian 12: a stand-in with its API (lspconfig.configs,
+    # util.root_pattern, lspconfig.<name>.setup) checks the module's lspconfig branch.
+    nvim = require("nvim", "neovim")
+    driver = DRIVERS / "nvim_lspconfig_driver.lua"
+    result = editor_run.run([nvim, "--headless", "-n", "-i", "NONE", "-u", str(driver)])
+    assert result.get("error") is None, result
+    assert result["cmd"] == ["gdm-lsp", "--x"]
+    assert result["init_options"] == {"model": "m"} and result["settings"] == {"gdm": {"model": "m"}}
+    assert result["root"] == ".git,pyproject.toml,package.json,go.mod,Cargo.toml"
+    assert result["handlers"] == ["gdm/costUpdate", "gdm/patchProposed", "gdm/taskEvent", "workspace/codeLens/refresh"]
+    assert result["setup_calls"] == 1 and result["ask_command"] == "function"

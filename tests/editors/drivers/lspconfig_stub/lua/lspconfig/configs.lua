@@ -1,0 +1,2 @@
+-- Registered server configurations (nvim-lspconfig's `lspconfig.configs`).
+return {}
