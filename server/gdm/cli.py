@@ -3,6 +3,8 @@
     gdm ask "<prompt>" --workspace DIR [--file F --range L1:L2] [--apply]
     gdm demo            a real task against the bundled scripted model, no key, no network
     gdm serve           the language server on stdio (same as `gdm-lsp`)
+    gdm replay SESSION|FIXTURE [--workspace DIR]   re-run a recorded session offline, compare
+    gdm export SESSION FILE                        write a session as a replay fixture
 """
 
 from __future__ import annotations
@@ -10,12 +12,18 @@ from __future__ import annotations
 import argparse
 import asyncio
 import sys
+import tempfile
 from pathlib import Path
+from typing import TextIO
 
 from gdm.__main__ import main as serve_stdio
+from gdm.agent.session import Session, TaskSpec, new_id
 from gdm.config import Settings, env_layer, resolve
+from gdm.context.workspace import NoBuffers
 from gdm.demo import run_demo
 from gdm.headless import run_ask
+from gdm.models import replay
+from gdm.store import open_store
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
@@ -44,10 +52,21 @@ def main(argv: list[str] | None = None) -> None:
     demo = sub.add_parser("demo", help="a real task against the bundled scripted model (no key, no network)")
     demo.add_argument("--keep", action="store_true", help="keep the demo workspace and print where it is")
     sub.add_parser("serve", help="serve LSP on stdio (same as gdm-lsp)")
+    rep = sub.add_parser("replay", help="re-run a recorded session offline; exit 0 when its tool calls and patches "
+                                        "are reproduced")
+    rep.add_argument("source", help="a session id in the store, or a replay fixture file (.json)")
+    rep.add_argument("--workspace", help="where to replay (default: the recorded workspace)")
+    exp = sub.add_parser("export", help="write a recorded session as a replay fixture (JSON)")
+    exp.add_argument("session")
+    exp.add_argument("file")
+    for p in (rep, exp):
+        p.add_argument("--database-url", help="store URL (else GDM_DATABASE_URL, else the default SQLite file)")
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve_stdio()
         return
+    if args.command in ("replay", "export"):
+        raise SystemExit(replay_or_export(args, sys.stdout))
     if args.command == "demo":
         raise SystemExit(run_demo(keep=args.keep, out=sys.stdout))
     workspace = Path(args.workspace).resolve()
@@ -56,6 +75,61 @@ def main(argv: list[str] | None = None) -> None:
     code = asyncio.run(run_ask(settings_from(args), workspace, args.prompt, args.file, args.line_range,
                                args.apply, sys.stdout))
     raise SystemExit(code)
+
+
+def replay_or_export(args: argparse.Namespace, out: TextIO) -> int:
+    """`gdm replay` / `gdm export`: 0 when done (replay: identical), 1 when not, 2 on bad input."""
+    source = getattr(args, "source", None) or args.session
+    try:
+        if source.endswith(".json") and Path(source).is_file():
+            recording = replay.load(source)
+        else:
+            with open_store(args.database_url or settings_from_env().database_url) as store:
+                recording = replay.Recording.from_store(store, source)
+    except (KeyError, ValueError, OSError) as exc:
+        out.write(f"gdm: {exc}\n")
+        return 2
+    if args.command == "export":
+        out.write(f"exported {len(recording.tasks)} task(s) to {replay.export(recording, args.file)}\n")
+        return 0
+    workspace = Path(args.workspace or recording.workspace).resolve()
+    if not workspace.is_dir():
+        out.write(f"gdm: the workspace {workspace} does not exist: pass --workspace\n")
+        return 2
+    problems = asyncio.run(replay_recording(recording, workspace))
+    for task, found in zip(recording.tasks, problems):
+        out.write(f"{'✓' if not found else '✗'} {task.prompt[:60]}: {len(task.turns)} turn(s), "
+                  f"{len(task.tool_calls)} tool call(s), {len(task.patches)} patch(es)\n")
+        for problem in found:
+            out.write(f"    {problem}\n")
+    return 0 if not any(problems) else 1
+
+
+def settings_from_env() -> Settings:
+    """Settings from the GDM_* environment only."""
+    return resolve([env_layer()], ["environment"]).settings
+
+
+async def replay_recording(recording: replay.Recording, workspace: Path) -> list[list[str]]:
+    """Re-run each task through the real loop and tools against `workspace`, answered by the
+    recording (no network), in a scratch store; per task, how it differs (empty: identical)."""
+    results = []
+    with tempfile.TemporaryDirectory(prefix="gdm-replay-") as tmp, open_store(f"sqlite:///{tmp}/replay.db") as store:
+        session = Session(root=workspace, settings=Settings(), store=store, buffers=NoBuffers(), stream=False)
+        for task in recording.tasks:
+            # Stop where the original stopped: its number of model calls, and no budget of ours.
+            session.update_settings(Settings.model_validate(
+                {"maxTurns": max(1, len(task.turns)), "taskBudgetUsd": 1e9, "dayBudgetUsd": 1e9}))
+            client = replay.ReplayClient(task)
+            task_id = new_id("t")
+            spec = TaskSpec(task.prompt, task.path, task.start_line, task.end_line,
+                            (workspace / task.path).as_uri() if task.path else None)
+            async for _event in session.run_task(task_id, spec, llm_factory=lambda _c, _p, client=client: client):
+                pass
+            patches = store.patches(session_id=session.id)
+            found = replay.compare(task, store.tool_calls(task_id), [p for p in patches if p.get("taskId") == task_id])
+            results.append(found + client.divergences if found else found)
+    return results
 
 
 if __name__ == "__main__":

@@ -35,6 +35,8 @@ class Settings(BaseModel):
     api_base: str | None = Field(default=None, alias="apiBase")
     api_key_env: str | None = Field(default=None, alias="apiKeyEnv")
     fallback_model: str | None = Field(default=None, alias="fallbackModel")
+    cheap_model: str | None = Field(default=None, alias="cheapModel")
+    timeout_s: float = Field(default=120.0, alias="timeoutS", gt=0, le=3600)
     prices: dict[str, Price] = Field(default_factory=dict)
     task_budget_usd: float = Field(default=2.0, alias="taskBudgetUsd", ge=0)
     day_budget_usd: float = Field(default=20.0, alias="dayBudgetUsd", ge=0)
@@ -55,6 +57,8 @@ ENV_VARS: dict[str, str] = {
     "apiBase": "GDM_API_BASE",
     "apiKeyEnv": "GDM_API_KEY_ENV",
     "fallbackModel": "GDM_FALLBACK_MODEL",
+    "cheapModel": "GDM_CHEAP_MODEL",
+    "timeoutS": "GDM_TIMEOUT_S",
     "taskBudgetUsd": "GDM_TASK_BUDGET_USD",
     "dayBudgetUsd": "GDM_DAY_BUDGET_USD",
     "autonomy": "GDM_AUTONOMY",

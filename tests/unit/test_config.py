@@ -2,7 +2,8 @@
 
 from gdm.config import ENV_VARS, Settings, env_layer, resolve, to_wire
 
-DESIGN_KEYS = {"model", "apiBase", "apiKeyEnv", "fallbackModel", "prices", "taskBudgetUsd", "dayBudgetUsd",
+DESIGN_KEYS = {"model", "apiBase", "apiKeyEnv", "fallbackModel", "cheapModel", "timeoutS", "prices", "taskBudgetUsd",
+               "dayBudgetUsd",
                "autonomy", "shell", "maxTurns", "testCommand", "databaseUrl"}
 
 

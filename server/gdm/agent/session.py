@@ -18,15 +18,16 @@ from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
 from gdm.agent import prompts
-from gdm.agent.events import CostRecorded, Done, Event, PatchProposed
+from gdm.agent.events import CostRecorded, Done, Event, PatchProposed, Thinking
 from gdm.agent.loop import LoopDeps, run_loop
 from gdm.agent.testrun import TestGate, detect_test_command
 from gdm.config import Settings
 from gdm.context.secrets import RedactingClient, Redactor
 from gdm.context.workspace import BufferSource, PathRefused, WorkspaceView
 from gdm.models.breaker import CircuitBreaker
+from gdm.models import tiers
 from gdm.models.cost import PriceBook
-from gdm.models.llm import LLMClient, ModelConfig, ModelReply, ToolCallRequest, litellm_price_lookup
+from gdm.models.llm import LLMClient, LLMError, ModelConfig, ModelReply, ToolCallRequest, litellm_price_lookup
 from gdm.patches.book import PatchBook
 from gdm.patches.model import FilePatch
 from gdm.patches.risk import RiskContext
@@ -148,7 +149,41 @@ class Session:
         """The litellm client settings from the current gdm settings."""
         s = self.settings
         return ModelConfig(model=s.model, api_base=s.api_base, api_key_env=s.api_key_env,
-                           fallback_model=s.fallback_model, prices=s.prices_json())
+                           fallback_model=s.fallback_model, prices=s.prices_json(), timeout_s=s.timeout_s)
+
+    async def task_title(self, task_id: str, prompt: str, redactor: Redactor) -> str | None:
+        """A short title from `cheapModel`, its cost counted as the task's; None when no cheap model
+        is set, the call could pass a budget, or it fails (a title never fails a task)."""
+        cheap = self.settings.cheap_model
+        if not cheap:
+            return None
+        config = tiers.cheap_config(self.model_config(), cheap, tiers.TITLE_MAX_TOKENS)
+        client = self.llm_client(config, self.prices)
+        messages = tiers.title_messages(prompt)
+        # Counting tokens may load a tokenizer (seconds, the first time): off the event loop.
+        if not await asyncio.to_thread(self._fits_budget, task_id, client, messages):
+            return None
+        try:
+            reply = await RedactingClient(client, redactor).complete(messages)
+        except LLMError as exc:
+            log.warning("no task title from %s: %s", cheap, exc.message)
+            return None
+        title = tiers.clean_title(reply.text)
+        await asyncio.to_thread(self._record_title, task_id, messages, reply, title)
+        return title
+
+    def _fits_budget(self, task_id: str, client: LLMClient, messages: list[dict]) -> bool:
+        config = client.config
+        estimate = self.prices.estimate(config.model or "", client.count_tokens(messages), config.max_output_tokens) or 0.0
+        totals = self.store.totals(session_id=self.id, task_id=task_id, day=today())
+        return (totals["taskUsd"] + estimate <= self.settings.task_budget_usd
+                and totals["dayUsd"] + estimate <= self.settings.day_budget_usd)
+
+    def _record_title(self, task_id: str, messages: list[dict], reply: ModelReply, title: str | None) -> None:
+        self.store.add_cost(self.id, task_id, reply.model, reply.usage.tokens_in, reply.usage.tokens_out,
+                            reply.cost_usd, today())
+        self.store.add_audit(self.id, task_id, "task.title", {"model": reply.model, "title": title,
+                                                              "request": messages, "response": reply.raw})
 
     def llm_client(self, config: ModelConfig, prices: PriceBook) -> LLMClient:
         """The model client of a task, sharing the session's circuit breaker."""
@@ -188,6 +223,9 @@ class Session:
                               always_allowed=self.always_allowed, audit=self._auditor(task_id),
                               hidden_env=frozenset(filter(None, [self.settings.api_key_env])))
             redactor = await asyncio.to_thread(Redactor.for_workspace, self.view.root)
+            title = await self.task_title(task_id, spec.prompt, redactor)
+            if title:
+                yield Thinking(task_id, f"Title: {title}")
             llm = (llm_factory or self.llm_client)(self.model_config(), self.prices)
             tools = default_tools(read_only=spec.read_only, shell=True)
             deps = LoopDeps(RedactingClient(llm, redactor), tools, ctx, _Recorder(self), _Budget(self, llm),

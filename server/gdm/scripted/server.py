@@ -1,7 +1,7 @@
-"""The scripted model's HTTP server: an OpenAI-compatible endpoint on loopback, stdlib only.
+"""The scripted model's HTTP server: OpenAI- and Anthropic-compatible endpoints on loopback, stdlib only.
 
-Answers `POST /v1/chat/completions` from a script (see script.py), streaming or not, and can
-inject faults (error statuses, garbage, empty choices, delays, cut streams) for the tests.
+Answers `POST /v1/chat/completions` (OpenAI chat) and `POST /v1/messages` (Anthropic messages)
+from a script (see script.py), streaming or not, and can inject faults (error statuses, garbage, empty choices, delays, cut streams) for the tests.
 Every request body is recorded so tests can check what the agent actually sent.
 """
 
@@ -13,8 +13,10 @@ import sys
 import threading
 import time
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any
+from dataclasses import dataclass
+from typing import Any, Callable
 
+from gdm.scripted import anthropic
 from gdm.scripted.responses import (
     build_reply,
     completion_body,
@@ -23,6 +25,37 @@ from gdm.scripted.responses import (
     stream_chunks,
 )
 from gdm.scripted.script import ScriptMismatch, Selection, check_expectations, load_script, select_turn
+
+
+
+@dataclass(frozen=True)
+class Dialect:
+    """One wire format: how to read a request's messages and write replies, errors and streams."""
+
+    name: str
+    messages: Callable[[dict], list[dict]]
+    body: Callable[..., dict]  # (reply, model, selection) -> the whole response
+    frames: Callable[..., list[str]]  # (reply, model, selection) -> SSE frames, terminator included
+    empty: Callable[[str, Selection], dict]
+    error: Callable[[str, int], dict]
+
+
+def _openai_frames(reply: Any, model: str, selection: Selection) -> list[str]:
+    chunks = stream_chunks(reply, model, selection)
+    return [f"data: {json.dumps(chunk)}\n\n" for chunk in chunks] + ["data: [DONE]\n\n"]
+
+
+def _openai_empty_frames(model: str, selection: Selection) -> list[str]:
+    body = {**empty_choices_body(model, selection), "object": "chat.completion.chunk"}
+    return [f"data: {json.dumps(body)}\n\n", "data: [DONE]\n\n"]
+
+
+OPENAI = Dialect("openai", lambda body: body["messages"], completion_body, _openai_frames,
+                 empty_choices_body, error_body)
+ANTHROPIC = Dialect("anthropic", anthropic.to_chat_messages, anthropic.message_body, anthropic.stream_frames,
+                    anthropic.empty_body, anthropic.error_body)
+ROUTES = {"/v1/chat/completions": OPENAI, "/chat/completions": OPENAI,
+          "/v1/messages": ANTHROPIC, "/messages": ANTHROPIC}
 
 GARBAGE = b"<html><body>502 upstream says hello</body></html> this is not JSON"
 KNOWN_MODELS = ("scripted", "scripted-fallback")
@@ -156,7 +189,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0].rstrip("/")
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        if path not in ("/v1/chat/completions", "/chat/completions"):
+        dialect = ROUTES.get(path)
+        if dialect is None:
             self._send_json(404, error_body(f"scripted model: no route POST {path}", 404))
             return
         try:
@@ -165,27 +199,29 @@ class _Handler(BaseHTTPRequestHandler):
             body = None
         if not isinstance(body, dict) or not isinstance(body.get("messages"), list):
             self.server.scripted.record_request({"_unparseable": raw.decode("utf-8", "replace")})
-            self._send_error(400, "scripted model: the request body is not a chat completion request")
+            self._send_json(400, dialect.error(f"scripted model: the request body is not a {dialect.name} "
+                                               "chat request", 400))
             return
         self.server.scripted.record_request(body)
-        self._answer(body)
+        self._answer(body, dialect)
 
-    def _answer(self, body: dict) -> None:
+    def _answer(self, body: dict, dialect: Dialect) -> None:
         model = self.server.scripted
-        messages = body["messages"]
+        messages = dialect.messages(body)
         request_model = str(body.get("model", "scripted"))
         streaming = bool(body.get("stream"))
         try:
             selection = select_turn(model.script, messages)
         except ScriptMismatch as exc:
-            self._send_error(400, str(exc))
+            self._send_json(400, dialect.error(str(exc), 400))
             return
         fault = model.take_fault(selection, request_model) or {}
         if fault.get("delay_s"):
             time.sleep(fault["delay_s"])
         if fault.get("status"):
             headers = {"Retry-After": str(fault["retry_after"])} if "retry_after" in fault else {}
-            self._send_error(fault["status"], f"scripted model: injected HTTP {fault['status']}", headers)
+            status = fault["status"]
+            self._send_json(status, dialect.error(f"scripted model: injected HTTP {status}", status), headers)
             return
         if fault.get("garbage"):
             self._send_garbage(streaming)
@@ -195,20 +231,22 @@ class _Handler(BaseHTTPRequestHandler):
             where = f"conversation {selection.conversation} turn {selection.turn}"
             message = f"scripted model: expectation failed: {where}: " + "; ".join(problems)
             model.record_failure(message)
-            self._send_error(400, message)
+            self._send_json(400, dialect.error(message, 400))
             return
         if fault.get("empty_choices"):
-            self._send_empty_choices(request_model, selection, streaming)
+            if streaming and dialect is OPENAI:
+                self._send_stream(_openai_empty_frames(request_model, selection), cut=False)
+            else:
+                self._send_json(200, dialect.empty(request_model, selection))
             return
         reply = build_reply(selection, messages)
         if streaming:
-            chunks = stream_chunks(reply, request_model, selection)
-            self._send_stream([json.dumps(chunk) for chunk in chunks], cut=bool(fault.get("cut_stream")),
+            self._send_stream(dialect.frames(reply, request_model, selection), cut=bool(fault.get("cut_stream")),
                               pace=float(fault.get("chunk_delay_s", 0)))
         elif fault.get("cut_stream"):
-            self._send_truncated(json.dumps(completion_body(reply, request_model, selection)).encode())
+            self._send_truncated(json.dumps(dialect.body(reply, request_model, selection)).encode())
         else:
-            self._send_json(200, completion_body(reply, request_model, selection))
+            self._send_json(200, dialect.body(reply, request_model, selection))
 
     # -- writers ----------------------------------------------------------------------------
 
@@ -222,12 +260,9 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(data)
 
-    def _send_error(self, status: int, message: str, headers: dict[str, str] | None = None) -> None:
-        self._send_json(status, error_body(message, status), headers)
-
     def _send_garbage(self, streaming: bool) -> None:
         if streaming:
-            self._send_stream([GARBAGE.decode()], cut=False)
+            self._send_stream([f"data: {GARBAGE.decode()}\n\n"], cut=False)
             return
         self.send_response(200)
         self.send_header("Content-Type", "application/json")
@@ -235,32 +270,24 @@ class _Handler(BaseHTTPRequestHandler):
         self.end_headers()
         self.wfile.write(GARBAGE)
 
-    def _send_empty_choices(self, request_model: str, selection: Selection, streaming: bool) -> None:
-        body = empty_choices_body(request_model, selection)
-        if streaming:
-            body["object"] = "chat.completion.chunk"
-            self._send_stream([json.dumps(body)], cut=False)
-        else:
-            self._send_json(200, body)
-
-    def _send_stream(self, events: list[str], cut: bool, pace: float = 0.0) -> None:
-        """Send SSE events with chunked encoding; `cut` drops the connection halfway through;
-        `pace` sleeps between events, like a model producing tokens."""
+    def _send_stream(self, frames: list[str], cut: bool, pace: float = 0.0) -> None:
+        """Send whole SSE frames with chunked encoding; `cut` drops the connection halfway through;
+        `pace` sleeps between frames, like a model producing tokens."""
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream")
         self.send_header("Cache-Control", "no-cache")
         self.send_header("Transfer-Encoding", "chunked")
         self.end_headers()
         if cut:
-            for event in events[: max(1, len(events) // 2)]:
-                self._write_chunk(f"data: {event}\n\n".encode())
+            for frame in frames[: max(1, len(frames) // 2)]:
+                self._write_chunk(frame.encode())
             # Promise more bytes than we send, then hang up: the client sees a broken body.
             self.wfile.write(b"400\r\ndata: {\"choi")
             self.wfile.flush()
             self.close_connection = True
             return
-        for event in [*events, "[DONE]"]:
-            self._write_chunk(f"data: {event}\n\n".encode())
+        for frame in frames:
+            self._write_chunk(frame.encode())
             if pace:
                 time.sleep(pace)
         self.wfile.write(b"0\r\n\r\n")
