@@ -94,7 +94,8 @@ async def test_persistent_5xx_goes_to_the_fallback(workspace, tmp_path, faulty):
         assert done["status"] == "done", editor.events(task_id)
         assert [r["model"] for r in faulty.requests] == ["scripted"] * 3 + ["scripted-fallback"]
         await still_serving(editor)
-    assert stored(tmp_path, task_id)[2] == [("openai/scripted-fallback", pytest.approx(stored(tmp_path, task_id)[2][0][1]))]
+    costs = stored(tmp_path, task_id)[2]
+    assert [model for model, _usd in costs] == ["openai/scripted-fallback"] and costs[0][1] is not None
 
 
 async def test_connection_refused_is_a_clear_error(workspace, tmp_path, faulty):
