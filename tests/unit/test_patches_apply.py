@@ -225,7 +225,7 @@ def test_locate_hunk_finds_a_unique_block_anywhere(expected, found):
 
 
 def test_locate_hunk_prefers_the_match_nearest_the_expected_place():
-    base = "".join(f"block\n    same\nend\n" for _ in range(6))
+    base = "".join("block\n    same\nend\n" for _ in range(6))
     patch = patch_of(base, base[:36] + base[36:].replace("same", "changed", 1))
     hunk = patch.hunks[0]
     lines = split_lines(base)
