@@ -7,6 +7,7 @@ import os
 import sys
 from pathlib import Path
 
+import gdm.agent.testrun as testrun
 from gdm.agent.events import PatchProposed, Thinking
 from gdm.agent.testrun import TestGate, detect_test_command, run_on_scratch
 from gdm.context.workspace import NoBuffers, WorkspaceView
@@ -78,11 +79,21 @@ async def test_gate_does_not_blame_the_patch_for_tests_that_failed_before(worksp
     (workspace / "test_calc.py").write_text("def test_always_broken():\n    assert False\n")
     ctx = make_ctx(workspace)
     patch = propose(ctx, "calc.py", (workspace / "calc.py").read_text() + "\n# a comment\n")
+    score, tier = patch.risk.score, patch.risk.tier
     gate = TestGate(ctx, f"{sys.executable} -m pytest -q -p no:cacheprovider")
     events = await collect(gate, [patch.id])
     assert gate.feedback is None
     assert any(isinstance(e, Thinking) and "failed before the change too" in e.text for e in events)
-    assert "failed before it too" in next(r for r in patch.risk.reasons if r.code == "tests_failing").message
+    reason = next(r for r in patch.risk.reasons if r.code.startswith("tests_"))
+    assert reason.code == "tests_already_failing" and reason.weight == 0.0
+    assert "with and without this change" in reason.message
+    assert (patch.risk.score, patch.risk.tier) == (score, tier)  # not riskier for failures it did not cause
+
+
+def test_no_pytest_to_run_means_no_detected_test_command(workspace: Path, monkeypatch):
+    assert testrun.detect_test_command(workspace) is not None  # calc has test_calc.py and pytest is here
+    monkeypatch.setattr(testrun.importlib.util, "find_spec", lambda name: None)
+    assert testrun.detect_test_command(workspace) is None
 
 
 async def test_gate_marks_passing_tests_without_raising_risk(workspace: Path):

@@ -11,6 +11,7 @@ more tries; the last result is written into the patches' risk reasons.
 from __future__ import annotations
 
 import asyncio
+import importlib.util
 import json
 import os
 import shutil
@@ -51,8 +52,11 @@ def detect_test_command(root: Path) -> str | None:
     if not python_tests:
         return None
     venv_python = root / ".venv" / "bin" / "python"
-    python = str(venv_python) if venv_python.is_file() else sys.executable
-    return f"{python} -m pytest -q -x -p no:cacheprovider"
+    if venv_python.is_file():
+        return f"{venv_python} -m pytest -q -x -p no:cacheprovider"
+    if importlib.util.find_spec("pytest") is None:
+        return None  # no pytest to run them with: "tests fail" would only mean "pytest is missing"
+    return f"{sys.executable} -m pytest -q -x -p no:cacheprovider"
 
 
 def _read(path: Path) -> str:
@@ -159,10 +163,13 @@ class TestGate:
         risk.reasons = [r for r in risk.reasons if not r.code.startswith("tests_")]
         if run.passed:
             risk.reasons.append(RiskReason("tests_pass", 0.0, f"tests pass with this change: {run.summary()}"))
+        elif already:
+            # Failing before the change too: the patch did not break them, so it is not riskier for it.
+            risk.reasons.append(RiskReason("tests_already_failing", 0.0,
+                                           f"tests fail with and without this change: {run.summary()}"))
         else:
-            note = " (they failed before it too)" if already else ""
             risk.reasons.append(RiskReason("tests_failing", FAILING_WEIGHT,
-                                           f"tests fail with this change applied: {run.summary()}{note}"))
+                                           f"tests fail with this change applied: {run.summary()}"))
             risk.score = round(min(1.0, max(risk.score + FAILING_WEIGHT, 0.25)), 2)
             risk.tier = tier_for(risk.score) if tier_for(risk.score).rank >= Tier.MEDIUM.rank else Tier.MEDIUM
         self.ctx.patches.put(patch)
