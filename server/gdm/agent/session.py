@@ -264,7 +264,7 @@ def _drop_comment(ctx: ToolContext, spec: TaskSpec) -> str | None:
 def _paths_in(prompt: str) -> set[str]:
     """Words of the prompt that look like file paths (`src/app.py`, `README.md`), for the risk
     model's 'mentioned' signal."""
-    words = (w.strip("`'\",:;()[]") .rstrip(".") for w in prompt.split())
+    words = (w.strip("`'\",:;()[]").rstrip(".") for w in prompt.split())
     return {w for w in words if "/" in w or PurePosixPath(w).suffix[1:2].isalpha()}
 
 
