@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import contextlib
 import json
 import shutil
 import subprocess
@@ -19,6 +20,7 @@ import statistics
 import sys
 import tempfile
 import time
+from collections.abc import AsyncIterator
 from pathlib import Path
 
 from lsprotocol import types as lsp
@@ -76,45 +78,54 @@ def row(name: str, values: list[float]) -> str:
             f"{pct(values, 0.99):>7.2f} | {max(values):>7.2f} |")
 
 
-async def main(tasks: int, requests: int) -> None:
+TABLE_HEADER = ("| request                                | count |  p50 ms |  p90 ms |  p99 ms |  max ms |\n"
+                "|----------------------------------------|-------|---------|---------|---------|---------|")
+
+
+@contextlib.asynccontextmanager
+async def bench_editor(script_data: dict, **settings: str) -> AsyncIterator[tuple]:
+    """A copy of the calc workspace, the scripted model in its own process (so that its HTTP threads
+    do not take the GIL from the measuring client), and the real server behind the tests' editor
+    model with calc.py open: yields (editor, uri of calc.py)."""
     tmp = Path(tempfile.mkdtemp(prefix="gdm-bench-"))
     workspace = tmp / "calc"
     shutil.copytree(REPO / "fixtures" / "workspaces" / "calc", workspace)
-    # The scripted model runs in its own process, so that its HTTP threads do not take the GIL
-    # from the measuring client.
-    (tmp / "script.json").write_text(json.dumps(script(tasks)))
+    (tmp / "script.json").write_text(json.dumps(script_data))
     model = subprocess.Popen([sys.executable, "-m", "gdm.scripted", str(tmp / "script.json")],
                              stdout=subprocess.PIPE, text=True)
     try:
-        base_url = model.stdout.readline().strip()
-        settings = {"model": "openai/scripted", "apiBase": base_url,
-                    "databaseUrl": f"sqlite:///{tmp / 'gdm.db'}"}
-        editor, _ = await start_editor(workspace, tmp, init_options=settings)
+        options = {"model": "openai/scripted", "apiBase": model.stdout.readline().strip(),
+                   "databaseUrl": f"sqlite:///{tmp / 'gdm.db'}", **settings}
+        editor, _ = await start_editor(workspace, tmp, init_options=options)
         try:
-            uri = await editor.open("calc.py")
-            # One unmeasured round first: the first model call imports litellm's provider modules
-            # on the event loop (a one-off stall of ~0.3 s, reported by the first-task line below).
-            t0 = time.perf_counter()
-            warm = [(await editor.command("gdm.ask", {"prompt": f"stream {i}"}))["taskId"] for i in range(tasks)]
-            first = await measure_while(editor, uri, lambda: all(editor.events(t, "done") for t in warm))
-            warm_s = time.perf_counter() - t0
-            idle = await measure(editor, uri, requests)
-            ids = [(await editor.command("gdm.ask", {"prompt": f"stream {i}"}))["taskId"] for i in range(tasks)]
-            await editor.wait_for(lambda: all(editor.events(t, "response") for t in ids), 60)
-            busy = await measure(editor, uri, requests)
-            still_running = sum(1 for t in ids if not editor.events(t, "done"))
-            deltas = sum(len([e for e in editor.events(t, "response") if e["delta"]]) for t in ids)
-            for t in ids:
-                await editor.wait_done(t, 300)
+            yield editor, await editor.open("calc.py")
         finally:
             await stop_editor(editor)
     finally:
         model.terminate()
         model.wait()
+        shutil.rmtree(tmp, ignore_errors=True)
+
+
+async def main(tasks: int, requests: int) -> None:
+    async with bench_editor(script(tasks)) as (editor, uri):
+        # One unmeasured round first: the first model call imports litellm's provider modules
+        # on the event loop (a one-off stall of ~0.3 s, reported by the first-task line below).
+        t0 = time.perf_counter()
+        warm = [(await editor.command("gdm.ask", {"prompt": f"stream {i}"}))["taskId"] for i in range(tasks)]
+        first = await measure_while(editor, uri, lambda: all(editor.events(t, "done") for t in warm))
+        warm_s = time.perf_counter() - t0
+        idle = await measure(editor, uri, requests)
+        ids = [(await editor.command("gdm.ask", {"prompt": f"stream {i}"}))["taskId"] for i in range(tasks)]
+        await editor.wait_for(lambda: all(editor.events(t, "response") for t in ids), 60)
+        busy = await measure(editor, uri, requests)
+        still_running = sum(1 for t in ids if not editor.events(t, "done"))
+        deltas = sum(len([e for e in editor.events(t, "response") if e["delta"]]) for t in ids)
+        for t in ids:
+            await editor.wait_done(t, 300)
     print(f"gdm code action / code lens latency, client side, {requests} requests each "
           f"({tasks} tasks streaming ~{STREAM_CHARS // 8} chunks each, one every {CHUNK_DELAY_S * 1000:g} ms)\n")
-    print("| request                                | count |  p50 ms |  p90 ms |  p99 ms |  max ms |")
-    print("|----------------------------------------|-------|---------|---------|---------|---------|")
+    print(TABLE_HEADER)
     print(row("codeAction, idle", idle[0]))
     print(row("codeLens, idle", idle[1]))
     print(row(f"codeAction, {tasks} tasks streaming", busy[0]))
@@ -123,7 +134,6 @@ async def main(tasks: int, requests: int) -> None:
     print(f"\n(cold round: {warm_s:.1f} s, litellm imported and first calls made during it)")
     print(f"tasks still streaming when the busy measurement ended: {still_running} of {tasks}; "
           f"streamed text events seen by the client: {deltas}")
-    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":

@@ -12,21 +12,16 @@ from __future__ import annotations
 
 import argparse
 import asyncio
-import json
-import shutil
-import subprocess
 import sys
-import tempfile
 import time
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "benchmarks")]
 
-from code_action_latency import CHUNK_DELAY_S, STREAM_CHARS, measure, row  # noqa: E402
+from code_action_latency import CHUNK_DELAY_S, STREAM_CHARS, TABLE_HEADER, bench_editor, measure, row  # noqa: E402
 from code_action_latency import script as stream_script  # noqa: E402
 
-from tests.e2e.editor import start_editor, stop_editor  # noqa: E402
 
 SHELL_COMMAND = "for i in $(seq 1 300); do echo line $i; sleep 0.02; done"
 
@@ -51,47 +46,30 @@ def script(tasks: int) -> dict:
 
 
 async def main(tasks: int, requests: int) -> None:
-    tmp = Path(tempfile.mkdtemp(prefix="gdm-bench-"))
-    workspace = tmp / "calc"
-    shutil.copytree(REPO / "fixtures" / "workspaces" / "calc", workspace)
-    (tmp / "script.json").write_text(json.dumps(script(tasks)))
-    model = subprocess.Popen([sys.executable, "-m", "gdm.scripted", str(tmp / "script.json")],
-                             stdout=subprocess.PIPE, text=True)
-    try:
-        settings = {"model": "openai/scripted", "apiBase": model.stdout.readline().strip(), "shell": "allow",
-                    "databaseUrl": f"sqlite:///{tmp / 'gdm.db'}"}
-        editor, _ = await start_editor(workspace, tmp, init_options=settings)
-        try:
-            uri = await editor.open("calc.py")
-            await editor.wait_for(lambda: editor.notes["gdm/costUpdate"])
-            # Warm-up round (litellm's import and first calls), not measured.
-            warm = [(await editor.command("gdm.ask", {"prompt": f"stream {i}"}))["taskId"] for i in range(tasks)]
-            for t in warm:
-                await editor.wait_done(t, 300)
-            idle = await measure(editor, uri, requests)
-            ids = [(await editor.command("gdm.ask", {"prompt": f"stream {i}"}))["taskId"] for i in range(tasks)]
-            shell = (await editor.command("gdm.ask", {"prompt": "shell load"}))["taskId"]
-            await editor.wait_for(lambda: all(editor.events(t, "response") for t in ids)
-                                  and editor.events(shell, "toolCall"), 60)
-            all_ids = [*ids, shell]
-            t0 = time.perf_counter()
-            busy = await measure_until(editor, uri, requests, lambda: any(editor.events(t, "done") for t in all_ids))
-            busy_s = time.perf_counter() - t0
-            shell_running = not editor.events(shell, "toolResult")
-            streaming = sum(1 for t in ids if not editor.events(t, "done"))
-            ends = await measure_until(editor, uri, 100_000, lambda: all(editor.events(t, "done") for t in all_ids))
-            for t in all_ids:
-                await editor.wait_done(t, 300)
-        finally:
-            await stop_editor(editor)
-    finally:
-        model.terminate()
-        model.wait()
+    async with bench_editor(script(tasks), shell="allow") as (editor, uri):
+        await editor.wait_for(lambda: editor.notes["gdm/costUpdate"])
+        # Warm-up round (litellm's import and first calls), not measured.
+        warm = [(await editor.command("gdm.ask", {"prompt": f"stream {i}"}))["taskId"] for i in range(tasks)]
+        for t in warm:
+            await editor.wait_done(t, 300)
+        idle = await measure(editor, uri, requests)
+        ids = [(await editor.command("gdm.ask", {"prompt": f"stream {i}"}))["taskId"] for i in range(tasks)]
+        shell = (await editor.command("gdm.ask", {"prompt": "shell load"}))["taskId"]
+        await editor.wait_for(lambda: all(editor.events(t, "response") for t in ids)
+                              and editor.events(shell, "toolCall"), 60)
+        all_ids = [*ids, shell]
+        t0 = time.perf_counter()
+        busy = await measure_until(editor, uri, requests, lambda: any(editor.events(t, "done") for t in all_ids))
+        busy_s = time.perf_counter() - t0
+        shell_running = not editor.events(shell, "toolResult")
+        streaming = sum(1 for t in ids if not editor.events(t, "done"))
+        ends = await measure_until(editor, uri, 100_000, lambda: all(editor.events(t, "done") for t in all_ids))
+        for t in all_ids:
+            await editor.wait_done(t, 300)
     print(f"gdm code action / code lens latency under load, client side, {requests} requests each\n"
           f"({tasks} tasks streaming ~{STREAM_CHARS // 8} chunks each, one every {CHUNK_DELAY_S * 1000:g} ms, "
           f"and one task running `{SHELL_COMMAND}`)\n")
-    print("| request                                | count |  p50 ms |  p90 ms |  p99 ms |  max ms |")
-    print("|----------------------------------------|-------|---------|---------|---------|---------|")
+    print(TABLE_HEADER)
     print(row("codeAction, idle", idle[0]))
     print(row("codeLens, idle", idle[1]))
     print(row(f"codeAction, {tasks} streaming + shell", busy[0]))
@@ -101,7 +79,6 @@ async def main(tasks: int, requests: int) -> None:
     print(f"\nbusy measurement ({len(busy[0])} pairs) took {busy_s:.1f} s, until the first task ended; then the "
           f"shell command was {'still running' if shell_running else 'finished'} and {streaming} of {tasks} tasks "
           f"still streaming. 'while the tasks end' spans the rest (stream reassembly, store writes, done).")
-    shutil.rmtree(tmp, ignore_errors=True)
 
 
 if __name__ == "__main__":
