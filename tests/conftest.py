@@ -35,8 +35,20 @@ def scripted() -> Iterator[ScriptedModel]:
         yield model
 
 
+def scripted_settings(model: ScriptedModel, tmp_path: Path, **extra) -> dict:
+    """gdm settings pointing at a scripted model, with prices and a store file in tmp_path."""
+    return {"model": "openai/scripted", "apiBase": model.base_url, "prices": SCRIPTED_PRICES,
+            "databaseUrl": f"sqlite:///{tmp_path / 'gdm.db'}", **extra}
+
+
 @pytest.fixture
 def settings(scripted: ScriptedModel, tmp_path: Path) -> dict:
     """gdm settings pointing at the scripted model, with a store file in tmp_path."""
-    return {"model": "openai/scripted", "apiBase": scripted.base_url, "prices": SCRIPTED_PRICES,
-            "databaseUrl": f"sqlite:///{tmp_path / 'gdm.db'}"}
+    return scripted_settings(scripted, tmp_path)
+
+
+@pytest.fixture
+def agent_model() -> Iterator[ScriptedModel]:
+    """The scripted model playing fixtures/scripts/agent.json (the agent end-to-end tests)."""
+    with ScriptedModel(json.loads((FIXTURES / "scripts" / "agent.json").read_text())) as model:
+        yield model

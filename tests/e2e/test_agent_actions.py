@@ -6,7 +6,6 @@ requests code actions, runs the command the action carries, and accepts the patc
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 
 import pytest
@@ -15,23 +14,15 @@ from pygls.exceptions import JsonRpcException
 
 from gdm.commands import Command
 from gdm.scripted import ScriptedModel
-from tests.conftest import FIXTURES, SCRIPTED_PRICES
+from tests.conftest import scripted_settings
 from tests.e2e.editor import start_editor, stop_editor
 
 COMMENT = "# gdm: Make divide reject a zero divisor\n"
 
 
 @pytest.fixture
-def agent_model():
-    script = json.loads((FIXTURES / "scripts" / "agent.json").read_text())
-    with ScriptedModel(script) as model:
-        yield model
-
-
-@pytest.fixture
 async def editor(workspace: Path, tmp_path: Path, agent_model: ScriptedModel):
-    settings = {"model": "openai/scripted", "apiBase": agent_model.base_url, "prices": SCRIPTED_PRICES,
-                "databaseUrl": f"sqlite:///{tmp_path / 'gdm.db'}"}
+    settings = scripted_settings(agent_model, tmp_path)
     ed, _ = await start_editor(workspace, tmp_path, init_options=settings)
     # The session opens after `initialized`; its first cost update says it is ready for code actions.
     await ed.wait_for(lambda: ed.notes["gdm/costUpdate"])

@@ -7,30 +7,21 @@ patches, while code actions keep answering.
 from __future__ import annotations
 
 import asyncio
-import json
 from pathlib import Path
 
-import pytest
 from lsprotocol import types as lsp
 
 from gdm.commands import Command
 from gdm.scripted import ScriptedModel
-from tests.conftest import FIXTURES, SCRIPTED_PRICES
+from tests.conftest import scripted_settings
 from tests.e2e.editor import start_editor, stop_editor
 from tests.e2e.test_agent_shell import alive
 
 CANCEL_BOUND_S = 5.0  # generous on a loaded machine; the cancel itself is immediate
 
 
-@pytest.fixture
-def agent_model():
-    with ScriptedModel(json.loads((FIXTURES / "scripts" / "agent.json").read_text())) as model:
-        yield model
-
-
 async def open_editor(workspace: Path, tmp_path: Path, model: ScriptedModel, **extra):
-    settings = {"model": "openai/scripted", "apiBase": model.base_url, "prices": SCRIPTED_PRICES,
-                "databaseUrl": f"sqlite:///{tmp_path / 'gdm.db'}", **extra}
+    settings = scripted_settings(model, tmp_path, **extra)
     ed, _ = await start_editor(workspace, tmp_path, init_options=settings)
     ed.requests = []
     ed.release = asyncio.Event()

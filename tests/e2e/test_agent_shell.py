@@ -9,26 +9,18 @@ import json
 import sqlite3
 from pathlib import Path
 
-import pytest
 from lsprotocol import types as lsp
 
 from gdm.commands import Command
 from gdm.scripted import ScriptedModel
-from tests.conftest import FIXTURES, SCRIPTED_PRICES
+from tests.conftest import scripted_settings
 from tests.e2e.editor import server_env, start_editor, stop_editor
 
 SECRET_VALUE = "sk-proj-thisisnotarealkeybutlookslikeone1234"
 
 
-@pytest.fixture
-def agent_model():
-    with ScriptedModel(json.loads((FIXTURES / "scripts" / "agent.json").read_text())) as model:
-        yield model
-
-
 async def open_editor(workspace: Path, tmp_path: Path, model: ScriptedModel, shell: str, answer: str | None = None):
-    settings = {"model": "openai/scripted", "apiBase": model.base_url, "prices": SCRIPTED_PRICES,
-                "databaseUrl": f"sqlite:///{tmp_path / 'gdm.db'}", "shell": shell}
+    settings = scripted_settings(model, tmp_path, shell=shell)
     env = server_env(tmp_path, OPENAI_API_KEY=SECRET_VALUE, GDM_TEST_SECRET_TOKEN="tok-123456789",
                      HARMLESS_SETTING="visible-to-commands")
     ed, _ = await start_editor(workspace, tmp_path, init_options=settings, env=env)

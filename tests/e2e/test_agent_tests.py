@@ -5,26 +5,16 @@ says so in its risk reasons. The user's files are never touched.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-
-import pytest
 
 from gdm.commands import Command
 from gdm.scripted import ScriptedModel
-from tests.conftest import FIXTURES, SCRIPTED_PRICES
+from tests.conftest import scripted_settings
 from tests.e2e.editor import start_editor, stop_editor
 
 
-@pytest.fixture
-def agent_model():
-    with ScriptedModel(json.loads((FIXTURES / "scripts" / "agent.json").read_text())) as model:
-        yield model
-
-
 async def open_editor(workspace: Path, tmp_path: Path, model: ScriptedModel, **extra):
-    settings = {"model": "openai/scripted", "apiBase": model.base_url, "prices": SCRIPTED_PRICES,
-                "databaseUrl": f"sqlite:///{tmp_path / 'gdm.db'}", **extra}
+    settings = scripted_settings(model, tmp_path, **extra)
     ed, _ = await start_editor(workspace, tmp_path, init_options=settings)
     await ed.wait_for(lambda: ed.notes["gdm/costUpdate"])
     return ed
