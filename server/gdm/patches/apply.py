@@ -1,6 +1,7 @@
 """Apply a patch's hunks to the CURRENT text of a file, tolerating drift, never forcing.
 
-The user may have typed since the patch was made. Each hunk is found again by content: its
+The user may have typed since the patch was made. Each hunk is found again by content
+(patches/locate.py): its
 `old_lines` must match exactly; its context may have moved (lines added or removed above), changed
 in whitespace, or been edited, as long as the place stays unambiguous. A hunk that cannot be placed
 is a Conflict with a reason a person can read; it is never merged by guesswork.
@@ -12,15 +13,13 @@ model (which splits after '\\n' only) does not.
 
 from __future__ import annotations
 
-import math
-from collections import Counter
 from dataclasses import dataclass, field
 
+from gdm.patches.locate import Context, NotFound, locate, locate_hunk
 from gdm.patches.model import FilePatch, Hunk, HunkStatus, split_lines
 
-CONTEXT_SLACK = 2  # extra lines searched around context that moved by a deleted/inserted line
-MAX_ANCHOR_REPEATS = 50  # context lines more frequent than this cannot anchor an insertion alone
-EVIDENCE = 0.99  # a context block weighs as much as one line found once in the file: it points somewhere
+__all__ = ["ApplyResult", "Conflict", "TextEdit", "apply_hunks", "hunk_current_range", "hunk_ranges",
+           "locate_hunk", "pending_view"]
 
 
 @dataclass
@@ -52,236 +51,6 @@ class ApplyResult:
     conflicts: list[Conflict] = field(default_factory=list)
 
 
-class _NotFound(Exception):
-    """A hunk has no place in the current text; the message is the Conflict reason."""
-
-
-def _norm(line: str) -> str:
-    # whitespace-only differences in context don't move a hunk
-    return " ".join(line.split())
-
-
-class _Context:
-    """Scores how well a hunk's context fits at a position of the current text.
-
-    A context line counts 1 toward the match count, and 1/(its number of occurrences in the file)
-    toward the weight: a matching "def load_config():" says far more than a matching blank line.
-    """
-
-    def __init__(self, lines: list[str]) -> None:
-        self.lines = lines
-        self.norm = [_norm(line) for line in lines]
-        self.freq = Counter(self.norm)
-        self.where: dict[str, list[int]] = {}  # normalised line -> its line numbers, ascending
-        self.exact: dict[str, list[int]] = {}
-        for i, (line, normed) in enumerate(zip(lines, self.norm)):
-            self.where.setdefault(normed, []).append(i)
-            self.exact.setdefault(line, []).append(i)
-        self._normed: dict[str, str] = {}
-
-    def n(self, line: str) -> str:
-        """`_norm(line)`, cached: the same context lines are compared at many positions."""
-        normed = self._normed.get(line)
-        if normed is None:
-            normed = self._normed[line] = _norm(line)
-        return normed
-
-    def weight(self, normed: str) -> float:
-        """1 / how often this (normalised) line occurs in the current text."""
-        return 1.0 / max(1, self.freq[normed])
-
-    def positional(self, hunk: Hunk, p: int) -> tuple[int, float]:
-        """Context lines that sit exactly (modulo whitespace) where they sat in the base."""
-        count, weight = 0, 0.0
-        end = p + len(hunk.old_lines)
-        pairs = [(p - k, want) for k, want in enumerate(reversed(hunk.before), start=1)]
-        pairs += [(end + k, want) for k, want in enumerate(hunk.after)]
-        for i, want in pairs:
-            if 0 <= i < len(self.lines) and self.norm[i] == self.n(want):
-                count, weight = count + 1, weight + self.weight(self.norm[i])
-        return count, weight
-
-    def nearby(self, hunk: Hunk, p: int) -> tuple[int, float]:
-        """Context lines found near p in order, even if a line among them was added or deleted."""
-        width = len(hunk.before) + CONTEXT_SLACK
-        end = p + len(hunk.old_lines)
-        c1, w1 = self._common(hunk.before, self.norm[max(0, p - width):p])
-        c2, w2 = self._common(hunk.after, self.norm[end:end + len(hunk.after) + CONTEXT_SLACK])
-        return c1 + c2, w1 + w2
-
-    def side(self, block: list[str], start: int) -> float | None:
-        """Weight of `block` if all of it sits at `start` (modulo whitespace), else None."""
-        if start < 0 or start + len(block) > len(self.lines):
-            return None
-        if any(self.norm[start + k] != self.n(want) for k, want in enumerate(block)):
-            return None
-        return sum(self.weight(self.norm[start + k]) for k in range(len(block)))
-
-    def sides(self, hunk: Hunk, p: int) -> tuple[float | None, float | None]:
-        """Weights of the before and after blocks if each sits whole around a block at p."""
-        before = self.side(hunk.before, p - len(hunk.before)) if hunk.before else None
-        after = self.side(hunk.after, p + len(hunk.old_lines)) if hunk.after else None
-        return before, after
-
-    def _common(self, want: list[str], got: list[str]) -> tuple[int, float]:
-        """Longest common subsequence: its length, and its greatest weight (context is <= 3 lines)."""
-        a = [self.n(x) for x in want]
-        count = [[0] * (len(got) + 1) for _ in range(len(a) + 1)]
-        weight = [[0.0] * (len(got) + 1) for _ in range(len(a) + 1)]
-        for i, x in enumerate(a):
-            for j, y in enumerate(got):
-                same = x == y
-                count[i + 1][j + 1] = max(count[i][j + 1], count[i + 1][j], count[i][j] + same)
-                weight[i + 1][j + 1] = max(weight[i][j + 1], weight[i + 1][j],
-                                           weight[i][j] + (self.weight(y) if same else 0.0))
-        return count[-1][-1], weight[-1][-1]
-
-
-def _aligned(hunk: Hunk, ctx: _Context, block: list[str], offset) -> set[int]:
-    """Positions where the rarest line of `block` would sit if the block stood there whole;
-    `offset(k)` maps the index of that line in the block to its distance from the position."""
-    if not block:
-        return set()
-    k, want = min(enumerate(block), key=lambda item: ctx.freq[ctx.n(item[1])])
-    return {i - offset(k) for i in ctx.where.get(ctx.n(want), [])}
-
-
-def _full_insertions(hunk: Hunk, ctx: _Context, lo: int) -> list[int]:
-    """Insertion points where the whole context stands as it stood in the base."""
-    if hunk.before:
-        places = _aligned(hunk, ctx, hunk.before, lambda k: k - len(hunk.before))
-    else:
-        places = _aligned(hunk, ctx, hunk.after, lambda k: k)
-    total = len(hunk.before) + len(hunk.after)
-    return sorted(p for p in places if lo <= p <= len(ctx.lines) and ctx.positional(hunk, p)[0] == total)
-
-
-def _reach(hunk: Hunk, ctx: _Context, lo: int) -> list[int]:
-    """Insertion points with at least one telling context line within reach."""
-    reach: set[int] = set()
-    width, span = len(hunk.before) + CONTEXT_SLACK, len(hunk.after) + CONTEXT_SLACK
-    for block, lo_off, hi_off in ((hunk.before, 1, width + 1), (hunk.after, 1 - span, 1)):
-        for want in block:
-            where = ctx.where.get(ctx.n(want), [])
-            if len(where) <= MAX_ANCHOR_REPEATS:  # a line seen everywhere (blank, "}") tells nothing
-                for i in where:
-                    reach.update(range(i + lo_off, i + hi_off))
-    return sorted(p for p in reach if lo <= p <= len(ctx.lines))
-
-
-def _nearest(positions: list[int], expected: int, what: str) -> int:
-    best = min(abs(p - expected) for p in positions)
-    closest = [p for p in positions if abs(p - expected) == best]
-    if len(closest) > 1:
-        shown = ", ".join(str(p + 1) for p in closest)
-        raise _NotFound(f"ambiguous: {what} fits equally well at lines {shown}")
-    return closest[0]
-
-
-def _distinctive(old: list[str]) -> bool:
-    # a unique copy of a real line of code is an anchor by itself; a lone "}" or blank line is not
-    return any(len("".join(line.split())) >= 6 for line in old)
-
-
-def _edge(hunk: Hunk, lines: list[str]) -> int | None:
-    """Insertions at the start or end of the file anchor to that edge."""
-    if hunk.old_lines:
-        return None
-    if not hunk.before and not hunk.after:
-        if lines:
-            raise _NotFound("the file is no longer empty")
-        return 0
-    if not hunk.before and hunk.old_start == 0:
-        return 0
-    if not hunk.after:
-        if lines and not lines[-1].endswith("\n"):
-            raise _NotFound("the file's last line no longer ends with a newline")
-        return len(lines)
-    return None
-
-
-def locate_hunk(hunk: Hunk, current_lines: list[str], expected: int, lo: int = 0) -> int | None:
-    """Where `hunk.old_lines` start in `current_lines` (0-based), or None if there is no safe place.
-
-    `expected` is where it should be (old_start shifted by the drift of earlier hunks); candidates
-    start at `lo` or later. See `_locate` for the rules.
-    """
-    try:
-        return _locate(hunk, _Context(current_lines), expected, lo)
-    except _NotFound:
-        return None
-
-
-def _locate(hunk: Hunk, ctx: _Context, expected: int, lo: int) -> int:
-    """Rules: old_lines must match exactly. If the whole context also fits somewhere, the fit nearest
-    to `expected` wins. Otherwise the one best partial fit wins if at least half the context (one
-    line for an insertion) is still found near it; a block found once and made of real code lines
-    stands without context. Either way, a place where the hunk's context still stands whole but its
-    old lines do not (the user edited inside the hunk) vetoes a weaker fit elsewhere."""
-    lines = ctx.lines
-    edge = _edge(hunk, lines)
-    if edge is not None:
-        if edge < lo:
-            raise _NotFound("its place is inside a change applied before it")
-        return edge
-    span = f"lines {expected + 1}-{expected + max(1, len(hunk.old_lines))}"
-    total = len(hunk.before) + len(hunk.after)
-    if not hunk.old_lines:
-        full = _full_insertions(hunk, ctx, lo)
-        if full:
-            return _nearest(full, expected, "its context")
-        cands = _reach(hunk, ctx, lo)
-        if not cands:
-            raise _NotFound(f"context no longer matches: cannot find where to insert (around {span})")
-    else:
-        cands = [p for p in ctx.exact.get(hunk.old_lines[0], [])
-                 if p >= lo and lines[p:p + len(hunk.old_lines)] == hunk.old_lines]
-        if not cands:
-            raise _NotFound(f"the lines it replaces were changed (expected at {span})")
-        # a full fit has every context line in place, the rarest one included: look only there
-        aligned = (_aligned(hunk, ctx, hunk.before, lambda k: k - len(hunk.before)) if hunk.before
-                   else _aligned(hunk, ctx, hunk.after, lambda k: k + len(hunk.old_lines)) if hunk.after
-                   else set(cands))
-        full = [p for p in cands if p in aligned and ctx.positional(hunk, p)[0] == total]
-        if full:
-            p = _nearest(full, expected, "its text and context")
-            _veto(hunk, ctx, cands, p, lo, lambda q, _b, _a: abs(q - expected) < abs(p - expected))
-            return p
-    scored = []
-    for p in cands:
-        pos_weight = ctx.positional(hunk, p)[1]
-        near, near_weight = ctx.nearby(hunk, p)
-        scored.append((round(pos_weight + near_weight, 9), near, p))
-    scored.sort(reverse=True)
-    key, near, p = scored[0]
-    unique_best = len(scored) == 1 or scored[1][0] < key
-    needed = math.ceil(total / 2) if hunk.old_lines else 1
-    if (unique_best and near >= needed) or (len(cands) == 1 and _distinctive(hunk.old_lines)):
-        if hunk.old_lines:
-            mine = ctx.sides(hunk, p)
-            _veto(hunk, ctx, cands, p, lo,
-                  lambda _q, b, a: (b or 0.0) > (mine[0] or 0.0) or (a or 0.0) > (mine[1] or 0.0))
-        return p
-    if near == 0:
-        raise _NotFound(f"context no longer matches: the lines around {span} changed")
-    raise _NotFound(f"ambiguous: context around {span} changed and it fits at several places")
-
-
-def _veto(hunk: Hunk, ctx: _Context, cands: list[int], chosen: int, lo: int, stronger) -> None:
-    """Refuse `chosen` if the hunk's context stands whole (on a side) around a place whose old lines
-    changed and `stronger(q, before_weight, after_weight)` says that place has the better claim."""
-    places = _aligned(hunk, ctx, hunk.before, lambda k: k - len(hunk.before))
-    places |= _aligned(hunk, ctx, hunk.after, lambda k: k + len(hunk.old_lines))
-    taken = set(cands)
-    for q in sorted(places):
-        if q < lo or q in taken:
-            continue
-        before, after = (w if w is not None and w >= EVIDENCE else None for w in ctx.sides(hunk, q))
-        if (before is not None or after is not None) and stronger(q, before, after):
-            raise _NotFound(f"the lines it replaces were changed: its context is still around line {q + 1}, "
-                            f"but not the lines between (found a weaker fit at line {chosen + 1})")
-
-
 def _accepted_shift(patch: FilePatch, hunk: Hunk) -> int:
     """How far accepted hunks above this one (already in the document) moved it."""
     return sum(len(h.new_lines) - len(h.old_lines) for h in patch.hunks
@@ -294,15 +63,15 @@ def _place(patch: FilePatch, lines: list[str], hunks: list[Hunk],
     placed: dict[int, int] = {}
     conflicts: list[Conflict] = []
     drift, lo = 0, 0
-    ctx = None if fast else _Context(lines)
+    ctx = None if fast else Context(lines)
     for hunk in sorted(hunks, key=lambda h: h.old_start):
         base_pos = hunk.old_start if fast else hunk.old_start + _accepted_shift(patch, hunk)
         try:
-            p = hunk.old_start if ctx is None else _locate(hunk, ctx, base_pos + drift, lo)
+            p = hunk.old_start if ctx is None else locate(hunk, ctx, base_pos + drift, lo)
             end = p + len(hunk.old_lines)
             if hunk.new_lines and not hunk.new_lines[-1].endswith("\n") and end < len(lines):
-                raise _NotFound("its last line has no newline but text now follows it")
-        except _NotFound as exc:
+                raise NotFound("its last line has no newline but text now follows it")
+        except NotFound as exc:
             conflicts.append(Conflict(hunk.index, f"hunk {hunk.index}: {exc}"))
             continue
         placed[hunk.index] = p
