@@ -134,13 +134,19 @@ class RedactingClient:
     def __init__(self, inner: Any, redactor: Redactor) -> None:
         self.inner = inner
         self.redactor = redactor
+        # The loop only appends to its conversation, and redaction is in place: messages already
+        # redacted in an earlier turn need no second pass (it was ~2 ms a turn at 20 turns).
+        self._conversation: list[dict] | None = None
+        self._redacted = 0
 
     def __getattr__(self, name: str) -> Any:
         return getattr(self.inner, name)  # config, count_tokens… of the wrapped client
 
     async def complete(self, messages: list[dict], tools: list[dict] | None = None, on_text: Any = None) -> Any:
-        """Redact, then call the wrapped client."""
-        for message in messages:
+        """Redact the messages not redacted yet, then call the wrapped client."""
+        start = self._redacted if messages is self._conversation and len(messages) >= self._redacted else 0
+        self._conversation, self._redacted = messages, len(messages)
+        for message in messages[start:]:
             content = message.get("content")
             if isinstance(content, str):
                 message["content"] = self.redactor.redact(content)
