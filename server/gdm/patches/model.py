@@ -50,6 +50,7 @@ class PatchKind(str, Enum):
     MODIFY = "modify"
     CREATE = "create"
     DELETE = "delete"
+    RENAME = "rename"  # moves the file to `new_path`; no hunks: one decision for the whole move
 
 
 def utc_now_iso() -> str:
@@ -117,10 +118,15 @@ class FilePatch:
     hunks: list[Hunk]
     risk: Risk | None = None
     created_at: str = field(default_factory=utc_now_iso)
+    new_path: str | None = None  # RENAME: where the file goes
+    decision: HunkStatus = HunkStatus.PENDING  # RENAME: the decision on the move (it has no hunks)
 
     @property
     def status(self) -> PatchStatus:
         """PENDING until a hunk is decided, PARTIAL while some are, then ACCEPTED or REJECTED."""
+        if self.kind is PatchKind.RENAME:
+            return {HunkStatus.PENDING: PatchStatus.PENDING, HunkStatus.ACCEPTED: PatchStatus.ACCEPTED,
+                    HunkStatus.REJECTED: PatchStatus.REJECTED}[self.decision]
         states = {h.status for h in self.hunks}
         if not states or states == {HunkStatus.PENDING}:
             return PatchStatus.PENDING
@@ -138,6 +144,8 @@ class FilePatch:
         With `only_pending`, the diff goes from the base with the accepted hunks applied (what the
         document holds after review so far) to that text with the pending hunks applied as well.
         """
+        if self.kind is PatchKind.RENAME:
+            return render_rename(self.path, self.new_path or self.path)
         if not only_pending:
             return render_diff(self.path, self.base_text, self.new_text, self.kind)
         done = [h for h in self.hunks if h.status is HunkStatus.ACCEPTED]
@@ -153,7 +161,8 @@ class FilePatch:
                 "baseVersion": self.base_version, "baseHash": self.base_hash,
                 "hunks": [h.to_dict() for h in self.hunks],
                 "risk": self.risk.to_json() if self.risk is not None else None,
-                "status": self.status.value, "createdAt": self.created_at}
+                "status": self.status.value, "createdAt": self.created_at,
+                **({"newPath": self.new_path, "decision": self.decision.value} if self.new_path else {})}
 
     @classmethod
     def from_dict(cls, d: dict[str, Any]) -> FilePatch:
@@ -162,7 +171,8 @@ class FilePatch:
         return cls(id=d["id"], task_id=d["taskId"], path=d["path"], kind=PatchKind(d["kind"]),
                    base_text=d["baseText"], new_text=d["newText"], base_version=d.get("baseVersion"),
                    base_hash=d["baseHash"], hunks=[Hunk.from_dict(h) for h in d["hunks"]],
-                   risk=risk, created_at=d["createdAt"])
+                   risk=risk, created_at=d["createdAt"], new_path=d.get("newPath"),
+                   decision=HunkStatus(d.get("decision", "pending")))
 
 
 def apply_to_base(base_text: str, hunks: list[Hunk]) -> str:
@@ -205,6 +215,21 @@ def make_patch(*, patch_id: str, task_id: str, path: str, base_text: str, new_te
     return FilePatch(id=patch_id, task_id=task_id, path=path, kind=kind, base_text=base_text,
                      new_text=new_text, base_version=base_version, base_hash=sha256_text(base_text),
                      hunks=compute_hunks(base_text, new_text))
+
+
+def make_rename(*, patch_id: str, task_id: str, path: str, new_path: str, text: str,
+                base_version: int | None = None) -> FilePatch:
+    """A pending move of `path` (whose content is `text` now) to `new_path`, content unchanged."""
+    if path == new_path:
+        raise ValueError("a RENAME patch needs a new path")
+    return FilePatch(id=patch_id, task_id=task_id, path=path, kind=PatchKind.RENAME, base_text=text,
+                     new_text=text, base_version=base_version, base_hash=sha256_text(text), hunks=[],
+                     new_path=new_path)
+
+
+def render_rename(path: str, new_path: str) -> str:
+    """The git-style header of a pure rename (what `git diff -M` prints for a 100% similar move)."""
+    return f"diff --git a/{path} b/{new_path}\nsimilarity index 100%\nrename from {path}\nrename to {new_path}\n"
 
 
 def _body_line(prefix: str, line: str) -> str:
