@@ -264,3 +264,101 @@ def test_hunk_ranges_gives_every_pending_hunk_at_once():
     assert hunk_ranges(patch, current) == {0: (5, 6), 1: None}
     patch.hunks[0].status = HunkStatus.REJECTED
     assert hunk_ranges(patch, current) == {1: None}
+
+
+# From werkzeug 3.0.6 -> 3.1.0 (tests/test_datastructures.py): two tests open with the same three
+# lines; the patch edits the second. With a dozen lines typed between them, the first test's
+# opening sits nearer the expected line than the hunk's own place.
+CALLBACK_TESTS = '''\
+class TestCallbackDict:
+    def test_callback_dict_reads(self):
+        assert_calls, func = make_call_asserter()
+        initial = {"a": "foo", "b": "bar"}
+        dct = self.storage_class(initial=initial, on_update=func)
+        with assert_calls(0, "callback triggered by read-only method"):
+            # read-only methods
+            dct["a"]
+            dct.get("a")
+            pytest.raises(KeyError, lambda: dct["x"])
+
+    def test_callback_dict_writes(self):
+        assert_calls, func = make_call_asserter()
+        initial = {"a": "foo", "b": "bar"}
+        dct = self.storage_class(initial=initial, on_update=func)
+        with assert_calls(8, "callback not triggered by write method"):
+            # always-write methods
+            dct["z"] = 123
+            dct["z"] = 123  # must trigger again
+            del dct["z"]
+'''
+TYPED_BETWEEN = "".join(f"    def test_added_{i}(self):\n        assert helper({i}) == {i}\n\n" for i in range(6))
+
+
+def test_a_look_alike_already_in_the_base_does_not_veto_the_hunks_own_place():
+    new = CALLBACK_TESTS.replace("assert_calls(8,", "assert_calls(9,")
+    patch = patch_of(CALLBACK_TESTS, new)
+    cut = CALLBACK_TESTS.index("    def test_callback_dict_writes")
+    current = CALLBACK_TESTS[:cut] + TYPED_BETWEEN + CALLBACK_TESTS[cut:]
+    result = apply_hunks(patch, current)
+    assert result.conflicts == []
+    assert result.text == new[:cut] + TYPED_BETWEEN + new[cut:]
+
+
+def test_a_look_alike_the_user_made_still_vetoes():
+    new = CALLBACK_TESTS.replace("assert_calls(8,", "assert_calls(9,")
+    patch = patch_of(CALLBACK_TESTS, new)
+    cut = CALLBACK_TESTS.index("    def test_callback_dict_writes")
+    # the user rewrote the hunk's own lines in place and pasted the original block further down:
+    # the rewritten place still has the hunk's context, so the pasted copy is no safe target
+    own = CALLBACK_TESTS[cut:].replace('with assert_calls(8, "callback not triggered by write method"):',
+                                       "with assert_calls(7):")
+    current = CALLBACK_TESTS[:cut] + own + TYPED_BETWEEN + CALLBACK_TESTS[cut:]
+    result = apply_hunks(patch, current)
+    assert result.applied == [] and "changed" in result.conflicts[0].reason
+
+
+# From pydantic 2.11.10 -> 2.12.0 (tests/test_discriminated_union.py): the hunk's leading context,
+# the end of a discriminator function, ends an earlier function too; lines were added above both.
+DISCRIMINATORS = '''\
+def test_callable_discriminated_union_recursive():
+    def model_x_discriminator(v):
+        if isinstance(v, (str, int)):
+            return 'str'
+        if isinstance(v, (dict, BaseModel)):
+            return 'model'
+
+    class SelfReferencingDiscriminatedModel(BaseModel):
+        x: Union[Annotated[str, Tag('str')], Annotated['SelfReferencingDiscriminatedModel', Tag('model')]]
+
+    assert SelfReferencingDiscriminatedModel.model_validate({'x': 'abc'}).x == 'abc'
+
+
+def test_callable_discriminated_union_with_missing_tag() -> None:
+    def model_x_discriminator(v):
+        if isinstance(v, str):
+            return 'str'
+        if isinstance(v, (dict, BaseModel)):
+            return 'model'
+
+    try:
+
+        class DiscriminatedModel(BaseModel):
+            x: Annotated[
+                Union[str, 'DiscriminatedModel'],
+                Discriminator(model_x_discriminator),
+            ]
+    except PydanticUserError as exc_info:
+        assert exc_info.code == 'callable-discriminator-no-tag'
+'''
+
+
+def test_shared_leading_context_of_an_earlier_function_does_not_veto():
+    new = DISCRIMINATORS.replace("    try:\n", "    with pytest.raises(PydanticUserError) as exc_info:\n").replace(
+        "    except PydanticUserError as exc_info:\n        assert exc_info.code",
+        "\n    assert exc_info.value.code")
+    patch = patch_of(DISCRIMINATORS, new)
+    assert len(patch.hunks) == 1 and patch.hunks[0].before[-2:] == ["            return 'model'\n", "\n"]
+    added = "import pytest\nfrom pydantic import BaseModel, Discriminator, Tag\n" + "\n" * 12
+    result = apply_hunks(patch, added + DISCRIMINATORS)
+    assert result.conflicts == []
+    assert result.text == added + new

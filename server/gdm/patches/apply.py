@@ -63,7 +63,7 @@ def _place(patch: FilePatch, lines: list[str], hunks: list[Hunk],
     placed: dict[int, int] = {}
     conflicts: list[Conflict] = []
     drift, lo = 0, 0
-    ctx = None if fast else Context(lines)
+    ctx = None if fast else Context(lines, patch.base_text)
     for hunk in sorted(hunks, key=lambda h: h.old_start):
         base_pos = hunk.old_start if fast else hunk.old_start + _accepted_shift(patch, hunk)
         try:

@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from gdm.patches.model import Hunk
+from gdm.patches.model import Hunk, split_lines
 
 CONTEXT_SLACK = 2  # extra lines searched around context that moved by a deleted/inserted line
 MAX_ANCHOR_REPEATS = 50  # context lines more frequent than this cannot anchor an insertion alone
@@ -32,10 +32,14 @@ class Context:
 
     A context line counts 1 toward the match count, and 1/(its number of occurrences in the file)
     toward the weight: a matching "def load_config():" says far more than a matching blank line.
+    `base_text`, the text the patch was made against, tells look-alike places that were already
+    there from places the user edited (`in_base`).
     """
 
-    def __init__(self, lines: list[str]) -> None:
+    def __init__(self, lines: list[str], base_text: str | None = None) -> None:
         self.lines = lines
+        self.base_text = base_text
+        self._base: tuple[list[str], dict[str, list[int]]] | None = None  # built on first use
         self.norm = [_norm(line) for line in lines]
         self.freq = Counter(self.norm)
         self.where: dict[str, list[int]] = {}  # normalised line -> its line numbers, ascending
@@ -51,6 +55,20 @@ class Context:
         if normed is None:
             normed = self._normed[line] = _norm(line)
         return normed
+
+    def in_base(self, block: list[str]) -> bool:
+        """Whether `block` stands, line for line, somewhere in the base text."""
+        if not block or self.base_text is None:
+            return False
+        if self._base is None:
+            base = split_lines(self.base_text)
+            where: dict[str, list[int]] = {}
+            for i, line in enumerate(base):
+                where.setdefault(line, []).append(i)
+            self._base = base, where
+        base, where = self._base
+        k, line = min(enumerate(block), key=lambda item: len(where.get(item[1], ())))
+        return any(base[b - k:b - k + len(block)] == block for b in where.get(line, ()) if b >= k)
 
     def weight(self, normed: str) -> float:
         """1 / how often this (normalised) line occurs in the current text."""
@@ -235,7 +253,12 @@ def locate(hunk: Hunk, ctx: Context, expected: int, lo: int) -> int:
 
 def _veto(hunk: Hunk, ctx: Context, cands: list[int], chosen: int, lo: int, stronger) -> None:
     """Refuse `chosen` if the hunk's context stands whole (on a side) around a place whose old lines
-    changed and `stronger(q, before_weight, after_weight)` says that place has the better claim."""
+    changed and `stronger(q, before_weight, after_weight)` says that place has the better claim.
+
+    A place whose whole span (context and the lines between) already stood as it is in the base
+    text is another place that shares some context, not the hunk's own place edited by the user:
+    it vetoes nothing (real files repeat a few lines before similar blocks; drift then makes such
+    a place look nearer than the hunk's true one)."""
     places = _aligned(hunk, ctx, hunk.before, lambda k: k - len(hunk.before))
     places |= _aligned(hunk, ctx, hunk.after, lambda k: k + len(hunk.old_lines))
     taken = set(cands)
@@ -243,6 +266,7 @@ def _veto(hunk: Hunk, ctx: Context, cands: list[int], chosen: int, lo: int, stro
         if q < lo or q in taken:
             continue
         before, after = (w if w is not None and w >= EVIDENCE else None for w in ctx.sides(hunk, q))
-        if (before is not None or after is not None) and stronger(q, before, after):
+        span = ctx.lines[max(0, q - len(hunk.before)):q + len(hunk.old_lines) + len(hunk.after)]
+        if (before is not None or after is not None) and stronger(q, before, after) and not ctx.in_base(span):
             raise NotFound(f"the lines it replaces were changed: its context is still around line {q + 1}, "
                             f"but not the lines between (found a weaker fit at line {chosen + 1})")
