@@ -39,7 +39,8 @@ from gdm.models import replay  # noqa: E402
 from gdm.scripted import ScriptedModel  # noqa: E402
 from gdm.store import open_store  # noqa: E402
 
-STORE_METHODS = ("start_task", "finish_task", "add_turn", "add_cost", "add_tool_call", "totals", "add_audit")
+STORE_METHODS = ("start_task", "finish_task", "add_turn", "add_cost", "record_turn", "add_tool_call", "totals",
+                 "day_usd", "add_audit")
 
 
 def script(turns: int) -> dict:

@@ -97,6 +97,22 @@ async def test_budget_stops_before_the_call_that_would_pass_it(workspace, settin
     assert scripted.requests == []
 
 
+async def test_day_budget_counts_another_window_on_the_same_database(workspace, settings, scripted):
+    # Two editor windows, one database: B opened before A spent anything; B's running day total
+    # is read again when its task starts, so A's spending stops B before its first call.
+    window_a = make_session(workspace, settings)
+    window_b = make_session(workspace, settings, dayBudgetUsd=0.04)  # one call's worst case fits, A's spend + one does not
+    assert window_b.totals()["dayUsd"] == 0.0
+    await collect(window_a, "Make divide() fail clearly on zero")
+    spent = window_a.totals("t-1")["dayUsd"]
+    assert spent == pytest.approx((3995 * 2.0 + 200 * 8.0) / 1e6)
+    asked = len(scripted.requests)
+    events = await collect(window_b, "Make divide() fail clearly on zero", task_id="t-2")
+    assert events[-1].status == "budget" and "dayBudgetUsd" in events[0].message
+    assert f"${spent:.4f} spent today" in events[0].message
+    assert len(scripted.requests) == asked  # the call that would pass the budget was never made
+
+
 async def test_cancel_keeps_patches_so_far(workspace, settings):
     session = make_session(workspace, settings)
     seen: list = []

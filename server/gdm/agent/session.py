@@ -31,6 +31,8 @@ from gdm.models.llm import LLMClient, LLMError, ModelConfig, ModelReply, ToolCal
 from gdm.patches.book import PatchBook
 from gdm.patches.model import FilePatch
 from gdm.patches.risk import RiskContext
+from gdm.store.ledger import Ledger
+from gdm.store.turns import DeltaEncoder
 from gdm.tools import default_tools
 from gdm.tools.base import Approver, ToolContext, counter_ids
 from gdm.tools.edit import propose
@@ -81,7 +83,10 @@ class Session:
         self.always_allowed: set[str] = set()  # commands the user chose "Always allow" for, this session
         # One breaker per session: a provider that failed in the last task stays avoided in the next.
         self.breaker = CircuitBreaker()
+        self.titles: dict[str, str] = {}  # task id -> the cheap model's title, this session's tasks
         store.start_session(self.id, str(self.view.root), settings.model)
+        # Running totals: no SUM query per model call (store/ledger.py says how the day stays honest).
+        self.ledger = Ledger(store, self.id, today=today)
         self._load_open_patches()
 
     # -- settings and patches --------------------------------------------------------
@@ -111,22 +116,44 @@ class Session:
 
     # -- money ----------------------------------------------------------------------
 
-    def totals(self, task_id: str | None = None) -> dict[str, Any]:
-        """Task, session and day totals with the budgets, as `gdm/costUpdate` carries them."""
+    def totals(self, task_id: str | None = None, *, fresh: bool = False) -> dict[str, Any]:
+        """Task, session and day totals with the budgets, as `gdm/costUpdate` carries them; from the
+        running totals, the day read again from the store when `fresh` (other windows spend too)."""
         task_id = task_id or self.last_task_id
-        totals = self.store.totals(session_id=self.id, task_id=task_id, day=today())
+        ledger = self.ledger
+        day_usd = ledger.refresh_day() if fresh else ledger.day_usd()
         return {
             "taskId": task_id,
-            "taskUsd": round(totals["taskUsd"], 6),
-            "sessionUsd": round(totals["sessionUsd"], 6),
-            "dayUsd": round(totals["dayUsd"], 6),
+            "taskUsd": round(ledger.task_usd(task_id), 6),
+            "sessionUsd": round(ledger.session_usd, 6),
+            "dayUsd": round(day_usd, 6),
             "budgetUsd": self.settings.task_budget_usd,
             "dayBudgetUsd": self.settings.day_budget_usd,
-            "tokensIn": totals["tokensIn"],
-            "tokensOut": totals["tokensOut"],
+            "tokensIn": ledger.tokens_in,
+            "tokensOut": ledger.tokens_out,
             "model": self.last_model,
-            "priceKnown": totals.get("unpricedCalls", 0) == 0,
+            "priceKnown": ledger.unpriced_calls == 0,
         }
+
+    def budget_stop(self, task_id: str, estimate: float) -> str | None:
+        """Why a call that could cost `estimate` must not be made (task or day budget), or None."""
+        task_budget, day_budget = self.settings.task_budget_usd, self.settings.day_budget_usd
+        task_usd = self.ledger.task_usd(task_id)
+        if task_usd + estimate > task_budget:
+            return (f"Task budget reached: this task has spent ${task_usd:.4f} of its "
+                    f"${task_budget:.2f} (taskBudgetUsd) and the next call could cost up to ${estimate:.4f}.")
+        day_usd = self.ledger.day_usd(budget=day_budget, estimate=estimate)
+        if day_usd + estimate > day_budget:
+            return (f"Day budget reached: ${day_usd:.4f} spent today of ${day_budget:.2f} "
+                    f"(dayBudgetUsd); the next call could cost up to ${estimate:.4f}.")
+        return None
+
+    def charge(self, task_id: str | None, reply: ModelReply, write: Callable[[], None] | None = None) -> None:
+        """Store a model call's cost (with `write`, the store write that also records it) and count it."""
+        usage = reply.usage
+        write = write or (lambda: self.store.add_cost(self.id, task_id, reply.model, usage.tokens_in,
+                                                      usage.tokens_out, reply.cost_usd, today()))
+        self.ledger.charge(write, task_id, usage.tokens_in, usage.tokens_out, reply.cost_usd)
 
     def by_model(self) -> list[dict[str, Any]]:
         """Today's cost per model."""
@@ -175,13 +202,12 @@ class Session:
     def _fits_budget(self, task_id: str, client: LLMClient, messages: list[dict]) -> bool:
         config = client.config
         estimate = self.prices.estimate(config.model or "", client.count_tokens(messages), config.max_output_tokens) or 0.0
-        totals = self.store.totals(session_id=self.id, task_id=task_id, day=today())
-        return (totals["taskUsd"] + estimate <= self.settings.task_budget_usd
-                and totals["dayUsd"] + estimate <= self.settings.day_budget_usd)
+        return self.budget_stop(task_id, estimate) is None
 
     def _record_title(self, task_id: str, messages: list[dict], reply: ModelReply, title: str | None) -> None:
-        self.store.add_cost(self.id, task_id, reply.model, reply.usage.tokens_in, reply.usage.tokens_out,
-                            reply.cost_usd, today())
+        self.charge(task_id, reply)
+        if title:
+            self.titles[task_id] = title
         self.store.add_audit(self.id, task_id, "task.title", {"model": reply.model, "title": title,
                                                               "request": messages, "response": reply.raw})
 
@@ -205,6 +231,7 @@ class Session:
         self.last_task_id = task_id
         rng = None if spec.start_line is None else {"start": spec.start_line, "end": spec.end_line}
         self.store.start_task(task_id, self.id, spec.prompt, spec.uri, rng)
+        self.ledger.start_task(task_id)
         # The store lists tasks by id only; this names the session's tasks in order, for replay.
         self.store.add_audit(self.id, task_id, "task.start", {"prompt": spec.prompt, "path": spec.path})
         status, error = "error", None
@@ -269,19 +296,28 @@ def _paths_in(prompt: str) -> set[str]:
 
 
 class _Recorder:
-    """Store writes for the loop: each turn with its cost, each tool call."""
+    """Store writes for the loop: each turn with its cost (one transaction; the request as a delta
+    over the previous turn's, store/turns.py), each tool call."""
 
     def __init__(self, session: Session) -> None:
         self.session = session
+        self.deltas = DeltaEncoder()  # one recorder per task: the deltas are the task's
 
     def turn(self, task_id: str, index: int, messages: list[dict], tools: list[dict],
              reply: ModelReply) -> CostRecorded:
         s = self.session
         s.last_model = reply.model
-        s.store.add_turn(task_id, index, reply.model, {"messages": messages, "tools": tools}, reply.raw,
-                         reply.usage.tokens_in, reply.usage.tokens_out, reply.cost_usd)
-        s.store.add_cost(s.id, task_id, reply.model, reply.usage.tokens_in, reply.usage.tokens_out,
-                         reply.cost_usd, today())
+        request = self.deltas.encode(messages, tools)
+        usage = reply.usage
+
+        def write() -> None:
+            s.store.record_turn(s.id, task_id, index, reply.model, request, reply.raw, usage.tokens_in,
+                                usage.tokens_out, reply.cost_usd, today())
+        try:
+            s.charge(task_id, reply, write)
+        except BaseException:
+            self.deltas.reset()  # the row is missing: the next one must be whole
+            raise
         return CostRecorded(task_id, reply.model, reply.usage.tokens_in, reply.usage.tokens_out, reply.cost_usd)
 
     def tool_call(self, task_id: str, turn: int, call: ToolCallRequest, result: str, ok: bool) -> None:
@@ -296,21 +332,12 @@ class _Budget:
         self.llm = llm
 
     def task_spent(self, task_id: str) -> float:
-        return self.session.store.totals(session_id=self.session.id, task_id=task_id, day=today())["taskUsd"]
+        return self.session.ledger.task_usd(task_id)
 
     def check(self, task_id: str, messages: list[dict]) -> str | None:
         s = self.session
-        totals = s.store.totals(session_id=s.id, task_id=task_id, day=today())
-        model = s.settings.model or ""
         estimate = None
         if s.settings.model:
-            estimate = s.prices.estimate(model, self.llm.count_tokens(messages), self.llm.config.max_output_tokens)
-        next_call = estimate or 0.0
-        task_budget, day_budget = s.settings.task_budget_usd, s.settings.day_budget_usd
-        if totals["taskUsd"] + next_call > task_budget:
-            return (f"Task budget reached: this task has spent ${totals['taskUsd']:.4f} of its "
-                    f"${task_budget:.2f} (taskBudgetUsd) and the next call could cost up to ${next_call:.4f}.")
-        if totals["dayUsd"] + next_call > day_budget:
-            return (f"Day budget reached: ${totals['dayUsd']:.4f} spent today of ${day_budget:.2f} "
-                    f"(dayBudgetUsd); the next call could cost up to ${next_call:.4f}.")
-        return None
+            estimate = s.prices.estimate(s.settings.model, self.llm.count_tokens(messages),
+                                         self.llm.config.max_output_tokens)
+        return s.budget_stop(task_id, estimate or 0.0)

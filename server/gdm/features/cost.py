@@ -18,4 +18,5 @@ def register(server: GdmServer) -> None:
     async def cost(*args: Any) -> dict[str, Any]:
         params = parse(TaskIdParams, Command.COST.identifier, args, optional=True)
         session = await server.get_session()
-        return {**session.totals(params.task_id), "byModel": session.by_model()}
+        # A request from the user: read the day total again (other windows spend on the same database).
+        return {**session.totals(params.task_id, fresh=True), "byModel": session.by_model()}
