@@ -362,3 +362,92 @@ def test_shared_leading_context_of_an_earlier_function_does_not_veto():
     result = apply_hunks(patch, added + DISCRIMINATORS)
     assert result.conflicts == []
     assert result.text == added + new
+
+
+# From pydantic 2.11.10 -> 2.12.0 (tests/test_json_schema.py): a line added between two tests whose
+# whole context (the end of one test, the start of the next) repeats after every test of the file.
+SPECIAL_TYPES = '''\
+def test_special_int_types(field_type, expected_schema):
+    class Model(BaseModel):
+        a: field_type
+
+    assert Model.model_json_schema() == base_schema
+
+
+@pytest.mark.parametrize(
+    'field_type,expected_schema',
+    [
+        (confloat(gt=5, lt=10), {'exclusiveMinimum': 5, 'exclusiveMaximum': 10}),
+        (confloat(ge=5, le=10), {'minimum': 5, 'maximum': 10}),
+        (confloat(multiple_of=5), {'multipleOf': 5}),
+    ],
+)
+def test_special_float_types(field_type, expected_schema):
+    class Model(BaseModel):
+        a: field_type
+
+    assert Model.model_json_schema() == base_schema
+
+
+@pytest.mark.parametrize(
+    'field_type,expected_schema',
+    [
+        (condecimal(gt=5, lt=10), {'exclusiveMinimum': 5, 'exclusiveMaximum': 10}),
+    ],
+)
+def test_special_decimal_types(field_type, expected_schema):
+    pass
+'''
+
+
+def test_among_equal_full_fits_the_one_next_to_its_own_unique_lines_wins():
+    cut = SPECIAL_TYPES.index("@pytest.mark.parametrize(\n    'field_type,expected_schema',\n    [\n        (condecimal")
+    comment = "# ADDTESTS: add test cases to check max_digits and decimal_places\n"
+    new = SPECIAL_TYPES[:cut] + comment + SPECIAL_TYPES[cut:]
+    patch = patch_of(SPECIAL_TYPES, new)
+    assert patch.hunks[0].old_lines == []
+    # 16 lines typed at the top: the end of the int test is now nearer the hunk's old line number
+    # than the end of the float test, where it belongs; both have the whole context
+    top = "".join(f"HELPER_{i} = {i}\n" for i in range(16))
+    result = apply_hunks(patch, top + SPECIAL_TYPES)
+    assert result.conflicts == []
+    assert result.text == top + new
+
+
+# From pydantic 2.11.10 -> 2.12.0 (pydantic/root_model.py): __copy__ and __deepcopy__ end alike.
+ROOT_MODEL = '''\
+    def __copy__(self) -> Self:
+        """Returns a shallow copy of the model."""
+        cls = type(self)
+        m = cls.__new__(cls)
+        _object_setattr(m, '__dict__', copy(self.__dict__))
+        _object_setattr(m, '__pydantic_fields_set__', copy(self.__pydantic_fields_set__))
+        return m
+
+    def __deepcopy__(self, memo: dict[int, Any] | None = None) -> Self:
+        """Returns a deep copy of the model."""
+        cls = type(self)
+        m = cls.__new__(cls)
+        _object_setattr(m, '__dict__', deepcopy(self.__dict__, memo=memo))
+        # This next line doesn't need a deepcopy because __pydantic_fields_set__ is a set[str],
+        # and attempting a deepcopy would be marginally slower.
+        _object_setattr(m, '__pydantic_fields_set__', copy(self.__pydantic_fields_set__))
+        return m
+
+    if typing.TYPE_CHECKING:
+
+        def model_dump(  # type: ignore
+            self,
+'''
+
+
+def test_a_nearer_look_alike_edited_by_the_user_does_not_veto_the_hunks_own_place():
+    new = ROOT_MODEL.replace("if typing.TYPE_CHECKING:", "if TYPE_CHECKING:")
+    patch = patch_of(ROOT_MODEL, new)
+    # the user grew __deepcopy__ right below its docstring: the end of __copy__ (the hunk's leading
+    # context, followed by an edited line) is now nearer the hunk's old line number than its place
+    doc = '        """Returns a deep copy of the model."""\n'
+    grown = doc + "".join(f"        memo_{i} = memo\n" for i in range(11))
+    result = apply_hunks(patch, ROOT_MODEL.replace(doc, grown))
+    assert result.conflicts == []
+    assert result.text == new.replace(doc, grown)

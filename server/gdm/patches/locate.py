@@ -16,6 +16,7 @@ from gdm.patches.model import Hunk, split_lines
 CONTEXT_SLACK = 2  # extra lines searched around context that moved by a deleted/inserted line
 MAX_ANCHOR_REPEATS = 50  # context lines more frequent than this cannot anchor an insertion alone
 EVIDENCE = 0.99  # a context block weighs as much as one line found once in the file: it points somewhere
+ANCHOR_SCAN = 200  # base lines searched on each side of a hunk for a line found once in both texts
 
 
 class NotFound(Exception):
@@ -56,19 +57,41 @@ class Context:
             normed = self._normed[line] = _norm(line)
         return normed
 
-    def in_base(self, block: list[str]) -> bool:
-        """Whether `block` stands, line for line, somewhere in the base text."""
-        if not block or self.base_text is None:
-            return False
+    def _base_index(self) -> tuple[list[str], dict[str, list[int]]]:
         if self._base is None:
-            base = split_lines(self.base_text)
+            base = split_lines(self.base_text or "")
             where: dict[str, list[int]] = {}
             for i, line in enumerate(base):
                 where.setdefault(line, []).append(i)
             self._base = base, where
-        base, where = self._base
+        return self._base
+
+    def in_base(self, block: list[str]) -> bool:
+        """Whether `block` stands, line for line, somewhere in the base text."""
+        if not block or self.base_text is None:
+            return False
+        base, where = self._base_index()
         k, line = min(enumerate(block), key=lambda item: len(where.get(item[1], ())))
         return any(base[b - k:b - k + len(block)] == block for b in where.get(line, ()) if b >= k)
+
+    def anchored(self, hunk: Hunk, expected: int, lo: int) -> int:
+        """Where the hunk's old lines should start, from the nearest line outside the hunk (context
+        included) that occurs once in the base and once in the current text, at `lo` or later;
+        `expected` if there is none within ANCHOR_SCAN lines. Such a line moved with the hunk
+        unless the user typed between them: a far better guess than the drift of the previous hunk,
+        which can be hundreds of lines away."""
+        if self.base_text is None:
+            return expected
+        base, where = self._base_index()
+        start = hunk.old_start - len(hunk.before)
+        end = hunk.old_start + len(hunk.old_lines) + len(hunk.after)
+        for d in range(1, ANCHOR_SCAN + 1):
+            for i in (start - d, end - 1 + d):
+                if 0 <= i < len(base) and len(where[base[i]]) == 1:
+                    found = self.exact.get(base[i], ())
+                    if len(found) == 1 and found[0] >= lo:
+                        return hunk.old_start + found[0] - i
+        return expected
 
     def weight(self, normed: str) -> float:
         """1 / how often this (normalised) line occurs in the current text."""
@@ -208,6 +231,7 @@ def locate(hunk: Hunk, ctx: Context, expected: int, lo: int) -> int:
         if edge < lo:
             raise NotFound("its place is inside a change applied before it")
         return edge
+    expected = ctx.anchored(hunk, expected, lo)
     span = f"lines {expected + 1}-{expected + max(1, len(hunk.old_lines))}"
     total = len(hunk.before) + len(hunk.after)
     if not hunk.old_lines:
