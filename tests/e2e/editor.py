@@ -83,6 +83,7 @@ class Editor:
         self.apply_answer: Callable[[lsp.ApplyWorkspaceEditParams], bool | None] = lambda _p: True
         self.applied: list[lsp.ApplyWorkspaceEditParams] = []
         self.lens_refreshes = 0
+        self.renames: list[tuple[str, str]] = []
         self._changed = asyncio.Event()
         self._install()
 
@@ -131,6 +132,11 @@ class Editor:
                         path.parent.mkdir(parents=True, exist_ok=True)
                         path.write_text("")
                     continue
+                if isinstance(change, (lsp.RenameFile, lsp.DeleteFile)):
+                    failure = self._file_operation(change)
+                    if failure:
+                        return lsp.ApplyWorkspaceEditResult(applied=False, failure_reason=failure)
+                    continue
                 uri, version = change.text_document.uri, change.text_document.version
                 if uri in self.docs and version is not None and self.docs[uri][1] != version:
                     return lsp.ApplyWorkspaceEditResult(applied=False, failure_reason="version mismatch")
@@ -142,6 +148,29 @@ class Editor:
                 await self.open_uri(uri)
             await self._replace(uri, apply_text_edits(self.docs[uri][0], list(edits)))
         return lsp.ApplyWorkspaceEditResult(applied=True)
+
+    def _file_operation(self, op: lsp.RenameFile | lsp.DeleteFile) -> str | None:
+        """Move or delete on disk as VS Code does; an open document follows its file (closed, reopened)."""
+        if isinstance(op, lsp.DeleteFile):
+            Path(op.uri.removeprefix("file://")).unlink()
+            if self.docs.pop(op.uri, None) is not None:
+                self.client.text_document_did_close(lsp.DidCloseTextDocumentParams(
+                    text_document=lsp.TextDocumentIdentifier(uri=op.uri)))
+            return None
+        old, new = Path(op.old_uri.removeprefix("file://")), Path(op.new_uri.removeprefix("file://"))
+        if new.exists():
+            return f"{new.name} exists"
+        new.parent.mkdir(parents=True, exist_ok=True)
+        old.rename(new)
+        doc = self.docs.pop(op.old_uri, None)
+        if doc is not None:
+            self.client.text_document_did_close(lsp.DidCloseTextDocumentParams(
+                text_document=lsp.TextDocumentIdentifier(uri=op.old_uri)))
+            self.docs[op.new_uri] = [doc[0], 1]
+            self.client.text_document_did_open(lsp.DidOpenTextDocumentParams(text_document=lsp.TextDocumentItem(
+                uri=op.new_uri, language_id="python", version=1, text=doc[0])))
+        self.renames.append((op.old_uri, op.new_uri))
+        return None
 
     async def _replace(self, uri: str, text: str) -> None:
         doc = self.docs[uri]

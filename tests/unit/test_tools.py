@@ -11,7 +11,7 @@ from gdm.patches.risk import RiskContext
 from gdm.tools import default_tools
 from gdm.tools.base import ToolContext, ToolError, counter_ids
 
-NAMES = ["read_file", "list_files", "search", "edit_file", "write_file"]
+NAMES = ["read_file", "list_files", "search", "edit_file", "write_file", "delete_file", "rename_file"]
 
 
 @pytest.fixture
@@ -32,7 +32,8 @@ def test_tool_names_and_schemas_are_the_contract():
     props = {s["function"]["name"]: set(s["function"]["parameters"]["properties"]) for s in tools.schemas()}
     assert props == {"read_file": {"path", "start_line", "end_line"}, "list_files": {"path", "pattern"},
                      "search": {"query", "path", "regex"}, "edit_file": {"path", "old_text", "new_text"},
-                     "write_file": {"path", "content"}}
+                     "write_file": {"path", "content"}, "delete_file": {"path"},
+                     "rename_file": {"path", "new_path"}}
 
 
 async def test_read_file_whole_and_range(ctx):

@@ -23,7 +23,6 @@ from pathlib import Path
 
 from gdm.agent.events import Event, PatchProposed, Thinking
 from gdm.context.secrets import scrub_env
-from gdm.patches.model import PatchKind
 from gdm.patches.risk import RiskReason, Tier, tier_for
 from gdm.tools.base import ToolContext
 from gdm.tools.shell import CommandResult, run_process
@@ -32,6 +31,7 @@ DEFAULT_ROUNDS = 2
 TEST_TIMEOUT_S = 300.0
 FEEDBACK_CHARS = 6_000  # the end of a test log is where the failures are summarised
 FAILING_WEIGHT = 0.3
+PYTEST_NO_TESTS = 5  # pytest's exit code when it collected no tests
 _COPY_IGNORE = shutil.ignore_patterns(".git", ".hg", ".svn", "__pycache__", ".pytest_cache", ".mypy_cache",
                                       ".ruff_cache", ".tox", "*.pyc")
 
@@ -78,6 +78,11 @@ class TestRun:
         """Exit code 0 within the timeout."""
         return not self.result.timed_out and self.result.exit_code == 0
 
+    @property
+    def none_ran(self) -> bool:
+        """pytest found no tests (exit code 5): nothing failed, there was nothing to run."""
+        return self.result.exit_code == PYTEST_NO_TESTS and "no tests ran" in self.result.output
+
     def summary(self) -> str:
         """One line: the command and how it ended."""
         how = "timed out" if self.result.timed_out else f"exit code {self.result.exit_code}"
@@ -88,15 +93,13 @@ def overlay(ctx: ToolContext, task_id: str | None, target: Path) -> None:
     """Write into a copy of the workspace what the task sees: open buffers and its pending patches."""
     paths = set(ctx.view.buffers.open_paths())
     patches = [p for p in ctx.patches.open() if task_id is not None and p.task_id == task_id]
-    paths |= {p.path for p in patches}
-    deleted = {p.path for p in patches if p.kind is PatchKind.DELETE}
+    paths |= {p.path for p in patches} | {p.new_path for p in patches if p.new_path}
     for rel in sorted(paths):
         dest = target / rel
-        if rel in deleted:
-            dest.unlink(missing_ok=True)
-            continue
         text = ctx.view.read(rel, task_id)
-        if text is None:
+        if text is None:  # deleted, or moved away, by the task's patches
+            if dest.is_file() or dest.is_symlink():
+                dest.unlink()
             continue
         dest.parent.mkdir(parents=True, exist_ok=True)
         if dest.is_symlink():
@@ -138,6 +141,11 @@ class TestGate:
         self.feedback = None
         yield Thinking(task_id, f"Running the tests on a scratch copy with the pending patches: {self.command}")
         run = await run_on_scratch(self.ctx, self.command, task_id)
+        if run.none_ran:
+            # The patches leave no tests (they delete or move them): nothing for the model to fix;
+            # the risk says what removing tests means.
+            yield Thinking(task_id, f"No tests ran with the patches: {run.summary()}")
+            return
         if not run.passed:
             if self._baseline is None:
                 self._baseline = await run_on_scratch(self.ctx, self.command, None)

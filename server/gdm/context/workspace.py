@@ -19,6 +19,7 @@ import pathspec
 
 from gdm.patches.apply import pending_view
 from gdm.patches.book import PatchBook
+from gdm.patches.model import PatchKind
 
 # Never listed or searched: VCS internals and bulky dependency/build folders.
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox",
@@ -164,14 +165,23 @@ class WorkspaceView:
         return Buffer(data.decode("utf-8", errors="replace"), None)
 
     def read(self, rel: str, task_id: str | None) -> str | None:
-        """The current text with the task's own open patches on top (None if it does not exist)."""
+        """The current text with the task's own open patches on top (None if it does not exist).
+
+        A file the task is moving (pending rename) is read at its new path, not its old one.
+        """
+        if task_id is not None:
+            if self.patches.moving_to(task_id, rel) is not None:
+                return None
+            rel = self.patches.renamed_from(task_id, rel) or rel
         buf = self.current(rel)
         text = buf.text if buf is not None else None
         if task_id is None:
             return text
         for patch in self.patches.open_for_path(rel):
-            if patch.task_id != task_id:
+            if patch.task_id != task_id or patch.kind is PatchKind.RENAME:
                 continue
+            if patch.kind is PatchKind.DELETE:
+                return None
             text = pending_view(patch, text or "")
         return text
 
@@ -218,7 +228,11 @@ class WorkspaceView:
             name_match = spec is None or spec.match_file(rel)
             if name_match:
                 found.append(rel)
-        created = {p.path for p in self.patches.open() if p.task_id == task_id and not self.abs(p.path).exists()}
+        mine = [p for p in self.patches.open() if p.task_id == task_id]
+        created = {p.path for p in mine if p.kind is not PatchKind.RENAME and not self.abs(p.path).exists()}
+        created |= {p.new_path for p in mine if p.kind is PatchKind.RENAME and p.new_path}
+        moved = {p.path for p in mine if p.kind is PatchKind.RENAME}
+        found = [rel for rel in found if rel not in moved]
         for rel in sorted(created):
             under = not rel_dir or rel == rel_dir or rel.startswith(rel_dir.rstrip("/") + "/")
             if under and (spec is None or spec.match_file(rel)) and rel not in found:

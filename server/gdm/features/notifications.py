@@ -10,7 +10,7 @@ from typing import TYPE_CHECKING, Any
 
 from gdm.agent import events as ev
 from gdm.patches.apply import hunk_ranges
-from gdm.patches.model import FilePatch
+from gdm.patches.model import FilePatch, PatchKind
 
 if TYPE_CHECKING:
     from gdm.agent.session import Session
@@ -52,6 +52,9 @@ def patch_payload(session: Session, patch: FilePatch) -> dict[str, Any]:
     text = current.text if current is not None else ""
     hunks = []
     ranges = hunk_ranges(patch, text) if current is not None else {}
+    if patch.kind is PatchKind.RENAME:  # a move is one decision, shown as hunk 0 on the first line
+        hunks.append({"index": 0, "status": patch.decision.value, "oldText": "", "newText": "", "fits": True,
+                      "range": {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}})
     for hunk in patch.hunks:
         where = ranges.get(hunk.index) if current is not None else (0, 0)
         start, end = where if where is not None else (hunk.old_start, hunk.old_start + len(hunk.old_lines))
@@ -69,6 +72,7 @@ def patch_payload(session: Session, patch: FilePatch) -> dict[str, Any]:
         "uri": session.view.uri(patch.path),
         "path": patch.path,
         "kind": patch.kind.value,
+        **({"newUri": session.view.uri(patch.new_path), "newPath": patch.new_path} if patch.new_path else {}),
         "status": patch.status.value,
         "diff": patch.diff(),
         "risk": patch.risk.to_json() if patch.risk else None,

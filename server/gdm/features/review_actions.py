@@ -12,8 +12,8 @@ from lsprotocol import types as lsp
 
 from gdm.commands import Command
 from gdm.features.code_actions import wanted
+from gdm.features.code_lens import review_targets
 from gdm.features.notifications import document
-from gdm.patches.apply import hunk_ranges
 
 if TYPE_CHECKING:
     from gdm.server import GdmServer
@@ -38,12 +38,14 @@ def review_actions(server: GdmServer, params: lsp.CodeActionParams) -> list[lsp.
     tasks_offered: set[str] = set()
     for patch in session.patches.open_for_path(rel):
         tier = patch.risk.tier.value if patch.risk else "unscored"
-        for index, where in hunk_ranges(patch, text).items():
-            if where is None or not _touches(where, params.range):
+        for target in review_targets(patch, text):
+            if target.where is None or not _touches(target.where, params.range):
                 continue
-            target = [{"patchId": patch.id, "hunks": [index]}]
-            actions += [_action(f"gdm: Accept this change (risk {tier})", Command.PATCH_ACCEPT, target),
-                        _action("gdm: Reject this change", Command.PATCH_REJECT, target)]
+            args = [{"patchId": patch.id, **({"hunks": target.hunks} if target.hunks is not None else {})}]
+            what = {"change": "this change", "deletion": "deleting this file"}.get(
+                target.accept, f"moving this file ({target.accept})")
+            actions += [_action(f"gdm: Accept {what} (risk {tier})", Command.PATCH_ACCEPT, args),
+                        _action(f"gdm: Reject {what}", Command.PATCH_REJECT, args)]
             if patch.task_id not in tasks_offered:
                 tasks_offered.add(patch.task_id)
                 actions.append(_action("gdm: Accept all changes of this task", Command.TASK_ACCEPT,

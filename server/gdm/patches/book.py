@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 
-from gdm.patches.model import FilePatch, HunkStatus, PatchStatus
+from gdm.patches.model import FilePatch, HunkStatus, PatchKind, PatchStatus
 
 PatchListener = Callable[[FilePatch], None]
 
@@ -56,11 +56,41 @@ class PatchBook:
     def untouched(self, task_id: str, path: str) -> FilePatch | None:
         """The task's patch on `path` that nobody has reviewed yet, which a new edit may extend."""
         for patch in reversed(list(self._patches.values())):
-            if patch.task_id == task_id and patch.path == path:
+            if patch.task_id == task_id and patch.path == path and patch.kind is not PatchKind.RENAME:
                 if all(h.status is HunkStatus.PENDING for h in patch.hunks):
                     return patch
                 return None
         return None
+
+    def renamed_from(self, task_id: str, path: str) -> str | None:
+        """The old path of a file this task is moving to `path` (pending rename), else None.
+
+        Until the move is accepted the file lives at its old path, so that is where the task's
+        reads and edits of the new path go; accepting the move carries them along.
+        """
+        for patch in self.open():
+            if patch.kind is PatchKind.RENAME and patch.task_id == task_id and patch.new_path == path:
+                return patch.path
+        return None
+
+    def moving_to(self, task_id: str, path: str) -> str | None:
+        """Where this task is moving the file at `path` (pending rename), else None."""
+        for patch in self.open():
+            if patch.kind is PatchKind.RENAME and patch.task_id == task_id and patch.path == path:
+                return patch.new_path
+        return None
+
+    def moved(self, old: str, new: str) -> None:
+        """The file at `old` is now at `new`: its other open patches follow it."""
+        for patch in self.open_for_path(old):
+            if patch.kind is not PatchKind.RENAME:
+                patch.path = new
+                self.put(patch)
+
+    def decide(self, patch: FilePatch, status: HunkStatus) -> None:
+        """Accept or reject a whole-file operation (a rename) and announce the change."""
+        patch.decision = status
+        self.put(patch)
 
     def set_hunks(self, patch: FilePatch, indices: list[int], status: HunkStatus) -> None:
         """Mark hunks accepted or rejected and announce the change."""

@@ -1,7 +1,8 @@
 """A patch's accepted hunks as an LSP `WorkspaceEdit`, shaped to what the client supports.
 
 Versioned `documentChanges` (with a change annotation naming the task and its risk) when the
-client has them, plain `changes` otherwise; file creation as a `CreateFile` resource operation.
+client has them, plain `changes` otherwise; creating, deleting and moving files as `CreateFile`,
+`DeleteFile` and `RenameFile` resource operations.
 """
 
 from __future__ import annotations
@@ -49,6 +50,23 @@ def annotation_for(patch: FilePatch, task_label: str) -> lsp.ChangeAnnotation:
                                 needs_confirmation=risk.tier in CONFIRM_TIERS)
 
 
+def can(support: EditSupport, operation: str) -> bool:
+    """Whether the client takes this resource operation ('create', 'rename', 'delete')."""
+    return support.document_changes and operation in support.resource_operations
+
+
+def rename_edit(patch: FilePatch, old_uri: str, new_uri: str, support: EditSupport,
+                task_label: str) -> lsp.WorkspaceEdit:
+    """A `RenameFile` operation moving the file (never over an existing one)."""
+    if not can(support, "rename"):
+        raise UnsupportedEdit("this editor cannot rename files through LSP (no 'rename' resource operation)")
+    annotation_id = patch.id if support.change_annotations else None
+    annotations = {patch.id: annotation_for(patch, task_label)} if annotation_id else None
+    op = lsp.RenameFile(old_uri=old_uri, new_uri=new_uri, annotation_id=annotation_id,
+                        options=lsp.RenameFileOptions(overwrite=False, ignore_if_exists=False))
+    return lsp.WorkspaceEdit(document_changes=[op], change_annotations=annotations)
+
+
 def workspace_edit(patch: FilePatch, uri: str, version: int | None, edits: list[TextEdit],
                    support: EditSupport, task_label: str, *, create: bool = False) -> lsp.WorkspaceEdit:
     """The `WorkspaceEdit` that applies `edits` (already located against the current text).
@@ -59,7 +77,7 @@ def workspace_edit(patch: FilePatch, uri: str, version: int | None, edits: list[
     creating = create
     annotation_id = patch.id if support.document_changes and support.change_annotations else None
     if patch.kind is PatchKind.DELETE:
-        if not support.document_changes or "delete" not in support.resource_operations:
+        if not can(support, "delete"):
             raise UnsupportedEdit("this editor cannot delete files through LSP (no 'delete' resource operation)")
         annotations = {patch.id: annotation_for(patch, task_label)} if annotation_id else None
         return lsp.WorkspaceEdit(document_changes=[lsp.DeleteFile(uri=uri, annotation_id=annotation_id)],

@@ -228,17 +228,33 @@ def _mentioned(path: str, ctx: RiskContext) -> bool:
 
 
 def _paths(sig: _Signals, patch: FilePatch, path: str, ctx: RiskContext) -> None:
+    names = [path]
     if patch.kind == "delete":
         sig.add("file_deleted", 0.3, f"deletes {patch.path}", Tier.MEDIUM)
-    match = SENSITIVE_PATH.search(path)
-    if match:
-        sig.add("sensitive_path", 0.3, f"security-sensitive path ({match.group(0)})", Tier.MEDIUM)
-    name = posixpath.basename(path)
-    if name in MANIFESTS or REQUIREMENTS.search(name):
-        sig.add("dependency_manifest", 0.25, f"changes dependency manifest {name}", Tier.MEDIUM)
+    if patch.kind == "rename" and patch.new_path:
+        _moved(sig, patch, path, patch.new_path.lower())
+        names.append(patch.new_path.lower())  # either name may be sensitive or a manifest
+    for name in names:
+        match = SENSITIVE_PATH.search(name)
+        if match:
+            sig.add("sensitive_path", 0.3, f"security-sensitive path ({match.group(0)})", Tier.MEDIUM)
+            break
+    for name in map(posixpath.basename, names):
+        if name in MANIFESTS or REQUIREMENTS.search(name):
+            sig.add("dependency_manifest", 0.25, f"changes dependency manifest {name}", Tier.MEDIUM)
+            break
     if not _mentioned(patch.path, ctx):
         weight = 0.1 if patch.kind == "create" else 0.2
         sig.add("unmentioned_file", weight, f"{patch.path} was neither mentioned nor open")
+
+
+def _moved(sig: _Signals, patch: FilePatch, path: str, moved_to: str) -> None:
+    # imports, references and tooling that name the old path break
+    sig.add("file_renamed", 0.2, f"moves {patch.path} to {patch.new_path} (references to the old path break)")
+    if TEST_PATH.search(path) and not TEST_PATH.search(moved_to):
+        sig.add("test_removed", 0.45, f"moves test file {patch.path} where test runners no longer find it", Tier.HIGH)
+    if CI_PATH.search(path) and not CI_PATH.search(moved_to):
+        sig.add("ci_changed", 0.5, f"moves CI configuration {patch.path} out of place", Tier.HIGH)
 
 
 def _code(sig: _Signals, added: list[str]) -> None:

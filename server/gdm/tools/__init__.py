@@ -1,7 +1,8 @@
-"""Model-facing tools: read, list, search, edit → patch, run_command."""
+"""Model-facing tools: read, list, search, edit / write / delete / rename → patch, run_command."""
 
 from gdm.tools.base import ToolRegistry
 from gdm.tools.edit import EditFile, WriteFile
+from gdm.tools.fileops import DeleteFile, RenameFile
 from gdm.tools.files import ListFiles, ReadFile
 from gdm.tools.search import Search
 from gdm.tools.shell import RunCommand
@@ -12,4 +13,4 @@ def default_tools(*, read_only: bool = False, shell: bool = False) -> ToolRegist
     readers = [ReadFile(), ListFiles(), Search()]
     if read_only:
         return ToolRegistry(readers)
-    return ToolRegistry([*readers, EditFile(), WriteFile(), *([RunCommand()] if shell else [])])
+    return ToolRegistry([*readers, EditFile(), WriteFile(), DeleteFile(), RenameFile(), *([RunCommand()] if shell else [])])

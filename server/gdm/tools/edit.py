@@ -16,7 +16,12 @@ from gdm.tools.files import fenced
 
 def propose(ctx: ToolContext, rel: str, new_text: str) -> FilePatch:
     """Create or extend the task's pending patch on `rel` so that it yields `new_text`."""
+    if ctx.patches.moving_to(ctx.task_id, rel) is not None:
+        raise ToolError(f"{rel}: this task moves it to {ctx.patches.moving_to(ctx.task_id, rel)}; edit it there")
+    rel = ctx.patches.renamed_from(ctx.task_id, rel) or rel  # a file being moved is edited where it is now
     existing = ctx.patches.untouched(ctx.task_id, rel)
+    if existing is not None and existing.kind is PatchKind.DELETE:
+        raise ToolError(f"{rel}: this task proposes to delete it; it cannot also edit it")
     if existing is not None:
         base, version, kind, patch_id = existing.base_text, existing.base_version, existing.kind, existing.id
     else:
@@ -25,7 +30,7 @@ def propose(ctx: ToolContext, rel: str, new_text: str) -> FilePatch:
         version = current.version if current is not None else None
         kind = PatchKind.MODIFY if current is not None else PatchKind.CREATE
         patch_id = ctx.new_patch_id()
-        _supersede(ctx, rel)
+        supersede(ctx, rel)
     if new_text == base and kind is PatchKind.MODIFY:
         if existing is None:
             raise ToolError(f"{rel}: the edit changes nothing")
@@ -36,7 +41,7 @@ def propose(ctx: ToolContext, rel: str, new_text: str) -> FilePatch:
     return patch
 
 
-def _supersede(ctx: ToolContext, rel: str) -> None:
+def supersede(ctx: ToolContext, rel: str) -> None:
     """A new patch on a file whose earlier patch was partly reviewed replaces its pending rest."""
     for old in ctx.patches.open_for_path(rel):
         if old.task_id == ctx.task_id:
