@@ -128,6 +128,36 @@ async def test_killed_server_restarts_with_pending_patch(workspace, tmp_path, se
         await stop_editor(again)
 
 
+async def test_killed_in_the_middle_of_a_task_keeps_its_patch_and_its_costs(workspace, tmp_path, settings):
+    editor, _ = await start_editor(workspace, tmp_path, init_options=settings)
+    await editor.open("calc.py")
+    task_id = (await editor.command(Command.ASK.identifier, {"prompt": "Document divide, then think it over slowly",
+                                                             "uri": editor.uri("calc.py")}))["taskId"]
+    # The task proposed its patch and is streaming its next reply when the server dies.
+    await editor.wait_for(lambda: editor.notes["gdm/patchProposed"] and editor.events(task_id, "response"))
+    assert not editor.events(task_id, "done")
+    patch_id = editor.notes["gdm/patchProposed"][-1]["patchId"]
+    spent = editor.notes["gdm/costUpdate"][-1]["dayUsd"]
+    editor.client._server.kill()  # SIGKILL mid-task: no shutdown, no goodbye
+    await editor.client._server.wait()
+    await editor.client.stop()
+
+    again, _ = await start_editor(workspace, tmp_path, init_options=settings)
+    try:
+        await again.open("calc.py")
+        await again.type("calc.py", 0, 0, "# typed after the restart\n")  # and the patch still fits, with drift
+        listed = await again.command(Command.PATCH_LIST.identifier, {})
+        assert [p["patchId"] for p in listed["patches"]] == [patch_id]
+        assert [lens.command.title for lens in await again.lenses("calc.py")][:2] == ["✓ Accept", "✗ Reject"]
+        assert (await again.command(Command.PATCH_ACCEPT.identifier, {"patchId": patch_id}))["applied"] is True
+        text = again.text("calc.py")
+        assert text.startswith("# typed after the restart") and "(b must not be zero)" in text
+        cost = await again.command(Command.COST.identifier, {})
+        assert spent > 0 and cost["dayUsd"] >= spent  # the killed task's model call is still counted
+    finally:
+        await stop_editor(again)
+
+
 def _frames(data: bytes) -> list[dict]:
     """Split a stdout capture into JSON-RPC frames; anything else fails the test."""
     frames = []
