@@ -1,5 +1,6 @@
 """The model settings of issue 6 over LSP: `timeoutS` (a slow answer is timed out and retried)
-and `cheapModel` (a task title from the cheap model, its cost in the task's)."""
+and `cheapModel` (a task title from the cheap model, its cost in the task's; the title shown in the
+task's progress and in the change annotation of its patch)."""
 
 from __future__ import annotations
 
@@ -27,3 +28,13 @@ async def test_cheap_model_titles_the_task_and_its_cost_counts(workspace, tmp_pa
         cost = await editor.command(Command.COST.identifier, {"taskId": task_id})
         models = {row["model"] for row in cost["byModel"]}
         assert {"openai/scripted-cheap", "openai/scripted"} <= models
+        # The title in the progress: reported once it exists (begin went out before), then heading the reports.
+        reports = [p.message for p in editor.client.progress_reports[task_id] if p.kind == "report"]
+        assert "Document divide" in reports, reports
+        after = reports[reports.index("Document divide") + 1:]
+        assert any(m.startswith("Document divide — read_file") for m in after), reports
+        # ...and in the change annotation of the task's patch, when it is accepted.
+        (patch_id,) = done["patchIds"]
+        assert (await editor.command(Command.PATCH_ACCEPT.identifier, {"patchId": patch_id}))["applied"]
+        annotation = editor.applied[-1].edit.change_annotations[patch_id]
+        assert annotation.label == "gdm: Document divide"

@@ -56,6 +56,14 @@ class TaskSpec:
     drop_line: str | None = None  # a `gdm:` comment line answered by this task: its patch removes it
 
 
+@dataclass(frozen=True)
+class TaskTitled(Thinking):
+    """The cheap model named the task: a `thinking` event ("Title: …") that also carries the title,
+    for the editor's progress and the change annotations of the task's patches."""
+
+    title: str = ""
+
+
 def new_id(prefix: str) -> str:
     """A short unique id such as `t-3f9a1c2b`."""
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
@@ -105,7 +113,13 @@ class Session:
         """Pending patches of earlier runs (even a killed server's) stay reviewable."""
         mine = [row["id"] for row in self.store.sessions() if row.get("workspace") == str(self.view.root)]
         # Only this workspace's sessions: one database may serve several workspaces.
-        rows = [d for sid in mine for d in self.store.patches(status=["pending", "partial"], session_id=sid)]
+        rows = []
+        for sid in mine:
+            found = self.store.patches(status=["pending", "partial"], session_id=sid)
+            if found:  # their tasks' titles name them in the change annotations, after a restart too
+                self.titles.update({r["task_id"]: r["detail"]["title"] for r in self.store.audit_records(sid)
+                                    if r.get("kind") == "task.title" and r["detail"].get("title")})
+            rows += found
         for data in sorted(rows, key=lambda d: d.get("created_at", "")):
             try:
                 patch = FilePatch.from_dict(data)
@@ -154,6 +168,15 @@ class Session:
         write = write or (lambda: self.store.add_cost(self.id, task_id, reply.model, usage.tokens_in,
                                                       usage.tokens_out, reply.cost_usd, today()))
         self.ledger.charge(write, task_id, usage.tokens_in, usage.tokens_out, reply.cost_usd)
+
+    def task_label(self, task_id: str) -> str:
+        """What names a task in the editor (the change annotation of its patches): the cheap model's
+        title when there is one, else the start of the prompt."""
+        title = self.titles.get(task_id)
+        if title:
+            return title
+        task = self.store.get_task(task_id) or {}
+        return str(task.get("prompt", task_id))[:80]
 
     def by_model(self) -> list[dict[str, Any]]:
         """Today's cost per model."""
@@ -252,7 +275,7 @@ class Session:
             redactor = await asyncio.to_thread(Redactor.for_workspace, self.view.root)
             title = await self.task_title(task_id, spec.prompt, redactor)
             if title:
-                yield Thinking(task_id, f"Title: {title}")
+                yield TaskTitled(task_id, f"Title: {title}", title)
             llm = (llm_factory or self.llm_client)(self.model_config(), self.prices)
             tools = default_tools(read_only=spec.read_only, shell=True)
             deps = LoopDeps(RedactingClient(llm, redactor), tools, ctx, _Recorder(self), _Budget(self, llm),

@@ -17,7 +17,7 @@ from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from gdm.agent import events as ev
-from gdm.agent.session import Session, TaskSpec, new_id
+from gdm.agent.session import Session, TaskSpec, TaskTitled, new_id
 from gdm.commands import Command
 from gdm.features import approvals, notifications, ready_actions
 from gdm.features.params import AskParams, TaskIdParams, parse
@@ -67,12 +67,28 @@ class TaskRegistry:
 
     def __init__(self) -> None:
         self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._by_request: dict[Any, str] = {}  # JSON-RPC id of the request that started a task -> task id
 
-    def start(self, task_id: str, work: Coroutine[Any, Any, None]) -> None:
-        """Run `work` in the background under `task_id`."""
+    def start(self, task_id: str, work: Coroutine[Any, Any, None], request_id: Any = None) -> None:
+        """Run `work` in the background under `task_id` (started by request `request_id`, if any)."""
         task = asyncio.ensure_future(work)
         self._tasks[task_id] = task
-        task.add_done_callback(lambda _t: self._tasks.pop(task_id, None))
+        if request_id is not None:
+            self._by_request[request_id] = task_id
+
+        def forget(_task: asyncio.Task[None]) -> None:
+            self._tasks.pop(task_id, None)
+            self._by_request.pop(request_id, None)
+        task.add_done_callback(forget)
+
+    def cancel_request(self, request_id: Any) -> bool:
+        """`$/cancelRequest` for the request that started a task cancels the task.
+
+        `gdm.ask` answers at once with the task id, so the request itself is long over; its id is
+        what a client that knows only standard LSP holds to stop the work it asked for.
+        """
+        task_id = self._by_request.get(request_id)
+        return task_id is not None and self.cancel(task_id)
 
     def cancel(self, task_id: str) -> bool:
         """Cancel a running task; False if there is none with that id."""
@@ -111,7 +127,7 @@ def register(server: GdmServer) -> None:
         session = await server.get_session()
         spec = ready_actions.refine(session, _spec(session, params), args)
         task_id = new_id("t")
-        server.tasks.start(task_id, drive(server, session, task_id, spec))
+        server.tasks.start(task_id, drive(server, session, task_id, spec), request_id=server.ls.protocol.msg_id)
         return {"taskId": task_id}
 
     @ls.command(Command.CANCEL.identifier)
@@ -227,10 +243,14 @@ def _forward(server: GdmServer, session: Session, event: ev.Event, progress: boo
     """One engine event → what the editor is told."""
     notifications.task_event(server, event)
     match event:
+        case TaskTitled(title=title) if progress:
+            # `begin` went out before the cheap model named the task: the title comes as a report,
+            # and heads the reports after it.
+            server.ls.work_done_progress.report(event.task_id, lsp.WorkDoneProgressReport(message=title))
         case ev.ToolCall(name=name, arguments=args):
             if progress:
-                server.ls.work_done_progress.report(event.task_id,
-                                                    lsp.WorkDoneProgressReport(message=_describe(name, args)))
+                server.ls.work_done_progress.report(event.task_id, lsp.WorkDoneProgressReport(
+                    message=_titled(session, event.task_id, _describe(name, args))))
             server.log(f"gdm [{event.task_id}] {_describe(name, args)}")
         case ev.PatchProposed(patch_id=patch_id):
             patch = session.patches.get(patch_id)
@@ -241,8 +261,9 @@ def _forward(server: GdmServer, session: Session, event: ev.Event, progress: boo
             totals = session.totals(event.task_id)
             notifications.cost_update(server, totals)
             if progress:
+                spent = f"${totals['taskUsd']:.4f} of ${totals['budgetUsd']:.2f}"
                 server.ls.work_done_progress.report(event.task_id, lsp.WorkDoneProgressReport(
-                    message=f"${totals['taskUsd']:.4f} of ${totals['budgetUsd']:.2f}"))
+                    message=_titled(session, event.task_id, spent)))
         case ev.Response(text=text, delta=False):
             server.log(f"gdm [{event.task_id}] {text}")
         case ev.Error(message=message, error_kind=kind):
@@ -251,6 +272,11 @@ def _forward(server: GdmServer, session: Session, event: ev.Event, progress: boo
             risk = _risk_summary(session, ids)
             server.show(f"gdm: done — {len(ids)} patch(es) to review{risk}; task cost ${usd:.4f}",
                         lsp.MessageType.Info)
+
+
+def _titled(session: Session, task_id: str, message: str) -> str:
+    title = session.titles.get(task_id)
+    return f"{title} — {message}" if title else message
 
 
 def _risk_summary(session: Session, patch_ids: list[str]) -> str:
