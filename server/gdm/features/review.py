@@ -7,17 +7,17 @@ and a client that answers `applied: false` leaves the patch pending.
 
 from __future__ import annotations
 
-import asyncio
 from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcInvalidParams
 
 from gdm.agent.session import Session
 from gdm.commands import Command
-from gdm.features import notifications
+from gdm.features import file_ops, notifications
+from gdm.features.apply_edit import changed, send_edit
 from gdm.features.params import PatchParams, TaskIdParams, parse
 from gdm.patches.apply import TextEdit, apply_hunks
 from gdm.patches.lsp import EditSupport, UnsupportedEdit, workspace_edit
@@ -25,12 +25,6 @@ from gdm.patches.model import FilePatch, HunkStatus, PatchKind
 
 if TYPE_CHECKING:
     from gdm.server import GdmServer
-
-APPLY_EDIT_TIMEOUT_S = 120.0  # a person may be looking at VS Code's refactor preview
-# A client that did not declare workspace/applyEdit may still apply the edit and never answer
-# (Vim + ALE): wait this long, then judge by the text it reports with didChange.
-UNDECLARED_APPLY_EDIT_TIMEOUT_S = 10.0
-
 
 def register(server: GdmServer) -> None:
     """Register the review commands."""
@@ -47,12 +41,14 @@ def register(server: GdmServer) -> None:
         params = parse(PatchParams, Command.PATCH_REJECT.identifier, args)
         session = await server.get_session()
         patch = _patch(session, params.patch_id)
+        if patch.kind is PatchKind.RENAME:
+            return _reject_move(server, session, patch, params.hunks)
         pending = {h.index for h in patch.pending_hunks()}
         wanted = sorted(pending) if params.hunks is None else params.hunks
         rejected = [i for i in wanted if i in pending]
         conflicts = [{"hunk": i, "reason": _not_pending(patch, i)} for i in wanted if i not in pending]
         session.patches.set_hunks(patch, rejected, HunkStatus.REJECTED)
-        _changed(server, session, patch)
+        changed(server, session, patch)
         return {"applied": False, "rejected": rejected, "conflicts": conflicts}
 
     @ls.command(Command.PATCH_LIST.identifier)
@@ -79,6 +75,8 @@ def register(server: GdmServer) -> None:
         open_patches = [p for p in session.patches.open() if p.task_id == params.task_id]
         if not params.task_id or not open_patches:
             raise JsonRpcInvalidParams(f"gdm.task.accept: no pending changes for task {params.task_id!r}")
+        # Moves last: the task's edits land on each file where the user has it now, then it moves.
+        open_patches.sort(key=lambda p: p.kind is PatchKind.RENAME)
         results = [{"patchId": p.id, **await accept_patch(server, session, p, None)} for p in open_patches]
         return {"applied": all(r["applied"] for r in results), "results": results}
 
@@ -90,26 +88,35 @@ def _patch(session: Session, patch_id: str) -> FilePatch:
     return patch
 
 
+def _reject_move(server: GdmServer, session: Session, patch: FilePatch, hunks: list[int] | None) -> dict[str, Any]:
+    wanted = [file_ops.MOVE] if hunks is None else hunks
+    if wanted != [file_ops.MOVE] or patch.decision is not HunkStatus.PENDING:
+        reason = f"the move is already {patch.decision.value}" if wanted == [file_ops.MOVE] else "a move has only hunk 0"
+        return {"applied": False, "rejected": [], "conflicts": [{"hunk": i, "reason": reason} for i in wanted]}
+    session.patches.decide(patch, HunkStatus.REJECTED)
+    changed(server, session, patch)
+    return {"applied": False, "rejected": [file_ops.MOVE], "conflicts": []}
+
+
 def _not_pending(patch: FilePatch, index: int) -> str:
     if not 0 <= index < len(patch.hunks):
         return f"no hunk {index} (the patch has {len(patch.hunks)})"
     return f"hunk {index} is already {patch.hunks[index].status.value}"
 
 
-def _changed(server: GdmServer, session: Session, patch: FilePatch) -> None:
-    notifications.patch_proposed(server, session, patch)
-    server.refresh_code_lenses()
-
-
 async def accept_patch(server: GdmServer, session: Session, patch: FilePatch,
                        hunks: list[int] | None) -> dict[str, Any]:
     """Locate the hunks in the current text, send `workspace/applyEdit`, record the outcome."""
+    if patch.kind is PatchKind.RENAME:
+        return await file_ops.accept_rename(server, session, patch, hunks)
+    if patch.kind is PatchKind.DELETE and patch.pending_hunks():
+        return await file_ops.accept_delete(server, session, patch)
     if hunks is None and not patch.pending_hunks():
         return {"applied": False, "appliedHunks": [],
                 "conflicts": [{"hunk": h.index, "reason": _not_pending(patch, h.index)} for h in patch.hunks]}
     current = session.view.current(patch.path)
     if patch.kind is PatchKind.CREATE and current is not None and current.text != "":
-        return _refused(patch, hunks, f"{patch.path} was created meanwhile; not overwriting it")
+        return refused(patch, hunks, f"{patch.path} was created meanwhile; not overwriting it")
     text = current.text if current is not None else ""
     located = apply_hunks(patch, text, hunks)
     conflicts = [{"hunk": c.hunk, "reason": c.reason} for c in located.conflicts]
@@ -125,34 +132,20 @@ async def accept_patch(server: GdmServer, session: Session, patch: FilePatch,
         try:
             _create_empty(session.view.abs(patch.path))
         except OSError as exc:
-            return _refused(patch, located.applied, f"cannot create {patch.path}: {exc}", conflicts)
+            return refused(patch, located.applied, f"cannot create {patch.path}: {exc}", conflicts)
         create = False
     edits = _in_client_units(located.edits, text, str(server.ls.workspace.position_encoding or "utf-16"))
     try:
         edit = workspace_edit(patch, session.view.uri(patch.path), version, edits, support,
                               session.task_label(patch.task_id), create=create)
     except UnsupportedEdit as exc:
-        return _refused(patch, located.applied, str(exc), conflicts)
-    timeout = APPLY_EDIT_TIMEOUT_S if server.caps.apply_edit else UNDECLARED_APPLY_EDIT_TIMEOUT_S
-    try:
-        answer = await asyncio.wait_for(server.ls.workspace_apply_edit_async(
-            lsp.ApplyWorkspaceEditParams(edit=edit, label=f"gdm: {patch.path}")), timeout)
-    except asyncio.TimeoutError:
-        now = session.view.current(patch.path)
-        if now is None or now.text != located.text:
-            server.show(f"gdm: the editor did not answer workspace/applyEdit for {patch.path}; "
-                        f"the patch stays pending")
-            return _refused(patch, located.applied, "the editor did not answer workspace/applyEdit", conflicts)
-        answer = lsp.ApplyWorkspaceEditResult(applied=True)  # applied without a word: its text says so
-    except JsonRpcException as exc:
-        server.show(f"gdm: the editor failed to apply {patch.path}: {exc}; the patch stays pending")
-        return _refused(patch, located.applied, f"the editor failed to apply the edit: {exc}", conflicts)
-    if not answer.applied:
-        reason = answer.failure_reason or "the editor did not apply the edit"
-        server.show(f"gdm: {patch.path} was not changed: {reason}. The patch stays pending.", lsp.MessageType.Warning)
-        return _refused(patch, located.applied, reason, conflicts)
+        return refused(patch, located.applied, str(exc), conflicts)
+    landed = lambda: (now := session.view.current(patch.path)) is not None and now.text == located.text  # noqa: E731
+    why = await send_edit(server, patch.path, edit, landed)
+    if why is not None:
+        return refused(patch, located.applied, why, conflicts)
     session.patches.set_hunks(patch, located.applied, HunkStatus.ACCEPTED)
-    _changed(server, session, patch)
+    changed(server, session, patch)
     return {"applied": True, "conflicts": conflicts, "appliedHunks": located.applied}
 
 
@@ -183,7 +176,7 @@ def _create_empty(path: Path) -> None:
         pass
 
 
-def _refused(patch: FilePatch, hunks: list[int] | None, reason: str,
+def refused(patch: FilePatch, hunks: list[int] | None, reason: str,
              earlier: list[dict[str, Any]] | None = None) -> dict[str, Any]:
     indices = [h.index for h in patch.pending_hunks()] if hunks is None else hunks
     return {"applied": False, "conflicts": (earlier or []) + [{"hunk": i, "reason": reason} for i in indices],
