@@ -10,10 +10,12 @@ import asyncio
 import logging
 import os
 from pathlib import Path
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 from pygls.lsp.server import LanguageServer
+from pygls.protocol import LanguageServerProtocol
 
 from gdm import __version__, features
 from gdm.config import Settings, SettingsResult, env_layer, resolve
@@ -55,11 +57,24 @@ class LspBuffers:
         return set(self._docs())
 
 
+class GdmProtocol(LanguageServerProtocol):
+    """pygls' protocol, telling gdm of every `$/cancelRequest` (pygls consumes them itself)."""
+
+    on_cancel: Callable[[Any], None] | None = None
+
+    def _handle_cancel_notification(self, msg_id: Any) -> None:
+        # pygls cancels a request still in flight; a task outlives the request that started it.
+        super()._handle_cancel_notification(msg_id)
+        if self.on_cancel is not None:
+            self.on_cancel(msg_id)
+
+
 class GdmServer:
     """gdm's language server: one per process (tests build as many as they like)."""
 
     def __init__(self) -> None:
-        self.ls = LanguageServer("gdm", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental)
+        self.ls = LanguageServer("gdm", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
+                                 protocol_cls=GdmProtocol)
         self.caps = ClientCaps()
         self.layers: dict[str, dict[str, Any]] = {"environment": env_layer()}
         self.settings = Settings()
@@ -68,6 +83,7 @@ class GdmServer:
         self.session: Session | None = None
         self._session_ready: asyncio.Future[Session] | None = None
         self.tasks = TaskRegistry()
+        self.ls.protocol.on_cancel = self.tasks.cancel_request
         features.register_all(self)
 
     # -- settings ----------------------------------------------------------------------

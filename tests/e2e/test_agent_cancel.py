@@ -1,6 +1,6 @@
 """Cancel and concurrency end to end over LSP: a model call in flight, a running shell command
-(its process group) and a pending approval all stop on cancel, by `gdm.cancel` or
-`window/workDoneProgress/cancel`; several tasks run at once, each with its own progress and
+(its process group) and a pending approval all stop on cancel, by `gdm.cancel`,
+`window/workDoneProgress/cancel` or `$/cancelRequest` for the request that started the task; several tasks run at once, each with its own progress and
 patches, while code actions keep answering.
 """
 
@@ -50,6 +50,27 @@ async def test_cancel_a_model_call_in_flight(workspace, tmp_path, agent_model):
         assert done["status"] == "cancelled"
         assert editor.client.progress_reports[task_id][-1].kind == "end"
         assert not editor.events(task_id, "response")
+    finally:
+        await stop_editor(editor)
+
+
+async def test_cancel_request_for_the_ask_that_started_a_task_stops_it(workspace, tmp_path, agent_model):
+    """A client that knows only standard LSP cancels the `workspace/executeCommand` it sent."""
+    editor = await open_editor(workspace, tmp_path, agent_model)
+    try:
+        request_id = "ask-for-a-slow-model"
+        answer = await editor.client.protocol.send_request_async(
+            lsp.WORKSPACE_EXECUTE_COMMAND, lsp.ExecuteCommandParams(
+                command=Command.ASK.identifier, arguments=[{"prompt": "Cancel check: slow model"}]),
+            msg_id=request_id)
+        task_id = answer["taskId"] if isinstance(answer, dict) else answer.taskId
+        await editor.wait_for(lambda: agent_model.requests)  # the model call is in flight
+        editor.client.protocol.notify(lsp.CANCEL_REQUEST, lsp.CancelParams(id="some-other-request"))
+        await asyncio.sleep(0.2)
+        assert not editor.events(task_id, "done")  # an unknown id cancels nothing
+        editor.client.protocol.notify(lsp.CANCEL_REQUEST, lsp.CancelParams(id=request_id))
+        assert (await editor.wait_done(task_id, timeout=CANCEL_BOUND_S))["status"] == "cancelled"
+        assert editor.client.progress_reports[task_id][-1].kind == "end"
     finally:
         await stop_editor(editor)
 
