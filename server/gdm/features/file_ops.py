@@ -31,11 +31,6 @@ def _support(server: GdmServer) -> EditSupport:
     return EditSupport(server.caps.document_changes, server.caps.resource_operations, server.caps.change_annotations)
 
 
-def _label(session: Session, patch: FilePatch) -> str:
-    task = session.store.get_task(patch.task_id) or {}
-    return str(task.get("prompt", patch.task_id))[:80]
-
-
 def _refused(hunks: list[int], reason: str) -> dict[str, Any]:
     return {"applied": False, "appliedHunks": [], "conflicts": [{"hunk": i, "reason": reason} for i in hunks]}
 
@@ -50,7 +45,7 @@ async def accept_delete(server: GdmServer, session: Session, patch: FilePatch) -
         return _refused(hunks, f"{patch.path} changed since its deletion was proposed; not deleting that work")
     support = _support(server)
     if can(support, "delete"):
-        edit = workspace_edit(patch, session.view.uri(patch.path), None, [], support, _label(session, patch))
+        edit = workspace_edit(patch, session.view.uri(patch.path), None, [], support, session.task_label(patch.task_id))
         why = await send_edit(server, patch.path, edit, lambda: session.view.current(patch.path) is None)
         if why is not None:
             return _refused(hunks, why)
@@ -81,7 +76,7 @@ async def accept_rename(server: GdmServer, session: Session, patch: FilePatch,
     if can(support, "rename"):
         try:
             edit = rename_edit(patch, session.view.uri(patch.path), session.view.uri(new), support,
-                               _label(session, patch))
+                               session.task_label(patch.task_id))
         except UnsupportedEdit as exc:
             return _refused([MOVE], str(exc))
         why = await send_edit(server, patch.path, edit, lambda: session.view.abs(new).exists())
