@@ -114,7 +114,8 @@ export function riskBadge(risk: Risk | null | undefined): string {
 /** Hover markdown for the risk badge: tier, score and each reason with its weight. */
 export function riskHover(patch: Patch): string {
   const risk = patch.risk;
-  const head = `**${riskBadge(risk)}** — \`${patch.path}\` (${patch.kind}, patch ${patch.patchId})`;
+  const what = patch.kind === "rename" && patch.newPath ? `move to \`${patch.newPath}\`` : patch.kind;
+  const head = `**${riskBadge(risk)}** — \`${patch.path}\` (${what}, patch ${patch.patchId})`;
   if (!risk || risk.reasons.length === 0) {
     return `${head}\n\nNo risk reasons.`;
   }

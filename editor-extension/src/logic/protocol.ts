@@ -29,11 +29,14 @@ export interface Patch {
   taskId: string;
   uri: string;
   path: string;
-  kind: "modify" | "create" | "delete";
+  kind: "modify" | "create" | "delete" | "rename";
   status: "pending" | "partial" | "accepted" | "rejected";
   diff: string;
   risk: Risk | null;
   hunks: Hunk[];
+  /** A rename: where the file goes (its one decision is hunk 0). */
+  newUri?: string;
+  newPath?: string;
 }
 
 export interface AskPayload { prompt?: string; uri?: string; range?: Range; }

@@ -74,6 +74,8 @@ test("the risk badge names tier and score; its hover lists the reasons", () => {
   assert.match(riskBadge({ score: 0.5, tier: "MEDIUM", reasons: [] }), /MEDIUM 0\.50/);
   assert.match(riskHover(p), /2 lines changed \(`size`, \+0\.12\)/);
   assert.match(riskBadge(null), /not scored/);
+  const move = patch([], { kind: "rename", newPath: "pkg/calc.py", newUri: "file:///w/pkg/calc.py" });
+  assert.match(riskHover(move), /\(move to `pkg\/calc\.py`, patch /);
 });
 
 test("the hunk hover shows old and new lines as a diff", () => {
