@@ -451,3 +451,15 @@ def test_a_nearer_look_alike_edited_by_the_user_does_not_veto_the_hunks_own_plac
     result = apply_hunks(patch, ROOT_MODEL.replace(doc, grown))
     assert result.conflicts == []
     assert result.text == new.replace(doc, grown)
+
+
+def test_a_hunk_that_ended_the_file_prefers_the_look_alike_that_still_does():
+    body = "    x = setup()\n    y = x.run()\n    assert y.ok\n    assert y.done\n"
+    base = f"def test_a():\n{body}\n\ndef test_b():\n{body}"
+    patch = patch_of(base, base[:-len("    assert y.done\n")] + "    assert y.done is True\n")
+    assert patch.hunks[0].after == []  # it ends the file
+    # a new test typed above test_b, which was renamed: test_a's identical end is now nearer
+    typed = "def test_new():\n" + "".join(f"    step_{i}()\n" for i in range(12)) + "\n\n"
+    current = base.replace("def test_b():", typed + "def test_b_runs():")
+    result = apply_hunks(patch, current)
+    assert result.text == current[:-len("    assert y.done\n")] + "    assert y.done is True\n"

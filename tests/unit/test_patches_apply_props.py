@@ -201,3 +201,51 @@ def test_unchanged_base_gives_the_new_text_exactly(case):
 def test_repetitive_files_on_their_base_give_the_new_text(base, new):
     patch = make_patch(patch_id="p", task_id="t", path="f", base_text="".join(base), new_text="".join(new))
     assert apply_hunks(patch, "".join(base)).text == "".join(new)
+
+
+@st.composite
+def look_alike_files(draw: st.DrawFn) -> list[str]:
+    """Functions with their own name and the very same body, long enough for a hunk and its
+    context to fit inside: then they repeat in every function."""
+    body = [f"    {i} {w}\n" for i, w in enumerate(draw(st.lists(WORDS, min_size=7, max_size=12)))]
+    lines: list[str] = []
+    for i in range(draw(st.integers(min_value=2, max_value=8))):
+        lines += [f"def block_{i}():\n", *body, "\n"]
+    return lines
+
+
+def outside_hunks_and_context(hunks: list[Hunk], n: int) -> tuple[set[int], set[int]]:
+    """Lines and gaps to leave alone so that a user edit stays outside every hunk AND its context
+    (benchmarks/apply_real_diffs.py draws its drift the same way)."""
+    lines: set[int] = set()
+    gaps: set[int] = set()
+    for h in hunks:
+        start, end = h.old_start - len(h.before), h.old_start + len(h.old_lines) + len(h.after)
+        lines.update(range(start, end))
+        gaps.update(range(start + 1, end))
+        gaps.update({0} if len(h.before) < 3 else set())
+        gaps.update({n} if len(h.after) < 3 else set())
+    return lines, gaps
+
+
+@SETTINGS
+@given(data=st.data(), base=look_alike_files())
+def test_look_alike_blocks_each_hunk_lands_in_its_own_block(data, base):
+    # the patch changes the last function; all the others are look-alikes of it
+    last = max(i for i, line in enumerate(base) if line.startswith("def "))
+    replaced, inserted = data.draw(line_edit(base, "patch", set(range(last + 1)), set(range(last + 1)),
+                                             whitespace=False))
+    patch = make_patch(patch_id="p", task_id="t", path="f.py", base_text="".join(base),
+                       new_text=build(base, replaced, inserted))
+    lines, gaps = outside_hunks_and_context(patch.hunks, len(base))
+    user = data.draw(line_edit(base, "user", lines, gaps, whitespace=True))
+    # and a new function typed above the last one: more drift than a function is long
+    typed = [f"user_typed_{k}\n" for k in range(data.draw(st.integers(min_value=0, max_value=20)))]
+    user[1].setdefault(last, []).extend(typed)
+    current = build(base, *user)
+
+    result = apply_hunks(patch, current)
+
+    # a hunk whose context the user's lines make ambiguous may be refused, but never lands elsewhere
+    applied = [h for h in patch.hunks if h.index in result.applied]
+    assert result.text == build(base, *user, applied)

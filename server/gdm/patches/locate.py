@@ -11,7 +11,7 @@ from __future__ import annotations
 import math
 from collections import Counter
 
-from gdm.patches.model import Hunk, split_lines
+from gdm.patches.model import CONTEXT, Hunk, split_lines
 
 CONTEXT_SLACK = 2  # extra lines searched around context that moved by a deleted/inserted line
 MAX_ANCHOR_REPEATS = 50  # context lines more frequent than this cannot anchor an insertion alone
@@ -185,6 +185,13 @@ def _nearest(positions: list[int], expected: int, what: str) -> int:
     return closest[0]
 
 
+def _at_its_edge(hunk: Hunk, p: int, n: int) -> bool:
+    """Whether a fit at p touches the start (end) of the file as the hunk did in the base, where
+    it had less than CONTEXT lines before (after) it: of look-alike fits, that one is the hunk's."""
+    return ((len(hunk.before) < CONTEXT and p == len(hunk.before))
+            or (len(hunk.after) < CONTEXT and p + len(hunk.old_lines) + len(hunk.after) == n))
+
+
 def _distinctive(old: list[str]) -> bool:
     # a unique copy of a real line of code is an anchor by itself; a lone "}" or blank line is not
     return any(len("".join(line.split())) >= 6 for line in old)
@@ -252,7 +259,8 @@ def locate(hunk: Hunk, ctx: Context, expected: int, lo: int) -> int:
                    else set(cands))
         full = [p for p in cands if p in aligned and ctx.positional(hunk, p)[0] == total]
         if full:
-            p = _nearest(full, expected, "its text and context")
+            edge = [q for q in full if _at_its_edge(hunk, q, len(lines))]
+            p = edge[0] if edge else _nearest(full, expected, "its text and context")
             _veto(hunk, ctx, cands, p, lo, lambda q, _b, _a: abs(q - expected) < abs(p - expected))
             return p
     scored = []
