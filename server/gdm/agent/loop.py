@@ -2,6 +2,7 @@
 
 No pygls here. The loop yields events (agent/events.py); whoever drives it decides what the
 user sees. Cancelling the asyncio task that iterates it stops the model call in flight.
+Before each call after the first, a long conversation may be compacted (agent/compaction.py).
 """
 
 from __future__ import annotations
@@ -13,6 +14,7 @@ from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from typing import Any, Protocol
 
+from gdm.agent.compaction import Compactor
 from gdm.agent.events import CostRecorded, Done, Error, Event, PatchProposed, Response, Thinking, ToolCall, ToolResult
 from gdm.models.llm import LLMError, ModelReply, ToolCallRequest
 from gdm.tools.base import ToolContext, ToolError, ToolOutcome, ToolRegistry
@@ -66,6 +68,7 @@ class LoopDeps:
     max_turns: int
     stream: bool = True
     gate: TestGateLike | None = None  # tests after edits (agent/testrun.py); None: the task ends when the model does
+    compactor: Compactor | None = None  # older tool results → a summary past a token budget (agent/compaction.py)
 
 
 async def run_loop(task_id: str, messages: list[dict], deps: LoopDeps) -> AsyncIterator[Event]:
@@ -73,6 +76,9 @@ async def run_loop(task_id: str, messages: list[dict], deps: LoopDeps) -> AsyncI
     patch_ids: list[str] = []
     schemas = deps.tools.schemas()
     for turn in range(deps.max_turns):
+        if deps.compactor is not None and turn > 0:
+            async for event in deps.compactor.compact(task_id, messages):
+                yield event
         # Counting prompt tokens loads a tokenizer (seconds, the first time): off the event loop.
         stop = await asyncio.to_thread(deps.budget.check, task_id, messages)
         if stop is not None:
@@ -92,7 +98,7 @@ async def run_loop(task_id: str, messages: list[dict], deps: LoopDeps) -> AsyncI
             yield _done(task_id, "error", patch_ids, deps)
             return
         assert reply is not None
-        # Store writes serialise the whole conversation: a worker thread, not the event loop.
+        # Store writes (the turn's new messages, its cost): a worker thread, not the event loop.
         yield await asyncio.to_thread(deps.recorder.turn, task_id, turn, list(messages), schemas, reply)
         if reply.text:
             yield Response(task_id, reply.text, delta=False)

@@ -17,7 +17,8 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from gdm.agent import prompts
+from gdm.agent import compaction, prompts
+from gdm.agent.compaction import Compactor
 from gdm.agent.events import CostRecorded, Done, Event, PatchProposed, Thinking
 from gdm.agent.loop import LoopDeps, run_loop
 from gdm.agent.testrun import TestGate, detect_test_command
@@ -64,6 +65,9 @@ class TaskTitled(Thinking):
     title: str = ""
 
 
+NEVER = 1 << 62  # a compaction budget no conversation reaches
+
+
 def new_id(prefix: str) -> str:
     """A short unique id such as `t-3f9a1c2b`."""
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
@@ -92,6 +96,9 @@ class Session:
         # One breaker per session: a provider that failed in the last task stays avoided in the next.
         self.breaker = CircuitBreaker()
         self.titles: dict[str, str] = {}  # task id -> the cheap model's title, this session's tasks
+        # Compaction (agent/compaction.py): None = from the model's window; tests lower these.
+        self.compact_at_tokens: int | None = None
+        self.compact_keep_recent = compaction.KEEP_RECENT_TURNS
         store.start_session(self.id, str(self.view.root), settings.model)
         # Running totals: no SUM query per model call (store/ledger.py says how the day stays honest).
         self.ledger = Ledger(store, self.id, today=today)
@@ -234,6 +241,48 @@ class Session:
         self.store.add_audit(self.id, task_id, "task.title", {"model": reply.model, "title": title,
                                                               "request": messages, "response": reply.raw})
 
+    async def _compactor(self, llm: Any, redactor: Redactor) -> Compactor:
+        """The task's compaction: its budget from the model's input window (or a replay's recording)."""
+        budget, keep = self.compact_at_tokens, self.compact_keep_recent
+        if budget is None and callable(getattr(llm, "recorded_compaction", None)):
+            # A replay compacts where the recording did, or never.
+            budget, keep = llm.recorded_compaction() or (NEVER, keep)
+        if budget is None:
+            window = getattr(llm, "context_window", None)
+            # litellm's table: loading it may import litellm (seconds, the first time): off the loop.
+            budget = compaction.budget_tokens(await asyncio.to_thread(window) if callable(window) else None)
+
+        async def summarize(task_id: str, request: list[dict]) -> tuple[str, list[Event]] | None:
+            return await self._summarize(task_id, request, llm, redactor, (budget, keep))
+        return Compactor(budget, summarize, keep)
+
+    async def _summarize(self, task_id: str, request: list[dict], llm: Any, redactor: Redactor,
+                         policy: tuple[int, int]) -> tuple[str, list[Event]] | None:
+        """A summary for compaction from `cheapModel` (else the task's model), its cost the task's;
+        None when the call could pass a budget or fails (the task then goes on uncompacted)."""
+        cheap = self.settings.cheap_model
+        client = (self.llm_client(tiers.cheap_config(self.model_config(), cheap, tiers.SUMMARY_MAX_TOKENS),
+                                  self.prices) if cheap else llm)
+        if not await asyncio.to_thread(self._fits_budget, task_id, client, request):
+            log.info("task %s: no compaction, the summary call could pass a budget", task_id)
+            return None
+        try:
+            reply = await RedactingClient(client, redactor).complete(request)
+        except LLMError as exc:
+            log.warning("no compaction summary from %s: %s", client.config.model, exc.message)
+            return None
+        if not reply.text.strip():
+            return None
+        detail = {"model": reply.model, "budgetTokens": policy[0], "keepRecent": policy[1], "summary": reply.text.strip(),
+                  "request": request, "response": reply.raw}
+
+        def record() -> None:
+            self.charge(task_id, reply)
+            self.store.add_audit(self.id, task_id, "task.compaction", detail)
+        await asyncio.to_thread(record)
+        return reply.text, [CostRecorded(task_id, reply.model, reply.usage.tokens_in, reply.usage.tokens_out,
+                                         reply.cost_usd)]
+
     def llm_client(self, config: ModelConfig, prices: PriceBook) -> LLMClient:
         """The model client of a task, sharing the session's circuit breaker."""
         return LLMClient(config, prices, breaker=self.breaker)
@@ -279,7 +328,8 @@ class Session:
             llm = (llm_factory or self.llm_client)(self.model_config(), self.prices)
             tools = default_tools(read_only=spec.read_only, shell=True)
             deps = LoopDeps(RedactingClient(llm, redactor), tools, ctx, _Recorder(self), _Budget(self, llm),
-                            self.settings.max_turns, self.stream, gate=await self._test_gate(ctx, spec))
+                            self.settings.max_turns, self.stream, gate=await self._test_gate(ctx, spec),
+                            compactor=await self._compactor(llm, redactor))
             async for event in run_loop(task_id, messages, deps):
                 if isinstance(event, Done) and event.status == "done" and spec.drop_line is not None:
                     dropped = _drop_comment(ctx, spec)  # server-side: it does not depend on the model

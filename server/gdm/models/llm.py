@@ -112,6 +112,21 @@ def litellm_price_lookup(model: str) -> tuple[float, float] | None:
     return float(per_in), float(per_out)
 
 
+def litellm_context_window(model: str | None) -> int | None:
+    """The model's input window in tokens from litellm's local table (with or without the provider
+    prefix), or None when the model is not in it."""
+    if not model:
+        return None
+    table = _litellm().model_cost
+    for name in (model, model.split("/", 1)[-1]):
+        entry = table.get(name)
+        if isinstance(entry, dict):
+            window = entry.get("max_input_tokens") or entry.get("max_tokens")
+            if isinstance(window, int) and window > 0:
+                return window
+    return None
+
+
 class LLMClient:
     """Calls the configured model through litellm, with retries, fallback, and cost."""
 
@@ -154,6 +169,10 @@ class LLMClient:
                 if not error.retryable or error.partial_text:
                     break
         raise _combined(failures)
+
+    def context_window(self) -> int | None:
+        """The primary model's input window in tokens, when litellm knows it."""
+        return litellm_context_window(self.config.model)
 
     def count_tokens(self, messages: list[dict]) -> int:
         """Prompt tokens by litellm's tokenizer for the model; ~chars/4 if that fails."""

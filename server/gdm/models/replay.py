@@ -6,7 +6,9 @@ read from the store (`Recording.from_store`) or from a fixture file written by `
 (fixtures/replays/*.json). `ReplayClient` implements the loop's ModelClient protocol
 (`complete(messages, tools, on_text)`) by handing back the recorded replies in order, so a task
 re-run through the real loop and tools must produce the same tool calls and patches;
-`compare` says where it did not. No litellm and no network here.
+`compare` says where it did not. A task whose conversation was compacted (agent/compaction.py)
+compacts again at the same budget, and its summary request is answered with the recorded summary
+(it is not a turn). No litellm and no network here.
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Protocol
 
+from gdm.models import tiers
 from gdm.models.llm import LLMError, ModelConfig, ModelReply, ToolCallRequest, Usage
 
 FORMAT = "gdm-replay/1"
@@ -48,6 +51,7 @@ class RecordedTask:
     tool_calls: list[dict]  # {name, arguments, is_error}
     patches: list[dict]  # {path, diff}
     task_id: str = ""
+    compactions: list[dict] = field(default_factory=list)  # {model, budgetTokens, keepRecent, summary}, in order
 
 
 @dataclass
@@ -67,8 +71,14 @@ class Recording:
         root = Path(session["workspace"])
         task_ids = _task_ids(store, session_id)
         # Headless tasks have no uri: their path is in the audit record of their start.
-        paths = {r["task_id"]: (r.get("detail") or {}).get("path") for r in store.audit_records(session_id)
-                 if r.get("kind") == "task.start"}
+        audit = store.audit_records(session_id)
+        paths = {r["task_id"]: (r.get("detail") or {}).get("path") for r in audit if r.get("kind") == "task.start"}
+        compactions: dict[str, list[dict]] = {}
+        for r in audit:
+            if r.get("kind") == "task.compaction":
+                detail = r.get("detail") or {}
+                compactions.setdefault(r["task_id"], []).append(
+                    {k: detail.get(k) for k in ("model", "budgetTokens", "keepRecent", "summary")})
         patches = store.patches(session_id=session_id)
         tasks = []
         for task_id in task_ids:
@@ -83,7 +93,7 @@ class Recording:
                 tool_calls=[{"name": c["name"], "arguments": c["arguments"], "is_error": bool(c["is_error"])}
                             for c in store.tool_calls(task_id)],
                 patches=patch_summary([p for p in patches if p.get("taskId", p.get("task_id")) == task_id]),
-                task_id=task_id))
+                task_id=task_id, compactions=compactions.get(task_id, [])))
         return cls(session_id, str(root), tasks)
 
     def to_json(self) -> dict:
@@ -91,7 +101,8 @@ class Recording:
         return {"format": FORMAT, "sessionId": self.session_id, "workspace": self.workspace,
                 "tasks": [{"taskId": t.task_id, "prompt": t.prompt, "path": t.path, "startLine": t.start_line,
                            "endLine": t.end_line, "turns": t.turns, "toolCalls": t.tool_calls,
-                           "patches": t.patches} for t in self.tasks]}
+                           "patches": t.patches, **({"compactions": t.compactions} if t.compactions else {})}
+                          for t in self.tasks]}
 
     @classmethod
     def from_json(cls, data: dict) -> Recording:
@@ -99,7 +110,8 @@ class Recording:
         if not isinstance(data, dict) or data.get("format") != FORMAT:
             raise ValueError(f"not a gdm replay fixture (expected \"format\": \"{FORMAT}\")")
         tasks = [RecordedTask(t["prompt"], t.get("path"), t.get("startLine"), t.get("endLine"), t["turns"],
-                              t.get("toolCalls", []), t.get("patches", []), t.get("taskId", ""))
+                              t.get("toolCalls", []), t.get("patches", []), t.get("taskId", ""),
+                              t.get("compactions", []))
                  for t in data["tasks"]]
         return cls(data.get("sessionId", ""), data.get("workspace", ""), tasks)
 
@@ -170,12 +182,15 @@ class ReplayClient:
     def __init__(self, task: RecordedTask) -> None:
         self.task = task
         self.calls = 0
+        self.summaries = 0  # compaction summaries handed back (not turns)
         self.divergences: list[str] = []
         self.config = ModelConfig(model=task.turns[0]["model"] if task.turns else "replay")
 
     async def complete(self, messages: list[dict], tools: list[dict] | None = None,
                        on_text: Callable[[str], None] | None = None) -> ModelReply:
         """The next recorded reply; its text goes to on_text in one piece."""
+        if tiers.is_summary_request(messages):
+            return self._summary()
         index = self.calls
         self.calls += 1
         if index >= len(self.task.turns):
@@ -189,6 +204,25 @@ class ReplayClient:
         if on_text is not None and reply.text:
             on_text(reply.text)
         return reply
+
+    def recorded_compaction(self) -> tuple[int, int] | None:
+        """(budget in tokens, recent turns kept) the recorded task compacted with; None: it never did."""
+        if not self.task.compactions:
+            return None
+        first = self.task.compactions[0]
+        return int(first["budgetTokens"]), int(first.get("keepRecent") or 0)
+
+    def _summary(self) -> ModelReply:
+        """The next recorded compaction summary (free: its cost was the original's)."""
+        index = self.summaries
+        self.summaries += 1
+        if index >= len(self.task.compactions):
+            self.divergences.append(f"compaction {index + 1}: not in the recording")
+            text = "(replay: no summary was recorded here)"
+            model = self.config.model or "replay"
+        else:
+            text, model = self.task.compactions[index]["summary"], self.task.compactions[index]["model"]
+        return ModelReply(text, [], Usage(0, 0), model, 0.0, "stop", {"replayed": "compaction"})
 
     def count_tokens(self, messages: list[dict]) -> int:
         """~characters / 4: replays cost nothing, budgets only need a number."""

@@ -1,9 +1,10 @@
-"""The cheap tier: a cheaper model (setting `cheapModel`) for small jobs such as task titles.
+"""The cheap tier: a cheaper model (setting `cheapModel`) for small jobs: task titles and the
+summaries that compact a long conversation (agent/compaction.py).
 
-The agent's own model does the work; cheap work — a short title for a task now, summaries and
-compaction later — goes to `cheapModel` when one is set, and is skipped otherwise. A cheap call
-is small (a few dozen output tokens), never retried, has no fallback, and its failure never
-fails the task: the caller logs it and goes on.
+The agent's own model does the work; cheap work goes to `cheapModel` when one is set. A title is
+skipped without one; a summary then comes from the task's own model. A cheap call is small, never
+retried, has no fallback, and its failure never fails the task: the caller logs it and goes on.
+The fixed lead-ins below let a scripted model (and a replay) tell these requests apart.
 """
 
 from __future__ import annotations
@@ -39,3 +40,35 @@ def clean_title(text: str) -> str | None:
     if not line:
         return None
     return line if len(line) <= TITLE_MAX_CHARS else line[: TITLE_MAX_CHARS - 1].rstrip() + "…"
+
+
+SUMMARY_MAX_TOKENS = 1024
+SUMMARY_LEAD = "Summarize this coding session so far: "
+SUMMARY_HEADER = "Summary of the earlier turns of this task (their tool results were compacted):"
+SUMMARY_SYSTEM = ("You summarize a coding agent's work so it can go on without the full transcript. Keep every "
+                  "fact it still needs: files read and what matters in them (names, line numbers, exact code it "
+                  "may edit), edits proposed, errors seen, what is left to do. Plain text, at most 300 words.")
+
+
+def summary_messages(transcript: str) -> list[dict]:
+    """The messages asking for a summary of the transcript of a task's older turns."""
+    return [{"role": "system", "content": SUMMARY_SYSTEM},
+            {"role": "user", "content": f"{SUMMARY_LEAD}\n\n{transcript}"}]
+
+
+def is_summary_request(messages: list[dict]) -> bool:
+    """Whether a request asks for a compaction summary (see `summary_messages`)."""
+    return any(m.get("role") == "user" and str(m.get("content") or "").startswith(SUMMARY_LEAD) for m in messages)
+
+
+def summary_message(summary: str) -> dict:
+    """The user message that stands for the compacted turns in the conversation."""
+    return {"role": "user", "content": f"{SUMMARY_HEADER}\n{summary.strip()}"}
+
+
+def summary_of(message: dict) -> str | None:
+    """The summary text of a message made by `summary_message`, else None."""
+    content = message.get("content")
+    if message.get("role") != "user" or not isinstance(content, str) or not content.startswith(SUMMARY_HEADER):
+        return None
+    return content[len(SUMMARY_HEADER):].strip()
