@@ -11,7 +11,8 @@ then a final answer. Two model paths:
   no litellm, no HTTP; what is left is gdm alone.
 
 gdm's own time per turn = wall time of the task / turns − litellm's share. It is also split into
-the store writes and reads (SQLite, WAL) and the rest (loop, tools, events, thread hops).
+the store writes and reads (SQLite, WAL: every Store method the engine calls, STORE_METHODS) and
+the rest (loop, tools, compaction check, events, thread hops).
 Goal: < 3 ms of gdm's own per turn.
 
     .venv/bin/python benchmarks/turn_overhead.py [--turns 20] [--tasks 10]
