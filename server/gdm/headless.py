@@ -19,7 +19,7 @@ from gdm.agent.session import Session, TaskSpec, new_id
 from gdm.config import Settings
 from gdm.context.workspace import NoBuffers, PathRefused
 from gdm.patches.apply import apply_hunks
-from gdm.patches.model import FilePatch, HunkStatus
+from gdm.patches.model import FilePatch, HunkStatus, PatchKind, PatchStatus
 from gdm.patches.risk import Tier
 from gdm.store import open_store
 from gdm.tools.base import ALLOW_ONCE, ALWAYS_ALLOW, DENY, ApprovalRequest, Approver
@@ -103,6 +103,10 @@ def apply_to_disk(session: Session, patch: FilePatch, out: TextIO) -> bool:
     if patch.risk is not None and patch.risk.tier is Tier.CRITICAL:
         out.write(f"not applying {patch.path}: CRITICAL risk needs a person's review in an editor\n")
         return False
+    if patch.status not in (PatchStatus.PENDING, PatchStatus.PARTIAL):
+        return False
+    if patch.kind in (PatchKind.DELETE, PatchKind.RENAME):
+        return _file_operation(session, patch, out)
     current = session.view.current(patch.path)
     result = apply_hunks(patch, current.text if current else "", None)
     for conflict in result.conflicts:
@@ -116,6 +120,34 @@ def apply_to_disk(session: Session, patch: FilePatch, out: TextIO) -> bool:
     os.replace(tmp, target)
     session.patches.set_hunks(patch, result.applied, HunkStatus.ACCEPTED)
     out.write(f"applied {patch.path} ({len(result.applied)} hunk(s))\n")
+    return True
+
+
+def _file_operation(session: Session, patch: FilePatch, out: TextIO) -> bool:
+    """Headless accept of a deletion (only of the text reviewed) or a move (never over a file)."""
+    source = session.view.abs(patch.path)
+    current = session.view.current(patch.path)
+    if current is None:
+        out.write(f"not changing {patch.path}: it no longer exists\n")
+        return False
+    if patch.kind is PatchKind.DELETE:
+        if current.text != patch.base_text:
+            out.write(f"not deleting {patch.path}: it changed since the deletion was proposed\n")
+            return False
+        source.unlink()
+        session.patches.set_hunks(patch, [h.index for h in patch.pending_hunks()], HunkStatus.ACCEPTED)
+        out.write(f"deleted {patch.path}\n")
+        return True
+    new = patch.new_path or patch.path
+    target = session.view.abs(new)
+    if target.exists():
+        out.write(f"not moving {patch.path}: {new} exists\n")
+        return False
+    target.parent.mkdir(parents=True, exist_ok=True)
+    os.rename(source, target)
+    session.patches.decide(patch, HunkStatus.ACCEPTED)
+    session.patches.moved(patch.path, new)
+    out.write(f"moved {patch.path} to {new}\n")
     return True
 
 
@@ -158,7 +190,8 @@ async def run_ask(settings: Settings, workspace: Path, prompt: str, file: str | 
         printer.event(event, session)
         if isinstance(event, ev.Done):
             status = event.status
-    for patch in session.patches.for_task(task_id):
+    # Moves last: each file's edits land where it is, then it moves.
+    for patch in sorted(session.patches.for_task(task_id), key=lambda p: p.kind is PatchKind.RENAME):
         printer.patch(patch)
         if apply:
             apply_to_disk(session, patch, out)

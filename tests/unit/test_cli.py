@@ -35,6 +35,24 @@ def test_ask_headless_with_apply(workspace, tmp_path, scripted):
     assert "(ValueError if empty)" in (workspace / "calc.py").read_text()
 
 
+def test_ask_headless_applies_moves_and_deletions(workspace, tmp_path, scripted):
+    env = server_env(tmp_path, GDM_MODEL="openai/scripted", GDM_API_BASE=scripted.base_url,
+                     GDM_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}")
+    moved = gdm("ask", "Move the calculator into a package", "--workspace", str(workspace), "--apply", env=env)
+    assert moved.returncode == 0, moved.stdout + moved.stderr
+    assert "rename from calc.py" in moved.stdout and moved.stdout.rstrip().count("moved calc.py to pkg/calculator.py") == 1
+    assert not (workspace / "calc.py").exists()
+    assert "(now in pkg/)" in (workspace / "pkg" / "calculator.py").read_text()  # its edit landed, then it moved
+    assert (workspace / "test_calc.py").read_text().startswith("from pkg.calculator import")
+    tests = gdm("ask", "Delete the calculator's tests", "--workspace", str(workspace), "--apply", env=env)
+    assert "not applying test_calc.py: CRITICAL risk" in tests.stdout, tests.stdout + tests.stderr
+    assert (workspace / "test_calc.py").exists()  # deleting unmentioned tests waits for a person
+    (workspace / "notes.txt").write_text("scratch\n")
+    notes = gdm("ask", "Delete notes.txt, it is scratch", "--workspace", str(workspace), "--apply", env=env)
+    assert notes.returncode == 0 and "deleted notes.txt" in notes.stdout, notes.stdout + notes.stderr
+    assert not (workspace / "notes.txt").exists()
+
+
 def test_ask_without_model_is_a_clear_error(workspace, tmp_path):
     result = gdm("ask", "hello", "--workspace", str(workspace), env=server_env(tmp_path))
     assert result.returncode == 1
