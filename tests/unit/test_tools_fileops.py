@@ -2,29 +2,13 @@
 reads and edits a file it moves under its new path, and the risk says what a move can break."""
 
 import shutil
-from pathlib import Path
 
 import pytest
 
 from gdm.agent.testrun import overlay
-from gdm.context.workspace import NoBuffers, WorkspaceView
-from gdm.patches.book import PatchBook
 from gdm.patches.model import FilePatch, HunkStatus, PatchKind, PatchStatus
-from gdm.patches.risk import RiskContext
-from gdm.tools import default_tools
-from gdm.tools.base import ToolContext, ToolError, counter_ids
-
-
-@pytest.fixture
-def ctx(workspace: Path) -> ToolContext:
-    book = PatchBook()
-    return ToolContext("t1", WorkspaceView(workspace, NoBuffers(), book), book,
-                       RiskContext(mentioned_paths={"calc.py"}), counter_ids("t1-p"))
-
-
-async def run(ctx, name, **args):
-    tool = default_tools().get(name)
-    return await tool.run(tool.check_args(args), ctx)
+from gdm.tools.base import ToolError
+from tests.unit.test_tools import ctx, run  # noqa: F401 - the same workspace, patch book and tool runner
 
 
 def reasons(patch: FilePatch) -> set[str]:
