@@ -71,6 +71,14 @@ async def test_title_comes_from_the_cheap_model_and_its_cost_is_counted(workspac
     assert events[-1].cost_usd == pytest.approx(session.totals("t-1")["taskUsd"])
     audit = [r for r in session.store.audit_records(session.id) if r["kind"] == "task.title"]
     assert audit[0]["detail"]["title"] == "Reject zero divisor"
+    # The title names the task's patches (their change annotation), after a restart too.
+    assert session.task_label("t-1") == "Reject zero divisor"
+    session.store.close()
+    restarted = Session(root=workspace, settings=session.settings, store=open_store(session.settings.database_url),
+                        buffers=NoBuffers())
+    assert [p.task_id for p in restarted.patches.open()] == ["t-1"]
+    assert restarted.task_label("t-1") == "Reject zero divisor"
+    assert restarted.task_label("t-unknown") == "t-unknown"
 
 
 async def test_no_cheap_model_no_title_call(workspace, tmp_path):

@@ -227,6 +227,8 @@ class Session:
             return None
         title = tiers.clean_title(reply.text)
         await asyncio.to_thread(self._record_title, task_id, messages, reply, title)
+        if title:
+            self.titles[task_id] = title  # here, on the event loop: only it mutates the session
         return title
 
     def _fits_budget(self, task_id: str, client: LLMClient, messages: list[dict]) -> bool:
@@ -236,8 +238,6 @@ class Session:
 
     def _record_title(self, task_id: str, messages: list[dict], reply: ModelReply, title: str | None) -> None:
         self.charge(task_id, reply)
-        if title:
-            self.titles[task_id] = title
         self.store.add_audit(self.id, task_id, "task.title", {"model": reply.model, "title": title,
                                                               "request": messages, "response": reply.raw})
 
