@@ -401,7 +401,7 @@ def test_special_decimal_types(field_type, expected_schema):
 
 
 def test_among_equal_full_fits_the_one_next_to_its_own_unique_lines_wins():
-    cut = SPECIAL_TYPES.index("@pytest.mark.parametrize(\n    'field_type,expected_schema',\n    [\n        (condecimal")
+    cut = SPECIAL_TYPES.index("@pytest.mark.parametrize(\n", SPECIAL_TYPES.index("confloat(multiple"))
     comment = "# ADDTESTS: add test cases to check max_digits and decimal_places\n"
     new = SPECIAL_TYPES[:cut] + comment + SPECIAL_TYPES[cut:]
     patch = patch_of(SPECIAL_TYPES, new)
