@@ -463,3 +463,20 @@ def test_a_hunk_that_ended_the_file_prefers_the_look_alike_that_still_does():
     current = base.replace("def test_b():", typed + "def test_b_runs():")
     result = apply_hunks(patch, current)
     assert result.text == current[:-len("    assert y.done\n")] + "    assert y.done is True\n"
+
+
+def test_edit_inside_a_hunk_among_many_identical_functions_is_a_conflict():
+    body = ("    client = make_client()\n    response = client.get(URL)\n    assert response.status == 200\n"
+            "    assert response.json() == {}\n    client.close()\n    del client\n\n")
+    base = "".join(f"def test_get_{i}():\n{body}" for i in range(5))
+    tail = base.rindex("    assert response.json() == {}")
+    new = base[:tail] + base[tail:].replace("== {}", "== {'ok': True}")
+    patch = patch_of(base, new)
+    # the user changed that very line; four functions still hold it, context and all (each line of
+    # it common enough to weigh little): none of them may take the change
+    current = base[:tail] + base[tail:].replace("== {}", "== []")
+    result = apply_hunks(patch, current)
+    assert result.applied == [] and "changed" in result.conflicts[0].reason
+    # and at the end of the file: the last line changed by the patch, then by the user
+    new = base[:-len("    del client\n\n")] + "    del client\n"
+    assert apply_hunks(patch_of(base, new), base[:-1] + "    # gone\n").applied == []

@@ -249,3 +249,26 @@ def test_look_alike_blocks_each_hunk_lands_in_its_own_block(data, base):
     # a hunk whose context the user's lines make ambiguous may be refused, but never lands elsewhere
     applied = [h for h in patch.hunks if h.index in result.applied]
     assert result.text == build(base, *user, applied)
+
+
+@SETTINGS
+@given(data=st.data(), base=look_alike_files())
+def test_look_alike_blocks_an_edit_inside_a_hunk_is_a_conflict(data, base):
+    last = max(i for i, line in enumerate(base) if line.startswith("def "))
+    replaced, inserted = data.draw(line_edit(base, "patch", set(range(last + 1)), set(range(last + 1)),
+                                             whitespace=False))
+    patch = make_patch(patch_id="p", task_id="t", path="f.py", base_text="".join(base),
+                       new_text=build(base, replaced, inserted))
+    targets = [h for h in patch.hunks if h.old_lines]
+    assume(targets)
+    hunk = data.draw(st.sampled_from(targets))
+    line = data.draw(st.integers(hunk.old_start, hunk.old_start + len(hunk.old_lines) - 1))
+    user = ({line: ["user typed this\n" if base[line].endswith("\n") else "user typed this"]}, {})
+    current = build(base, *user)
+
+    result = apply_hunks(patch, current)
+
+    # the other functions hold the same lines, context and all: none of them may take the change
+    assert hunk.index not in result.applied
+    applied = [h for h in patch.hunks if h.index in result.applied]
+    assert result.text == build(base, *user, applied)

@@ -185,11 +185,18 @@ def _nearest(positions: list[int], expected: int, what: str) -> int:
     return closest[0]
 
 
+def _edge_places(hunk: Hunk, n: int) -> list[int]:
+    """Where the old lines start if the hunk touches the start (end) of a file of n lines as it did
+    in the base, where it had less than CONTEXT lines before (after) it."""
+    places = [len(hunk.before)] if len(hunk.before) < CONTEXT else []
+    if len(hunk.after) < CONTEXT and n - len(hunk.old_lines) - len(hunk.after) >= 0:
+        places.append(n - len(hunk.old_lines) - len(hunk.after))
+    return places
+
+
 def _at_its_edge(hunk: Hunk, p: int, n: int) -> bool:
-    """Whether a fit at p touches the start (end) of the file as the hunk did in the base, where
-    it had less than CONTEXT lines before (after) it: of look-alike fits, that one is the hunk's."""
-    return ((len(hunk.before) < CONTEXT and p == len(hunk.before))
-            or (len(hunk.after) < CONTEXT and p + len(hunk.old_lines) + len(hunk.after) == n))
+    """Whether a fit at p touches the file's edge as the hunk did: of look-alike fits, the hunk's."""
+    return p in _edge_places(hunk, n)
 
 
 def _distinctive(old: list[str]) -> bool:
@@ -293,13 +300,23 @@ def _veto(hunk: Hunk, ctx: Context, cands: list[int], chosen: int, lo: int, stro
     text is another place that shares some context, not the hunk's own place edited by the user:
     it vetoes nothing (real files repeat a few lines before similar blocks; drift then makes such
     a place look nearer than the hunk's true one)."""
+    taken = set(cands)
+    for q in _edge_places(hunk, len(ctx.lines)):
+        # the file's edge is an anchor of its own: context whole there, old lines not = edited there
+        if q != chosen and q >= lo and q not in taken and None not in (
+                ctx.side(hunk.before, q - len(hunk.before)), ctx.side(hunk.after, q + len(hunk.old_lines))):
+            raise NotFound(f"the lines it replaces were changed: its context is still at line {q + 1}, "
+                           f"where the file {'starts' if q == len(hunk.before) else 'ends'}, "
+                           f"but not the lines between (found a weaker fit at line {chosen + 1})")
     places = _aligned(hunk, ctx, hunk.before, lambda k: k - len(hunk.before))
     places |= _aligned(hunk, ctx, hunk.after, lambda k: k + len(hunk.old_lines))
-    taken = set(cands)
     for q in sorted(places):
         if q < lo or q in taken:
             continue
-        before, after = (w if w is not None and w >= EVIDENCE else None for w in ctx.sides(hunk, q))
+        sides = ctx.sides(hunk, q)
+        # context whole on both sides is evidence however common its lines are (look-alike blocks)
+        both = bool(hunk.before and hunk.after) and None not in sides
+        before, after = (w if w is not None and (w >= EVIDENCE or both) else None for w in sides)
         span = ctx.lines[max(0, q - len(hunk.before)):q + len(hunk.old_lines) + len(hunk.after)]
         if (before is not None or after is not None) and stronger(q, before, after) and not ctx.in_base(span):
             raise NotFound(f"the lines it replaces were changed: its context is still around line {q + 1}, "
