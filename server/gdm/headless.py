@@ -196,6 +196,7 @@ async def run_ask(settings: Settings, workspace: Path, prompt: str, file: str | 
         if apply:
             apply_to_disk(session, patch, out)
     printer.cost(session.totals(task_id))
+    session.model_loop.close()
     store.close()
     return EXIT.get(status, 1)
 

@@ -29,6 +29,7 @@ from gdm.models.breaker import CircuitBreaker
 from gdm.models import tiers
 from gdm.models.cost import PriceBook
 from gdm.models.llm import LLMClient, LLMError, ModelConfig, ModelReply, ToolCallRequest, litellm_price_lookup
+from gdm.models.runner import ModelLoop
 from gdm.patches.book import PatchBook
 from gdm.patches.model import FilePatch
 from gdm.patches.risk import RiskContext
@@ -95,6 +96,7 @@ class Session:
         self.always_allowed: set[str] = set()  # commands the user chose "Always allow" for, this session
         # One breaker per session: a provider that failed in the last task stays avoided in the next.
         self.breaker = CircuitBreaker()
+        self.model_loop = ModelLoop()  # litellm's calls run there, off the editor's loop
         self.titles: dict[str, str] = {}  # task id -> the cheap model's title, this session's tasks
         # Compaction (agent/compaction.py): None = from the model's window; tests lower these.
         self.compact_at_tokens: int | None = None
@@ -285,7 +287,7 @@ class Session:
 
     def llm_client(self, config: ModelConfig, prices: PriceBook) -> LLMClient:
         """The model client of a task, sharing the session's circuit breaker."""
-        return LLMClient(config, prices, breaker=self.breaker)
+        return LLMClient(config, prices, breaker=self.breaker, model_loop=self.model_loop)
 
     def focus(self, spec: TaskSpec) -> prompts.Focus | None:
         """The file, selection and surrounding code the model sees first."""

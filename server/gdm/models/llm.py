@@ -20,6 +20,7 @@ from typing import Any, Callable
 from gdm.models.breaker import CircuitBreaker
 from gdm.models.cost import PriceBook
 from gdm.models.llm_errors import LLMError, classify
+from gdm.models.runner import ModelLoop
 
 log = logging.getLogger(__name__)
 
@@ -131,15 +132,18 @@ class LLMClient:
     """Calls the configured model through litellm, with retries, fallback, and cost."""
 
     def __init__(self, config: ModelConfig, prices: PriceBook | None = None, *,
-                 retry_backoff_s: float = 0.5, breaker: CircuitBreaker | None = None):
+                 retry_backoff_s: float = 0.5, breaker: CircuitBreaker | None = None,
+                 model_loop: ModelLoop | None = None):
         """`retry_backoff_s` is the first retry's delay (doubling after); tests set it to 0.
 
         `breaker` is shared by the clients of one session (it outlives a task); None: no breaker.
+        `model_loop`: where the HTTP calls run (the session's; None: on the caller's loop).
         """
         self.config = config
         self.prices = prices if prices is not None else PriceBook(config.prices, litellm_price_lookup)
         self.retry_backoff_s = retry_backoff_s
         self.breaker = breaker
+        self.model_loop = model_loop
 
     async def warm_up(self) -> None:
         """Import litellm in a worker thread so the event loop never stalls on it."""
@@ -227,6 +231,13 @@ class LLMClient:
 
     async def _call_once(self, model: str, api_key: str | None, messages: list[dict],
                          tools: list[dict] | None, on_text: Callable[[str], None] | None) -> ModelReply:
+        if self.model_loop is None:
+            return await self._call(model, api_key, messages, tools, on_text)
+        relay = self.model_loop.relay(on_text) if on_text is not None else None
+        return await self.model_loop.run(self._call(model, api_key, messages, tools, relay))
+
+    async def _call(self, model: str, api_key: str | None, messages: list[dict],
+                    tools: list[dict] | None, on_text: Callable[[str], None] | None) -> ModelReply:
         litellm = _litellm()
         kwargs = self._request_kwargs(litellm, model, api_key, messages, tools)
         if on_text is not None:
