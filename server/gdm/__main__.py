@@ -26,8 +26,9 @@ def main() -> None:
     # (measured: code action p99 while tasks end 150-190 ms at 5 ms, 33-56 ms at 0.2 ms).
     sys.setswitchinterval(SWITCH_INTERVAL_S)
     from gdm.server import GdmServer  # noqa: PLC0415 - only after stdout is made safe
+    from gdm.stdio import serve  # noqa: PLC0415
 
-    GdmServer().ls.start_io(sys.stdin.buffer, rpc_out)
+    serve(GdmServer().ls, sys.stdin.buffer, rpc_out)
 
 
 if __name__ == "__main__":

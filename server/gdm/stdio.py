@@ -1,0 +1,66 @@
+"""Serving LSP on stdio with stdin read by the event loop itself.
+
+pygls' stdio server reads every header line and every body in a worker thread: three thread
+hand-overs per message, each waiting for the GIL while model calls and store writes keep other
+threads busy. Here stdin is an asyncio pipe, and pygls' own message loop (`run_async`) reads from
+it; writing is pygls' as before. Where stdin is not a pipe (a regular file), pygls' reader is used.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import threading
+from typing import BinaryIO
+
+from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
+from pygls.lsp.server import LanguageServer
+
+log = logging.getLogger(__name__)
+
+READ_LIMIT = 1 << 20  # longest header line; bodies are read by length
+
+
+class PipeReader:
+    """pygls' reader interface over an asyncio StreamReader (EOF reads as b"", as pygls expects)."""
+
+    def __init__(self, stream: asyncio.StreamReader) -> None:
+        self.stream = stream
+
+    async def readline(self) -> bytes:
+        """One header line, or b"" at the end of input."""
+        return await self.stream.readline()
+
+    async def readexactly(self, n: int) -> bytes:
+        """A body of n bytes, or b"" if the input ends first."""
+        try:
+            return await self.stream.readexactly(n)
+        except asyncio.IncompleteReadError:
+            return b""
+
+
+async def _reader(ls: LanguageServer, stdin: BinaryIO) -> PipeReader | StdinAsyncReader:
+    stream = asyncio.StreamReader(limit=READ_LIMIT)
+    try:
+        await asyncio.get_running_loop().connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), stdin)
+    except ValueError:  # not a pipe, socket or character device
+        return StdinAsyncReader(stdin, ls.thread_pool)
+    return PipeReader(stream)
+
+
+async def _serve(ls: LanguageServer, stdin: BinaryIO, stdout: BinaryIO, stop: threading.Event) -> None:
+    ls.protocol.set_writer(StdoutWriter(stdout))
+    await run_async(stop_event=stop, reader=await _reader(ls, stdin), protocol=ls.protocol, logger=log,
+                    error_handler=ls.report_server_error)
+
+
+def serve(ls: LanguageServer, stdin: BinaryIO, stdout: BinaryIO) -> None:
+    """Serve until the client says exit or stdin ends (what `ls.start_io` does, reading natively)."""
+    try:
+        asyncio.run(_serve(ls, stdin, stdout, threading.Event()))
+    except BrokenPipeError:
+        log.error("the connection to the editor is lost; shutting down")
+    except (KeyboardInterrupt, SystemExit):
+        pass
+    finally:
+        ls.shutdown()
