@@ -116,6 +116,11 @@ SENSITIVE_CODE: tuple[tuple[str, re.Pattern[str]], ...] = (
         r"rejectUnauthorized\s*:\s*false|InsecureSkipVerify\s*:\s*true")),
 )
 
+# Code that decides who may do what: a change in or next to it (its function's first lines are
+# the hunk's context) is worth a second look even when no dangerous call is added.
+AUTH_CODE = re.compile(r"(?i)passw(?:or)?d|passwd|authenticat|authori[sz]|permission|is_admin|is_superuser|"
+                       r"csrf|\bacl\b|check_token|verify_token")
+
 SECRET_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
     ("AWS access key", re.compile(r"\b(?:AKIA|ASIA)[0-9A-Z]{16}\b")),
     ("GitHub token", re.compile(r"\bgh[pousr]_[A-Za-z0-9]{36,}\b|\bgithub_pat_[A-Za-z0-9_]{22,}")),
@@ -173,6 +178,7 @@ def score_patch(patch: FilePatch, ctx: RiskContext) -> Risk:
     _size(sig, len(removed), len(added), patch.kind == "delete")
     _paths(sig, patch, path, ctx)
     _code(sig, added)
+    _auth(sig, patch, removed, added)
     _secrets(sig, added)
     _tests(sig, patch, path, removed, added)
     _ci(sig, path, removed)
@@ -269,6 +275,14 @@ def _code(sig: _Signals, added: list[str]) -> None:
                 Tier.MEDIUM)
 
 
+def _auth(sig: _Signals, patch: FilePatch, removed: list[str], added: list[str]) -> None:
+    if any(r.code == "sensitive_path" for r in sig.reasons):
+        return  # the path already says it
+    around = [line for hunk in patch.hunks for line in hunk.before]
+    if any(AUTH_CODE.search(line) for line in _code_lines(removed + added + around)):
+        sig.add("auth_code", 0.3, "changes authentication or permission code", Tier.MEDIUM)
+
+
 def _entropy(s: str) -> float:
     counts = Counter(s)
     return -sum(c / len(s) * math.log2(c / len(s)) for c in counts.values())
@@ -300,15 +314,23 @@ def _tests(sig: _Signals, patch: FilePatch, path: str, removed: list[str], added
     if not TEST_PATH.search(path):
         return
     if patch.kind == "delete":
-        sig.add("test_removed", 0.45, f"deletes test file {patch.path}", Tier.HIGH)
+        # file_deleted counts the deletion itself: this says it is tests that go
+        sig.add("test_removed", 0.3, f"deletes test file {patch.path}", Tier.HIGH)
         return
     gone = sum(1 for ln in _code_lines(removed) if ASSERTION.search(ln) or TEST_DEF.search(ln))
-    if gone:
+    had = _assertions(patch.base_text)
+    if had and not _assertions(patch.new_text):
+        sig.add("test_removed", 0.45, f"removes every assertion ({had}) from test file {patch.path}", Tier.HIGH)
+    elif gone:
         sig.add("test_removed", min(0.45, 0.3 + 0.02 * (gone - 1)),
                 f"removes {gone} assertion or test line(s) from a test file", Tier.MEDIUM)
     skips = sum(1 for ln in _code_lines(added) if SKIP_MARKER.search(ln))
     if skips:
         sig.add("test_removed", 0.3, f"adds {skips} skip/xfail marker(s) to a test file", Tier.MEDIUM)
+
+
+def _assertions(text: str) -> int:
+    return sum(1 for ln in _code_lines(text.splitlines()) if ASSERTION.search(ln))
 
 
 def _ci(sig: _Signals, path: str, removed: list[str]) -> None:
