@@ -23,3 +23,12 @@ def test_first_import_freezes_litellms_objects_once():
     before, first, again = map(int, out.stdout.split())
     assert before == 0 and first > 100_000  # hundreds of thousands of objects no longer scanned
     assert again == first  # the second call imports nothing and freezes nothing new
+
+
+def test_the_server_module_imports_neither_litellm_nor_the_store_tables():
+    """Both are imported after `initialize` is answered (litellm ~2.7 s, sqlmodel ~0.4 s)."""
+    probe = "import sys, gdm.server; print('litellm' in sys.modules, 'sqlmodel' in sys.modules)"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                         env={"LITELLM_LOCAL_MODEL_COST_MAP": "True", "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["False", "False"]

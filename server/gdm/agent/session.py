@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import datetime as dt
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
@@ -21,6 +20,7 @@ from gdm.agent import compaction, prompts
 from gdm.agent.compaction import Compactor
 from gdm.agent.events import CostRecorded, Done, Event, PatchProposed, Thinking
 from gdm.agent.loop import LoopDeps, run_loop
+from gdm.agent.recording import Budget, Recorder
 from gdm.agent.testrun import TestGate, detect_test_command
 from gdm.config import Settings
 from gdm.context.secrets import RedactingClient, Redactor
@@ -28,13 +28,13 @@ from gdm.context.workspace import BufferSource, PathRefused, WorkspaceView
 from gdm.models.breaker import CircuitBreaker
 from gdm.models import tiers
 from gdm.models.cost import PriceBook
-from gdm.models.llm import LLMClient, LLMError, ModelConfig, ModelReply, ToolCallRequest, litellm_price_lookup
+from gdm.models.llm import LLMClient, LLMError, ModelConfig, ModelReply, litellm_price_lookup
 from gdm.models.runner import ModelLoop
 from gdm.patches.book import PatchBook
 from gdm.patches.model import FilePatch
 from gdm.patches.risk import RiskContext
+from gdm.store.days import utc_day
 from gdm.store.ledger import Ledger
-from gdm.store.turns import DeltaEncoder
 from gdm.tools import default_tools
 from gdm.tools.base import Approver, ToolContext, counter_ids
 from gdm.tools.edit import propose
@@ -74,11 +74,6 @@ def new_id(prefix: str) -> str:
     return f"{prefix}-{uuid.uuid4().hex[:8]}"
 
 
-def today() -> str:
-    """Today's date, UTC, as stored with costs."""
-    return dt.datetime.now(dt.timezone.utc).strftime("%Y-%m-%d")
-
-
 class Session:
     """One editor session (one server process, or one headless run) over one workspace."""
 
@@ -103,7 +98,7 @@ class Session:
         self.compact_keep_recent = compaction.KEEP_RECENT_TURNS
         store.start_session(self.id, str(self.view.root), settings.model)
         # Running totals: no SUM query per model call (store/ledger.py says how the day stays honest).
-        self.ledger = Ledger(store, self.id, today=today)
+        self.ledger = Ledger(store, self.id, today=utc_day)
         self._load_open_patches()
 
     # -- settings and patches --------------------------------------------------------
@@ -175,7 +170,7 @@ class Session:
         """Store a model call's cost (with `write`, the store write that also records it) and count it."""
         usage = reply.usage
         write = write or (lambda: self.store.add_cost(self.id, task_id, reply.model, usage.tokens_in,
-                                                      usage.tokens_out, reply.cost_usd, today()))
+                                                      usage.tokens_out, reply.cost_usd, utc_day()))
         self.ledger.charge(write, task_id, usage.tokens_in, usage.tokens_out, reply.cost_usd)
 
     def task_label(self, task_id: str) -> str:
@@ -189,7 +184,7 @@ class Session:
 
     def by_model(self) -> list[dict[str, Any]]:
         """Today's cost per model."""
-        return self.store.by_model(day=today())
+        return self.store.by_model(day=utc_day())
 
     # -- tasks ----------------------------------------------------------------------
 
@@ -329,7 +324,7 @@ class Session:
                 yield TaskTitled(task_id, f"Title: {title}", title)
             llm = (llm_factory or self.llm_client)(self.model_config(), self.prices)
             tools = default_tools(read_only=spec.read_only, shell=True)
-            deps = LoopDeps(RedactingClient(llm, redactor), tools, ctx, _Recorder(self), _Budget(self, llm),
+            deps = LoopDeps(RedactingClient(llm, redactor), tools, ctx, Recorder(self), Budget(self, llm),
                             self.settings.max_turns, self.stream, gate=await self._test_gate(ctx, spec),
                             compactor=await self._compactor(llm, redactor))
             async for event in run_loop(task_id, messages, deps):
@@ -368,51 +363,3 @@ def _paths_in(prompt: str) -> set[str]:
     model's 'mentioned' signal."""
     words = (w.strip("`'\",:;()[]").rstrip(".") for w in prompt.split())
     return {w for w in words if "/" in w or PurePosixPath(w).suffix[1:2].isalpha()}
-
-
-class _Recorder:
-    """Store writes for the loop: each turn with its cost (one transaction; the request as a delta
-    over the previous turn's, store/turns.py), each tool call."""
-
-    def __init__(self, session: Session) -> None:
-        self.session = session
-        self.deltas = DeltaEncoder()  # one recorder per task: the deltas are the task's
-
-    def turn(self, task_id: str, index: int, messages: list[dict], tools: list[dict],
-             reply: ModelReply) -> CostRecorded:
-        s = self.session
-        s.last_model = reply.model
-        request = self.deltas.encode(messages, tools)
-        usage = reply.usage
-
-        def write() -> None:
-            s.store.record_turn(s.id, task_id, index, reply.model, request, reply.raw, usage.tokens_in,
-                                usage.tokens_out, reply.cost_usd, today())
-        try:
-            s.charge(task_id, reply, write)
-        except BaseException:
-            self.deltas.reset()  # the row is missing: the next one must be whole
-            raise
-        return CostRecorded(task_id, reply.model, reply.usage.tokens_in, reply.usage.tokens_out, reply.cost_usd)
-
-    def tool_call(self, task_id: str, turn: int, call: ToolCallRequest, result: str, ok: bool) -> None:
-        self.session.store.add_tool_call(task_id, turn, call.id, call.name, call.arguments, result, not ok)
-
-
-class _Budget:
-    """Stops a task before a call whose worst-case cost would pass the task or day budget."""
-
-    def __init__(self, session: Session, llm: Any) -> None:
-        self.session = session
-        self.llm = llm
-
-    def task_spent(self, task_id: str) -> float:
-        return self.session.ledger.task_usd(task_id)
-
-    def check(self, task_id: str, messages: list[dict]) -> str | None:
-        s = self.session
-        estimate = None
-        if s.settings.model:
-            estimate = s.prices.estimate(s.settings.model, self.llm.count_tokens(messages),
-                                         self.llm.config.max_output_tokens)
-        return s.budget_stop(task_id, estimate or 0.0)

@@ -24,7 +24,7 @@ import time
 from collections.abc import Callable
 from typing import Any, Protocol
 
-from gdm.store.tables import utc_day
+from gdm.store.days import utc_day  # not tables: this is imported before the store opens
 
 DAY_REFRESH_S = 10.0
 DAY_NEAR_FRACTION = 0.8

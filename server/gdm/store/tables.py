@@ -16,15 +16,12 @@ from datetime import UTC, datetime
 
 from sqlmodel import Field, SQLModel
 
+from gdm.store.days import utc_day
+
 
 def utc_now() -> str:
     """Return the current time as the store's timestamp string (ISO-8601, UTC, ms)."""
     return datetime.now(UTC).isoformat(timespec="milliseconds")
-
-
-def utc_day() -> str:
-    """Return today's date in UTC as ``YYYY-MM-DD`` (the day a cost is counted in)."""
-    return datetime.now(UTC).strftime("%Y-%m-%d")
 
 
 TASK_STATUSES = ("running", "done", "cancelled", "error", "budget")
