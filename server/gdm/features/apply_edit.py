@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
@@ -23,6 +23,12 @@ APPLY_EDIT_TIMEOUT_S = 120.0  # a person may be looking at VS Code's refactor pr
 # A client that did not declare workspace/applyEdit may still apply the edit and never answer
 # (Vim + ALE): wait this long, then judge by the text it reports with didChange.
 UNDECLARED_APPLY_EDIT_TIMEOUT_S = 10.0
+
+
+def refusal(hunks: list[int], reason: str, earlier: list[dict[str, Any]] | None = None) -> dict[str, Any]:
+    """The answer of an accept that sent nothing: each of `hunks` is a conflict for `reason`."""
+    return {"applied": False, "conflicts": (earlier or []) + [{"hunk": i, "reason": reason} for i in hunks],
+            "appliedHunks": []}
 
 
 def changed(server: GdmServer, session: Session, patch: FilePatch) -> None:

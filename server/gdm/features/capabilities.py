@@ -7,6 +7,8 @@ from typing import Any
 
 from lsprotocol import types as lsp
 
+from gdm.patches.lsp import EditSupport
+
 
 @dataclass(frozen=True)
 class ClientCaps:
@@ -45,3 +47,7 @@ class ClientCaps:
             # notifications are ignored by conforming clients, and some want them without a plugin.
             custom_notifications=bool(gdm_exp.get("notifications", opts.get("gdmNotifications", True))),
         )
+
+    def edit_support(self) -> EditSupport:
+        """The parts of workspace-edit support that shape an accepted patch's edit."""
+        return EditSupport(self.document_changes, self.resource_operations, self.change_annotations)

@@ -17,8 +17,8 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types as lsp
 
 from gdm.agent.session import Session
-from gdm.features.apply_edit import changed, send_edit
-from gdm.patches.lsp import EditSupport, UnsupportedEdit, can, rename_edit, workspace_edit
+from gdm.features.apply_edit import changed, refusal, send_edit
+from gdm.patches.lsp import UnsupportedEdit, can, rename_edit, workspace_edit
 from gdm.patches.model import FilePatch, HunkStatus
 
 if TYPE_CHECKING:
@@ -27,32 +27,24 @@ if TYPE_CHECKING:
 MOVE = 0  # the hunk index that stands for a move
 
 
-def _support(server: GdmServer) -> EditSupport:
-    return EditSupport(server.caps.document_changes, server.caps.resource_operations, server.caps.change_annotations)
-
-
-def _refused(hunks: list[int], reason: str) -> dict[str, Any]:
-    return {"applied": False, "appliedHunks": [], "conflicts": [{"hunk": i, "reason": reason} for i in hunks]}
-
-
 async def accept_delete(server: GdmServer, session: Session, patch: FilePatch) -> dict[str, Any]:
     """Delete the file, only if it still holds exactly what the user reviewed for deletion."""
     hunks = [h.index for h in patch.pending_hunks()]
     current = session.view.current(patch.path)
     if current is None:
-        return _refused(hunks, f"{patch.path} no longer exists")
+        return refusal(hunks, f"{patch.path} no longer exists")
     if current.text != patch.base_text:
-        return _refused(hunks, f"{patch.path} changed since its deletion was proposed; not deleting that work")
-    support = _support(server)
+        return refusal(hunks, f"{patch.path} changed since its deletion was proposed; not deleting that work")
+    support = server.caps.edit_support()
     if can(support, "delete"):
         edit = workspace_edit(patch, session.view.uri(patch.path), None, [], support, session.task_label(patch.task_id))
         why = await send_edit(server, patch.path, edit, lambda: session.view.current(patch.path) is None)
         if why is not None:
-            return _refused(hunks, why)
+            return refusal(hunks, why)
     else:
         why = _on_disk(session, patch, lambda path: path.unlink())
         if why is not None:
-            return _refused(hunks, why)
+            return refusal(hunks, why)
         server.show(f"gdm: deleted {patch.path} on disk (this editor cannot delete files through LSP)",
                     lsp.MessageType.Info)
     session.patches.set_hunks(patch, hunks, HunkStatus.ACCEPTED)
@@ -65,23 +57,23 @@ async def accept_rename(server: GdmServer, session: Session, patch: FilePatch,
     """Move the file to its new path, never over an existing file."""
     new = patch.new_path or patch.path
     if hunks not in (None, [MOVE]):
-        return _refused([i for i in hunks if i != MOVE], "a move has only hunk 0")
+        return refusal([i for i in hunks if i != MOVE], "a move has only hunk 0")
     if patch.decision is not HunkStatus.PENDING:
-        return _refused([MOVE], f"the move is already {patch.decision.value}")
+        return refusal([MOVE], f"the move is already {patch.decision.value}")
     if session.view.current(patch.path) is None:
-        return _refused([MOVE], f"{patch.path} no longer exists")
+        return refusal([MOVE], f"{patch.path} no longer exists")
     if session.view.current(new) is not None or session.view.abs(new).exists():
-        return _refused([MOVE], f"{new} exists now; not overwriting it")
-    support = _support(server)
+        return refusal([MOVE], f"{new} exists now; not overwriting it")
+    support = server.caps.edit_support()
     if can(support, "rename"):
         try:
             edit = rename_edit(patch, session.view.uri(patch.path), session.view.uri(new), support,
                                session.task_label(patch.task_id))
         except UnsupportedEdit as exc:
-            return _refused([MOVE], str(exc))
+            return refusal([MOVE], str(exc))
         why = await send_edit(server, patch.path, edit, lambda: session.view.abs(new).exists())
         if why is not None:
-            return _refused([MOVE], why)
+            return refusal([MOVE], why)
     else:
         target = session.view.abs(new)
 
@@ -92,7 +84,7 @@ async def accept_rename(server: GdmServer, session: Session, patch: FilePatch,
             os.rename(path, target)
         why = _on_disk(session, patch, move)
         if why is not None:
-            return _refused([MOVE], why)
+            return refusal([MOVE], why)
         server.show(f"gdm: moved {patch.path} to {new} on disk (this editor cannot rename files through LSP)",
                     lsp.MessageType.Info)
     session.patches.decide(patch, HunkStatus.ACCEPTED)

@@ -17,10 +17,10 @@ from pygls.exceptions import JsonRpcInvalidParams
 from gdm.agent.session import Session
 from gdm.commands import Command
 from gdm.features import file_ops, notifications
-from gdm.features.apply_edit import changed, send_edit
+from gdm.features.apply_edit import changed, refusal, send_edit
 from gdm.features.params import PatchParams, TaskIdParams, parse
 from gdm.patches.apply import TextEdit, apply_hunks
-from gdm.patches.lsp import EditSupport, UnsupportedEdit, workspace_edit
+from gdm.patches.lsp import UnsupportedEdit, can, workspace_edit
 from gdm.patches.model import FilePatch, HunkStatus, PatchKind
 
 if TYPE_CHECKING:
@@ -122,11 +122,10 @@ async def accept_patch(server: GdmServer, session: Session, patch: FilePatch,
     conflicts = [{"hunk": c.hunk, "reason": c.reason} for c in located.conflicts]
     if not located.applied:
         return {"applied": False, "conflicts": conflicts, "appliedHunks": []}
-    support = EditSupport(server.caps.document_changes, server.caps.resource_operations,
-                          server.caps.change_annotations)
+    support = server.caps.edit_support()
     version = current.version if current is not None else None
     create = patch.kind is PatchKind.CREATE and current is None
-    if create and not (support.document_changes and "create" in support.resource_operations):
+    if create and not can(support, "create"):
         # The client cannot create files: make it empty on disk; its content still arrives as an
         # undoable editor edit.
         try:
@@ -178,6 +177,4 @@ def _create_empty(path: Path) -> None:
 
 def refused(patch: FilePatch, hunks: list[int] | None, reason: str,
              earlier: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    indices = [h.index for h in patch.pending_hunks()] if hunks is None else hunks
-    return {"applied": False, "conflicts": (earlier or []) + [{"hunk": i, "reason": reason} for i in indices],
-            "appliedHunks": []}
+    return refusal([h.index for h in patch.pending_hunks()] if hunks is None else hunks, reason, earlier)

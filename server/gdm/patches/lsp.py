@@ -88,7 +88,7 @@ def workspace_edit(patch: FilePatch, uri: str, version: int | None, edits: list[
         return lsp.WorkspaceEdit(changes={uri: [_text_edit(e, None) for e in edits]})
     ops: list = []
     if creating:
-        if "create" not in support.resource_operations:
+        if not can(support, "create"):
             raise UnsupportedEdit("this editor cannot create files through LSP (no 'create' resource operation)")
         ops.append(lsp.CreateFile(uri=uri, options=lsp.CreateFileOptions(overwrite=False, ignore_if_exists=True),
                                   annotation_id=annotation_id))
