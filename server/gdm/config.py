@@ -9,12 +9,13 @@ ultimately the default, is used.
 
 from __future__ import annotations
 
+import getpass
 import os
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
 
 class Price(BaseModel):
@@ -24,6 +25,26 @@ class Price(BaseModel):
 
     input_per_mtok: float = Field(alias="inputPerMTok", ge=0)
     output_per_mtok: float = Field(alias="outputPerMTok", ge=0)
+
+
+class McpStdioServer(BaseModel):
+    """An MCP server started as a child process (the usual mcp.json shape)."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    command: str = Field(min_length=1)
+    args: list[str] = Field(default_factory=list)
+    env: dict[str, str] = Field(default_factory=dict)
+    cwd: str | None = None
+
+
+class McpHttpServer(BaseModel):
+    """An MCP server reached over streamable HTTP."""
+
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+    url: str = Field(min_length=1)
+    headers: dict[str, str] = Field(default_factory=dict)
 
 
 class Settings(BaseModel):
@@ -45,10 +66,33 @@ class Settings(BaseModel):
     max_turns: int = Field(default=30, alias="maxTurns", ge=1, le=500)
     test_command: str | None = Field(default=None, alias="testCommand")
     database_url: str | None = Field(default=None, alias="databaseUrl")
+    map_tokens: int = Field(default=2048, alias="mapTokens", ge=0, le=200_000)
+    rules: Literal["auto", "off"] = "auto"
+    check_commands: tuple[str, ...] | None = Field(default=None, alias="checkCommands")
+    mcp_servers: dict[str, McpStdioServer | McpHttpServer] = Field(default_factory=dict, alias="mcpServers")
+    mcp_policy: Literal["ask", "allow", "deny"] = Field(default="ask", alias="mcpPolicy")
+    user: str | None = None
+
+    @field_validator("check_commands", mode="before")
+    @classmethod
+    def _split_commands(cls, value: Any) -> Any:
+        """`GDM_CHECK_COMMANDS` is `;`-separated; settings give a JSON list of command strings."""
+        if isinstance(value, str):
+            return tuple(part.strip() for part in value.split(";") if part.strip())
+        return value
 
     def prices_json(self) -> dict[str, dict[str, float]]:
         """`prices` in the wire shape, for the cost layer."""
         return {m: p.model_dump(by_alias=True) for m, p in self.prices.items()}
+
+    def effective_user(self) -> str:
+        """Who the store records as the author: `user`, else the OS login name."""
+        if self.user:
+            return self.user
+        try:
+            return getpass.getuser()  # LOGNAME / USER, then the password database
+        except (KeyError, OSError):
+            return "unknown"
 
 
 # Wire key -> environment variable (DESIGN.md's table; `prices` has none).
@@ -66,6 +110,11 @@ ENV_VARS: dict[str, str] = {
     "maxTurns": "GDM_MAX_TURNS",
     "testCommand": "GDM_TEST_COMMAND",
     "databaseUrl": "GDM_DATABASE_URL",
+    "mapTokens": "GDM_MAP_TOKENS",
+    "rules": "GDM_RULES",
+    "checkCommands": "GDM_CHECK_COMMANDS",
+    "mcpPolicy": "GDM_MCP_POLICY",
+    "user": "GDM_USER",
 }
 
 WIRE_KEYS: frozenset[str] = frozenset(f.alias or name for name, f in Settings.model_fields.items())

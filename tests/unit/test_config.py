@@ -4,12 +4,13 @@ from gdm.config import ENV_VARS, Settings, env_layer, resolve, to_wire
 
 DESIGN_KEYS = {"model", "apiBase", "apiKeyEnv", "fallbackModel", "cheapModel", "timeoutS", "prices", "taskBudgetUsd",
                "dayBudgetUsd",
-               "autonomy", "shell", "maxTurns", "testCommand", "databaseUrl"}
+               "autonomy", "shell", "maxTurns", "testCommand", "databaseUrl", "mapTokens", "rules", "checkCommands",
+               "mcpServers", "mcpPolicy", "user"}
 
 
 def test_wire_keys_are_exactly_designs():
     assert set(to_wire(Settings())) == DESIGN_KEYS
-    assert set(ENV_VARS) == DESIGN_KEYS - {"prices"}
+    assert set(ENV_VARS) == DESIGN_KEYS - {"prices", "mcpServers"}
 
 
 def test_defaults():
@@ -51,3 +52,24 @@ def test_non_object_layer_is_an_error_not_a_crash():
     result = resolve([["not", "an", "object"]], ["initializationOptions"])
     assert result.settings == Settings()
     assert "initializationOptions" in result.errors[0]
+
+
+def test_new_keys_defaults_env_and_bad_values():
+    s = Settings()
+    assert (s.map_tokens, s.rules, s.check_commands, s.mcp_servers, s.mcp_policy) == (2048, "auto", None, {}, "ask")
+    assert s.effective_user()
+    env = env_layer({"GDM_CHECK_COMMANDS": "ruff check . ; mypy src;", "GDM_MAP_TOKENS": "0", "GDM_USER": "ana",
+                     "GDM_MCP_POLICY": "deny", "GDM_RULES": "off"})
+    r = resolve([env])
+    assert r.errors == []
+    assert r.settings.check_commands == ("ruff check .", "mypy src")
+    assert (r.settings.map_tokens, r.settings.user, r.settings.effective_user()) == (0, "ana", "ana")
+    assert (r.settings.mcp_policy, r.settings.rules) == ("deny", "off")
+    servers = {"git": {"command": "uvx", "args": ["mcp-server-git"], "env": {"A": "1"}},
+               "web": {"url": "http://127.0.0.1:9/mcp", "headers": {"X": "y"}}}
+    r = resolve([{"mcpServers": servers, "checkCommands": ["ruff check --output-format json ."]}])
+    assert r.errors == []
+    assert r.settings.mcp_servers["git"].command == "uvx" and r.settings.mcp_servers["web"].url.endswith("/mcp")
+    assert to_wire(r.settings)["checkCommands"] == ("ruff check --output-format json .",)
+    bad = resolve([{"mcpServers": {"x": {"args": []}}, "mapTokens": -1, "mcpPolicy": "sometimes"}])
+    assert bad.settings.mcp_servers == {} and bad.settings.map_tokens == 2048 and len(bad.errors) == 3
