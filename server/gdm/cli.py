@@ -1,6 +1,7 @@
 """`gdm`: headless commands over the same engine the language server runs.
 
     gdm ask "<prompt>" --workspace DIR [--file F --range L1:L2] [--apply]
+    gdm undo TASK --workspace DIR                  revert a task's accepted changes on disk
     gdm demo            a real task against the bundled scripted model, no key, no network
     gdm serve           the language server on stdio (same as `gdm-lsp`)
     gdm replay SESSION|FIXTURE [--workspace DIR]   re-run a recorded session offline, compare
@@ -21,7 +22,7 @@ from gdm.agent.session import Session, TaskSpec, new_id
 from gdm.config import Settings, env_layer, resolve
 from gdm.context.workspace import NoBuffers
 from gdm.demo import run_demo
-from gdm.headless import run_ask
+from gdm.headless import run_ask, run_undo
 from gdm.models import replay
 from gdm.store import open_store
 
@@ -49,6 +50,10 @@ def main(argv: list[str] | None = None) -> None:
         p.add_argument("--model", help="litellm model string (else GDM_MODEL)")
         p.add_argument("--api-base", help="base URL of the provider (else GDM_API_BASE)")
         p.add_argument("--database-url", help="store URL (else GDM_DATABASE_URL, else SQLite in the user data dir)")
+    undo = sub.add_parser("undo", help="revert a task's accepted changes on disk (conflicts are reported, never forced)")
+    undo.add_argument("task_id")
+    undo.add_argument("--workspace", default=".", help="workspace root (default: current folder)")
+    undo.add_argument("--database-url", help="store URL (else GDM_DATABASE_URL, else the default SQLite file)")
     demo = sub.add_parser("demo", help="a real task against the bundled scripted model (no key, no network)")
     demo.add_argument("--keep", action="store_true", help="keep the demo workspace and print where it is")
     sub.add_parser("serve", help="serve LSP on stdio (same as gdm-lsp)")
@@ -72,6 +77,8 @@ def main(argv: list[str] | None = None) -> None:
     workspace = Path(args.workspace).resolve()
     if not workspace.is_dir():
         raise SystemExit(f"gdm: --workspace {args.workspace} is not a folder")
+    if args.command == "undo":
+        raise SystemExit(asyncio.run(run_undo(undo_settings(args), workspace, args.task_id, sys.stdout)))
     code = asyncio.run(run_ask(settings_from(args), workspace, args.prompt, args.file, args.line_range,
                                args.apply, sys.stdout))
     raise SystemExit(code)
@@ -103,6 +110,12 @@ def replay_or_export(args: argparse.Namespace, out: TextIO) -> int:
         for problem in found:
             out.write(f"    {problem}\n")
     return 0 if not any(problems) else 1
+
+
+def undo_settings(args: argparse.Namespace) -> Settings:
+    """Environment, then `--database-url` (the only setting an undo needs)."""
+    result = resolve([env_layer(), {"databaseUrl": args.database_url}], ["environment", "command line"])
+    return result.settings
 
 
 def settings_from_env() -> Settings:

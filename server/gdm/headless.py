@@ -21,6 +21,7 @@ from gdm.context.workspace import NoBuffers, PathRefused
 from gdm.patches.model import FilePatch, PatchKind, PatchStatus
 from gdm.patches.risk import Tier
 from gdm.review.appliers import DiskApplier
+from gdm.review.history import UndoRefused, undo_task
 from gdm.review.service import Review, accept_order
 from gdm.store import open_store
 from gdm.tools.base import ALLOW_ONCE, ALWAYS_ALLOW, DENY, ApprovalRequest, Approver
@@ -174,6 +175,27 @@ async def run_ask(settings: Settings, workspace: Path, prompt: str, file: str | 
     store.close()
     return EXIT.get(status, 1)
 
+
+
+async def run_undo(settings: Settings, workspace: Path, task_id: str, out: TextIO) -> int:
+    """`gdm undo TASK`: revert a task's accepted changes on disk; 0 all undone, 1 conflicts, 2 refused."""
+    store = open_store(settings.database_url)
+    session = Session(root=workspace, settings=settings, store=store, buffers=NoBuffers())
+    try:
+        review = Review(session.view, session.patches, session.task_label)
+        try:
+            result = await undo_task(review, store, session.id, task_id, DiskApplier(session.view))
+        except UndoRefused as exc:
+            out.write(f"gdm: {exc}\n")
+            return 2
+        for conflict in result["conflicts"]:
+            out.write(f"conflict in {conflict['path']} hunk {conflict['hunk']}: {conflict['reason']}\n")
+        if result["applied"]:
+            out.write(f"undid {result['undoneHunks']} change(s) of task {task_id}\n")
+        return 0 if result["applied"] and not result["conflicts"] else 1
+    finally:
+        session.model_loop.close()
+        store.close()
 
 
 def copy_workspace(source: Path) -> Path:

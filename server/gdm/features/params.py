@@ -75,3 +75,10 @@ def parse(model: type[T], command: str, args: tuple[Any, ...], *, optional: bool
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'payload'}: {e['msg']}" for e in exc.errors())
         raise JsonRpcInvalidParams(f"{command}: invalid payload: {problems}") from exc
+
+
+class TaskListParams(BaseModel):
+    """`gdm.task.list {limit?}`."""
+
+    model_config = ConfigDict(extra="ignore")
+    limit: int = Field(default=50, ge=1, le=1000)

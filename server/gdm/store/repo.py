@@ -392,6 +392,33 @@ class Store:
             return [{**_row_dict(r), "detail": json.loads(r.detail_json)} for r in s.exec(query)]
 
 
+    # -- task history (gdm.task.list, gdm.task.undo) --------------------------------------
+
+    def tasks_of_sessions(self, session_ids: list[str], limit: int) -> list[dict[str, Any]]:
+        """The newest ``limit`` tasks of these sessions, newest first, each row dict plus ``costUsd``."""
+        query = (select(TaskRow).where(TaskRow.session_id.in_(session_ids))  # type: ignore[attr-defined]
+                 .order_by(TaskRow.created_at.desc(), TaskRow.id.desc()).limit(limit))  # type: ignore[attr-defined]
+        with self._session() as s:
+            rows = [_row_dict(r) for r in s.exec(query)]
+            ids = [r["id"] for r in rows]
+            costs = dict(s.exec(select(CostRow.task_id, _sum(CostRow.usd, 0.0))  # type: ignore[call-overload]
+                                .where(CostRow.task_id.in_(ids)).group_by(CostRow.task_id)).all()) if ids else {}  # type: ignore[union-attr]
+        return [{**r, "costUsd": float(costs.get(r["id"], 0.0))} for r in rows]
+
+    def task_patches(self, task_ids: list[str]) -> list[dict[str, Any]]:
+        """Saved patches of these tasks' (data, status overlaid), oldest first."""
+        query = (select(PatchRow).where(PatchRow.task_id.in_(task_ids))  # type: ignore[attr-defined]
+                 .order_by(PatchRow.created_at, PatchRow.id))  # type: ignore[arg-type]
+        with self._session() as s:
+            return [_patch_data(r) for r in s.exec(query)]
+
+    def task_audit(self, task_ids: list[str], kinds: list[str]) -> list[dict[str, Any]]:
+        """Audit rows of these tasks and kinds, oldest first, each plus ``detail`` decoded."""
+        query = (select(AuditRow).where(AuditRow.task_id.in_(task_ids), AuditRow.kind.in_(kinds))  # type: ignore[union-attr,attr-defined]
+                 .order_by(AuditRow.created_at, AuditRow.id))  # type: ignore[arg-type]
+        with self._session() as s:
+            return [{**_row_dict(r), "detail": json.loads(r.detail_json)} for r in s.exec(query)]
+
 def _turn_row(task_id: str, index: int, model: str, request: dict[str, Any], response: dict[str, Any],
               tokens_in: int, tokens_out: int, cost_usd: float | None) -> tuple[type[SQLModel], dict[str, Any]]:
     return (TurnRow, {"task_id": task_id, "index": index, "model": model, "request_json": _dumps(request),
