@@ -69,7 +69,10 @@ class Printer:
         self.out.write("\n" + self._c("1", f"Patch {patch.id} — {patch.path} — risk {tier}") + "\n")
         for reason in risk.reasons if risk else []:
             self.out.write(f"  · {reason.message} (+{reason.weight:.2f})\n")
+        sections = 0  # one @@ section per hunk, in order: name each, as the editor's lenses do
         for line in patch.diff().splitlines():
+            if line.startswith("@@ ") and patch.kind is not PatchKind.RENAME:
+                line, sections = f"{line} hunk {sections}", sections + 1
             code = "32" if line.startswith("+") else "31" if line.startswith("-") else "36" if line.startswith("@") else ""
             self.out.write((self._c(code, line) if code else line) + "\n")
 

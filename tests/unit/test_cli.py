@@ -65,3 +65,18 @@ def test_ask_bad_range_and_path(workspace, tmp_path):
     assert bad_range.returncode != 0 and "--range" in bad_range.stderr
     outside = gdm("ask", "x", "--workspace", str(workspace), "--file", "../etc/passwd", env=env)
     assert outside.returncode == 2 and "leaves the workspace" in outside.stdout
+
+
+def test_ask_headless_shows_each_nearby_change_as_its_own_hunk(workspace, tmp_path):
+    import json
+
+    from gdm.scripted import ScriptedModel
+    from tests.conftest import FIXTURES
+
+    with ScriptedModel(json.loads((FIXTURES / "scripts" / "checks.json").read_text())) as model:
+        env = server_env(tmp_path, GDM_MODEL="openai/scripted", GDM_API_BASE=model.base_url,
+                         GDM_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}", GDM_TEST_COMMAND="true",
+                         GDM_CHECK_COMMANDS="")
+        result = gdm("ask", "Nearby edits: document add and divide", "--workspace", str(workspace), env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "@@ -2,7 +2,7 @@ hunk 0" in result.stdout and "@@ -7,7 +7,7 @@ hunk 1" in result.stdout

@@ -21,6 +21,7 @@ from gdm.agent.compaction import Compactor
 from gdm.agent.events import CostRecorded, Done, Event, PatchProposed, Thinking
 from gdm.agent.loop import LoopDeps, run_loop
 from gdm.agent.recording import Budget, Recorder
+from gdm.agent.checks import check_commands
 from gdm.agent.testrun import TestGate, detect_test_command
 from gdm.config import Settings
 from gdm.context.secrets import RedactingClient, Redactor
@@ -193,7 +194,8 @@ class Session:
         if spec.read_only:
             return None
         command = self.settings.test_command or await asyncio.to_thread(detect_test_command, self.view.root)
-        return TestGate(ctx, command) if command else None
+        checks, notes = await asyncio.to_thread(check_commands, self.settings.check_commands, self.view.root)
+        return TestGate(ctx, command, checks=checks, check_notes=notes) if command or checks else None
 
     def _auditor(self, task_id: str) -> Callable[[str, dict[str, Any]], None]:
         """Writes a task's decisions (approvals, denials) to the store's audit log."""
