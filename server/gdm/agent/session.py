@@ -35,6 +35,7 @@ from gdm.patches.model import FilePatch
 from gdm.patches.risk import RiskContext
 from gdm.store.days import utc_day
 from gdm.store.ledger import Ledger
+from gdm.store.liveness import server_alive
 from gdm.tools import default_tools
 from gdm.tools.base import Approver, ToolContext, counter_ids
 from gdm.tools.edit import propose
@@ -96,9 +97,11 @@ class Session:
         # Compaction (agent/compaction.py): None = from the model's window; tests lower these.
         self.compact_at_tokens: int | None = None
         self.compact_keep_recent = compaction.KEEP_RECENT_TURNS
-        store.start_session(self.id, str(self.view.root), settings.model)
+        self.user = settings.effective_user()  # who the store records; the day budget is this user's
+        store.start_session(self.id, str(self.view.root), settings.model, user=self.user)
         # Running totals: no SUM query per model call (store/ledger.py says how the day stays honest).
-        self.ledger = Ledger(store, self.id, today=utc_day)
+        self.ledger = Ledger(store, self.id, today=utc_day, user=self.user)
+        store.interrupt_orphaned_tasks(server_alive)  # a killed server's tasks stay "running" otherwise
         self._load_open_patches()
 
     # -- settings and patches --------------------------------------------------------
@@ -115,8 +118,10 @@ class Session:
 
     def _load_open_patches(self) -> None:
         """Pending patches of earlier runs (even a killed server's) stay reviewable."""
-        mine = [row["id"] for row in self.store.sessions() if row.get("workspace") == str(self.view.root)]
-        # Only this workspace's sessions: one database may serve several workspaces.
+        mine = [row["id"] for row in self.store.sessions() if row.get("workspace") == str(self.view.root)
+                and row.get("user") in (self.user, None)]
+        # Only this workspace's sessions of this user (or from before users): one database may serve
+        # several workspaces and a team.
         rows = []
         for sid in mine:
             found = self.store.patches(status=["pending", "partial"], session_id=sid)
@@ -183,8 +188,8 @@ class Session:
         return str(task.get("prompt", task_id))[:80]
 
     def by_model(self) -> list[dict[str, Any]]:
-        """Today's cost per model."""
-        return self.store.by_model(day=utc_day())
+        """Today's cost per model, this user's (the day `dayUsd` counts)."""
+        return self.store.by_model(day=utc_day(), user=self.user)
 
     # -- tasks ----------------------------------------------------------------------
 
