@@ -156,6 +156,8 @@ class Session:
             "tokensOut": ledger.tokens_out,
             "model": self.last_model,
             "priceKnown": ledger.unpriced_calls == 0,
+            "user": self.user,
+            "store": self.store.status(),
         }
 
     def budget_stop(self, task_id: str, estimate: float) -> str | None:

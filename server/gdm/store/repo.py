@@ -143,6 +143,11 @@ class Store:
             raise StoreError(f"cannot open the database {_shown(self.url)}: {exc}",
                              transient=is_transient(exc)) from exc
 
+    def status(self) -> dict[str, Any]:
+        """Which store this is, for the editor: ``{"url"`` (password hidden), ``"backend"`` (sqlite,
+        postgresql), ``"fallback"`` (why the configured store was not used, else None)``}``."""
+        return {"url": _shown(self.url), "backend": self._engine.dialect.name, "fallback": self.fallback_reason}
+
     def close(self) -> None:
         """Release every connection; the store refuses calls afterwards."""
         if not self._closed:
