@@ -93,6 +93,7 @@ class Session:
         # One breaker per session: a provider that failed in the last task stays avoided in the next.
         self.breaker = CircuitBreaker()
         self.model_loop = ModelLoop()  # litellm's calls run there, off the editor's loop
+        self._decisions: dict[str, tuple] = {}  # patch id -> the decisions last audited
         self.titles: dict[str, str] = {}  # task id -> the cheap model's title, this session's tasks
         # Compaction (agent/compaction.py): None = from the model's window; tests lower these.
         self.compact_at_tokens: int | None = None
@@ -115,6 +116,21 @@ class Session:
         risk = patch.risk
         self.store.save_patch(patch.id, patch.task_id, self.id, patch.path, patch.status.value,
                               risk.score if risk else None, risk.tier.value if risk else None, patch.to_dict())
+        self._audit_decision(patch)
+
+    def _audit_decision(self, patch: FilePatch) -> None:
+        """An "accept" / "reject" audit row when the user's decisions on a patch change (`gdm audit`)."""
+        decided = {h.status.value for h in patch.hunks} | {patch.decision.value}
+        counts = {state: sum(h.status.value == state for h in patch.hunks) for state in ("accepted", "rejected")}
+        key = (patch.status.value, counts["accepted"], counts["rejected"], patch.decision.value)
+        if self._decisions.get(patch.id) == key or not decided & {"accepted", "rejected"}:
+            return
+        self._decisions[patch.id] = key
+        kind = "reject" if patch.status.value == "rejected" else "accept"
+        self.store.add_audit(self.id, patch.task_id, kind, {
+            "patchId": patch.id, "path": patch.path, "status": patch.status.value,
+            "hunksAccepted": counts["accepted"], "hunksRejected": counts["rejected"], "hunks": len(patch.hunks),
+            "riskTier": patch.risk.tier.value if patch.risk else None})
 
     def _load_open_patches(self) -> None:
         """Pending patches of earlier runs (even a killed server's) stay reviewable."""

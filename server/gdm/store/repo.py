@@ -419,6 +419,13 @@ class Store:
         with self._session() as s:
             return [dict(zip(keys, row, strict=True)) for row in s.exec(query)]
 
+    # -- reports --------------------------------------------------------------------------
+
+    def rows(self, statement: Any) -> list[dict[str, Any]]:
+        """Run a read-only SELECT (store/reports.py builds them); each row a dict keyed by label."""
+        with self._session() as s:
+            return [dict(row._mapping) for row in s.connection().execute(statement)]
+
     # -- audit ----------------------------------------------------------------------------
 
     def add_audit(self, session_id: str, task_id: str | None, kind: str, detail: dict[str, Any]) -> None:
