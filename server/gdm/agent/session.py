@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from gdm.agent import compaction, prompts
 from gdm.agent.compaction import Compactor
-from gdm.agent.events import CostRecorded, Done, Event, PatchProposed, Thinking
+from gdm.agent.events import CostRecorded, Done, Error, Event, PatchProposed, Thinking
 from gdm.agent.loop import LoopDeps, run_loop
 from gdm.agent.recording import Budget, Recorder
 from gdm.agent.testrun import TestGate, detect_test_command
@@ -33,6 +33,7 @@ from gdm.models.runner import ModelLoop
 from gdm.patches.book import PatchBook
 from gdm.patches.model import FilePatch
 from gdm.patches.risk import RiskContext
+from gdm.store import store_error_type
 from gdm.store.days import utc_day
 from gdm.store.ledger import Ledger
 from gdm.store.liveness import server_alive
@@ -322,10 +323,15 @@ class Session:
         """Run one task to its end, yielding its events; `approver` asks the user about gated tools."""
         self.last_task_id = task_id
         rng = None if spec.start_line is None else {"start": spec.start_line, "end": spec.end_line}
-        self.store.start_task(task_id, self.id, spec.prompt, spec.uri, rng)
-        self.ledger.start_task(task_id)
-        # The store lists tasks by id only; this names the session's tasks in order, for replay.
-        self.store.add_audit(self.id, task_id, "task.start", {"prompt": spec.prompt, "path": spec.path})
+        try:
+            self.store.start_task(task_id, self.id, spec.prompt, spec.uri, rng)
+            self.ledger.start_task(task_id)
+            # The store lists tasks by id only; this names the session's tasks in order, for replay.
+            self.store.add_audit(self.id, task_id, "task.start", {"prompt": spec.prompt, "path": spec.path})
+        except store_error_type() as exc:
+            for event in self._store_failed(task_id, exc):
+                yield event
+            return
         status, error = "error", None
         try:
             try:
@@ -365,8 +371,23 @@ class Session:
         except asyncio.CancelledError:
             status = "cancelled"
             raise
+        except store_error_type() as exc:  # a read-only or full database, a store gone: stop, and say so
+            error = str(exc)
+            for event in self._store_failed(task_id, exc):
+                yield event
         finally:
-            self.store.finish_task(task_id, status, error if status != "done" else None)
+            try:
+                self.store.finish_task(task_id, status, error if status != "done" else None)
+            except store_error_type() as exc:
+                log.error("task %s: its final status %r could not be stored: %s", task_id, status, exc)
+
+    def _store_failed(self, task_id: str, exc: Exception) -> list[Event]:
+        """The events that end a task whose store write failed: nothing more is done unrecorded."""
+        message = (f"gdm could not write to its store, so the task stopped before doing anything more that "
+                   f"could not be recorded: {exc}")
+        log.error("task %s: %s", task_id, message)
+        return [Error(task_id, message, "store"),
+                Done(task_id, "error", [p.id for p in self.patches.for_task(task_id)], self.ledger.task_usd(task_id))]
 
 
 def _drop_comment(ctx: ToolContext, spec: TaskSpec) -> str | None:
