@@ -6,6 +6,8 @@
     gdm serve           the language server on stdio (same as `gdm-lsp`)
     gdm replay SESSION|FIXTURE [--workspace DIR]   re-run a recorded session offline, compare
     gdm export SESSION FILE                        write a session as a replay fixture
+    gdm usage [--since DATE] [--by day|model|user|task] [--format table|json|csv]   costs (reports.py)
+    gdm audit [--since DATE] [--kind shell|accept|reject|undo|mcp] [--format …]     decisions
 """
 
 from __future__ import annotations
@@ -23,6 +25,7 @@ from gdm.config import Settings, env_layer, resolve
 from gdm.context.workspace import NoBuffers
 from gdm.demo import run_demo
 from gdm.headless import run_ask, run_undo
+from gdm import reports
 from gdm.models import replay
 from gdm.store import open_store
 
@@ -66,7 +69,10 @@ def main(argv: list[str] | None = None) -> None:
     exp.add_argument("file")
     for p in (rep, exp):
         p.add_argument("--database-url", help="store URL (else GDM_DATABASE_URL, else the default SQLite file)")
+    reports.add_parsers(sub)  # gdm usage, gdm audit
     args = parser.parse_args(argv)
+    if args.command in ("usage", "audit"):
+        raise SystemExit(reports.run(args, sys.stdout, sys.stderr))
     if args.command == "serve":
         serve_stdio()
         return

@@ -18,7 +18,7 @@ from typing import TYPE_CHECKING, Any
 
 from gdm.agent import compaction, prompts
 from gdm.agent.compaction import Compactor
-from gdm.agent.events import CostRecorded, Done, Event, PatchProposed, Thinking
+from gdm.agent.events import CostRecorded, Done, Error, Event, PatchProposed, Thinking
 from gdm.agent.loop import LoopDeps, run_loop
 from gdm.agent.recording import Budget, Recorder
 from gdm.agent.checks import check_commands
@@ -34,8 +34,10 @@ from gdm.models.runner import ModelLoop
 from gdm.patches.book import PatchBook
 from gdm.patches.model import FilePatch
 from gdm.patches.risk import RiskContext
+from gdm.store import store_error_type
 from gdm.store.days import utc_day
 from gdm.store.ledger import Ledger
+from gdm.store.liveness import server_alive
 from gdm.tools import default_tools
 from gdm.tools.base import Approver, ToolContext, counter_ids
 from gdm.tools.edit import propose
@@ -93,13 +95,16 @@ class Session:
         # One breaker per session: a provider that failed in the last task stays avoided in the next.
         self.breaker = CircuitBreaker()
         self.model_loop = ModelLoop()  # litellm's calls run there, off the editor's loop
+        self._decisions: dict[str, tuple] = {}  # patch id -> the decisions last audited
         self.titles: dict[str, str] = {}  # task id -> the cheap model's title, this session's tasks
         # Compaction (agent/compaction.py): None = from the model's window; tests lower these.
         self.compact_at_tokens: int | None = None
         self.compact_keep_recent = compaction.KEEP_RECENT_TURNS
-        store.start_session(self.id, str(self.view.root), settings.model)
+        self.user = settings.effective_user()  # who the store records; the day budget is this user's
+        store.start_session(self.id, str(self.view.root), settings.model, user=self.user)
         # Running totals: no SUM query per model call (store/ledger.py says how the day stays honest).
-        self.ledger = Ledger(store, self.id, today=utc_day)
+        self.ledger = Ledger(store, self.id, today=utc_day, user=self.user)
+        store.interrupt_orphaned_tasks(server_alive)  # a killed server's tasks stay "running" otherwise
         self._load_open_patches()
 
     # -- settings and patches --------------------------------------------------------
@@ -113,11 +118,28 @@ class Session:
         risk = patch.risk
         self.store.save_patch(patch.id, patch.task_id, self.id, patch.path, patch.status.value,
                               risk.score if risk else None, risk.tier.value if risk else None, patch.to_dict())
+        self._audit_decision(patch)
+
+    def _audit_decision(self, patch: FilePatch) -> None:
+        """An "accept" / "reject" audit row when the user's decisions on a patch change (`gdm audit`)."""
+        decided = {h.status.value for h in patch.hunks} | {patch.decision.value}
+        counts = {state: sum(h.status.value == state for h in patch.hunks) for state in ("accepted", "rejected")}
+        key = (patch.status.value, counts["accepted"], counts["rejected"], patch.decision.value)
+        if self._decisions.get(patch.id) == key or not decided & {"accepted", "rejected"}:
+            return
+        self._decisions[patch.id] = key
+        kind = "reject" if patch.status.value == "rejected" else "accept"
+        self.store.add_audit(self.id, patch.task_id, kind, {
+            "patchId": patch.id, "path": patch.path, "status": patch.status.value,
+            "hunksAccepted": counts["accepted"], "hunksRejected": counts["rejected"], "hunks": len(patch.hunks),
+            "riskTier": patch.risk.tier.value if patch.risk else None})
 
     def _load_open_patches(self) -> None:
         """Pending patches of earlier runs (even a killed server's) stay reviewable."""
-        mine = [row["id"] for row in self.store.sessions() if row.get("workspace") == str(self.view.root)]
-        # Only this workspace's sessions: one database may serve several workspaces.
+        mine = [row["id"] for row in self.store.sessions() if row.get("workspace") == str(self.view.root)
+                and row.get("user") in (self.user, None)]
+        # Only this workspace's sessions of this user (or from before users): one database may serve
+        # several workspaces and a team.
         rows = []
         for sid in mine:
             found = self.store.patches(status=["pending", "partial"], session_id=sid)
@@ -152,6 +174,8 @@ class Session:
             "tokensOut": ledger.tokens_out,
             "model": self.last_model,
             "priceKnown": ledger.unpriced_calls == 0,
+            "user": self.user,
+            "store": self.store.status(),
         }
 
     def budget_stop(self, task_id: str, estimate: float) -> str | None:
@@ -184,8 +208,8 @@ class Session:
         return str(task.get("prompt", task_id))[:80]
 
     def by_model(self) -> list[dict[str, Any]]:
-        """Today's cost per model."""
-        return self.store.by_model(day=utc_day())
+        """Today's cost per model, this user's (the day `dayUsd` counts)."""
+        return self.store.by_model(day=utc_day(), user=self.user)
 
     # -- tasks ----------------------------------------------------------------------
 
@@ -301,10 +325,15 @@ class Session:
         """Run one task to its end, yielding its events; `approver` asks the user about gated tools."""
         self.last_task_id = task_id
         rng = None if spec.start_line is None else {"start": spec.start_line, "end": spec.end_line}
-        self.store.start_task(task_id, self.id, spec.prompt, spec.uri, rng)
-        self.ledger.start_task(task_id)
-        # The store lists tasks by id only; this names the session's tasks in order, for replay.
-        self.store.add_audit(self.id, task_id, "task.start", {"prompt": spec.prompt, "path": spec.path})
+        try:
+            self.store.start_task(task_id, self.id, spec.prompt, spec.uri, rng)
+            self.ledger.start_task(task_id)
+            # The store lists tasks by id only; this names the session's tasks in order, for replay.
+            self.store.add_audit(self.id, task_id, "task.start", {"prompt": spec.prompt, "path": spec.path})
+        except store_error_type() as exc:
+            for event in self._store_failed(task_id, exc):
+                yield event
+            return
         status, error = "error", None
         try:
             try:
@@ -344,8 +373,23 @@ class Session:
         except asyncio.CancelledError:
             status = "cancelled"
             raise
+        except store_error_type() as exc:  # a read-only or full database, a store gone: stop, and say so
+            error = str(exc)
+            for event in self._store_failed(task_id, exc):
+                yield event
         finally:
-            self.store.finish_task(task_id, status, error if status != "done" else None)
+            try:
+                self.store.finish_task(task_id, status, error if status != "done" else None)
+            except store_error_type() as exc:
+                log.error("task %s: its final status %r could not be stored: %s", task_id, status, exc)
+
+    def _store_failed(self, task_id: str, exc: Exception) -> list[Event]:
+        """The events that end a task whose store write failed: nothing more is done unrecorded."""
+        message = (f"gdm could not write to its store, so the task stopped before doing anything more that "
+                   f"could not be recorded: {exc}")
+        log.error("task %s: %s", task_id, message)
+        return [Error(task_id, message, "store"),
+                Done(task_id, "error", [p.id for p in self.patches.for_task(task_id)], self.ledger.task_usd(task_id))]
 
 
 def _drop_comment(ctx: ToolContext, spec: TaskSpec) -> str | None:

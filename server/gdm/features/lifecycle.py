@@ -19,7 +19,8 @@ from gdm.agent.session import Session
 from gdm.context.workspace import uri_to_path
 from gdm.features import notifications
 from gdm.features.capabilities import ClientCaps
-from gdm.store import open_store, store_error_type
+from gdm.features.store_open import open_configured_store
+from gdm.store import store_error_type
 
 if TYPE_CHECKING:
     from gdm.server import GdmServer
@@ -86,19 +87,13 @@ async def pull_configuration(server: GdmServer) -> None:
 
 
 async def open_session(server: GdmServer) -> None:
-    """Open the store (off the event loop) and start the session; falls back loudly."""
+    """Open the store (off the event loop, features/store_open.py) and start the session."""
     future = server.session_future()
     if future.done():
         return
     url = server.settings.database_url
     try:
-        try:
-            store = await asyncio.to_thread(open_store, url)
-        except store_error_type() as exc:
-            if url is None:
-                raise
-            server.show(f"gdm: cannot open databaseUrl ({exc}); using the default SQLite store instead.")
-            store = await asyncio.to_thread(open_store, None)
+        store = await open_configured_store(server, url)  # retries a transient failure; falls back loudly
         session = await asyncio.to_thread(
             lambda: Session(root=server.root, settings=server.settings, store=store, buffers=server.buffers))
     except store_error_type() as exc:
