@@ -48,7 +48,10 @@ class LspBuffers:
             path = uri_to_path(uri)
             if path is None:
                 continue
-            real = Path(os.path.realpath(path))
+            try:
+                real = Path(os.path.realpath(path))
+            except (ValueError, OSError):  # a URI no file can have (a NUL byte, too long): not a workspace file
+                continue
             if root in real.parents:
                 found[real.relative_to(root).as_posix()] = doc
         return found
@@ -69,6 +72,9 @@ class GdmProtocol(MessageGate, LanguageServerProtocol):
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         # pygls cancels a request still in flight; a task outlives the request that started it.
+        if not isinstance(msg_id, (int, str)):  # `{"id": {}}`: no request has that id (nor could pygls look it up)
+            log.warning("gdm: $/cancelRequest with an id that is not a number or string: %r", msg_id)
+            return
         super()._handle_cancel_notification(msg_id)
         if self.on_cancel is not None:
             self.on_cancel(msg_id)

@@ -15,8 +15,8 @@ import logging
 from typing import Any
 
 from lsprotocol import types as lsp
-from pygls.exceptions import (JsonRpcException, JsonRpcInvalidParams, JsonRpcInvalidRequest,
-                              JsonRpcMethodNotFound, JsonRpcParseError)
+from pygls.exceptions import (JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams,
+                              JsonRpcInvalidRequest, JsonRpcMethodNotFound, JsonRpcParseError)
 from pygls.protocol import LanguageServerProtocol
 
 from gdm.framing import Frame
@@ -69,7 +69,12 @@ class MessageGate(LanguageServerProtocol):
         reply_id = msg_id if _valid_id(msg_id) else None
         fault = self._fault(message, frame.problem, msg_id)
         if fault is None:
-            self._dispatch(message, is_request)
+            try:
+                self._dispatch(message, is_request)
+            except Exception as exc:  # noqa: BLE001 - the message boundary: one message never ends the server
+                log.exception("gdm: handling %r failed", message.get("method"))
+                if is_request:
+                    self.answer_error(reply_id, JsonRpcInternalError(f"Internal error: {exc}"))
         elif "method" in message:
             if is_request:
                 self.answer_error(reply_id, fault)
