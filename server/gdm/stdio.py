@@ -14,6 +14,7 @@ from __future__ import annotations
 import asyncio
 import logging
 import os
+import stat
 import sys
 import threading
 from collections.abc import Awaitable, Callable
@@ -59,12 +60,12 @@ async def _reader(ls: LanguageServer, stdin: BinaryIO) -> PipeReader | StdinAsyn
 
 async def _chunks(stdin: BinaryIO) -> Callable[[], Awaitable[bytes]]:
     """A reader of stdin's next chunk (b"" at the end): an asyncio pipe, else a worker thread."""
-    stream = asyncio.StreamReader(limit=READ_LIMIT)
-    try:
-        await asyncio.get_running_loop().connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), stdin)
-    except (ValueError, OSError):  # a regular file or /dev/null: not something epoll can watch
-        fd = stdin.fileno()
+    fd = stdin.fileno()
+    mode = os.fstat(fd).st_mode
+    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):  # a regular file, /dev/null: epoll cannot watch them
         return lambda: asyncio.to_thread(os.read, fd, CHUNK_BYTES)
+    stream = asyncio.StreamReader(limit=READ_LIMIT)
+    await asyncio.get_running_loop().connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), stdin)
     return lambda: stream.read(CHUNK_BYTES)
 
 
