@@ -19,6 +19,7 @@ import tempfile
 from pathlib import Path
 from typing import TextIO
 
+from gdm import __version__
 from gdm.__main__ import main as serve_stdio
 from gdm.agent.session import Session, TaskSpec, new_id
 from gdm.config import Settings, env_layer, resolve
@@ -42,6 +43,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `gdm` command."""
     parser = argparse.ArgumentParser(prog="gdm", description="gdm: an AI coding agent in a language server")
+    parser.add_argument("--version", action="version", version=f"gdm {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="run one task headless and print tool calls, patches and cost")
     ask.add_argument("prompt")
@@ -59,7 +61,8 @@ def main(argv: list[str] | None = None) -> None:
     undo.add_argument("--database-url", help="store URL (else GDM_DATABASE_URL, else the default SQLite file)")
     demo = sub.add_parser("demo", help="a real task against the bundled scripted model (no key, no network)")
     demo.add_argument("--keep", action="store_true", help="keep the demo workspace and print where it is")
-    sub.add_parser("serve", help="serve LSP on stdio (same as gdm-lsp)")
+    serve = sub.add_parser("serve", help="serve LSP on stdio (same as gdm-lsp)")
+    serve.add_argument("--stdio", action="store_true", help="serve on stdin/stdout (the default)")
     rep = sub.add_parser("replay", help="re-run a recorded session offline; exit 0 when its tool calls and patches "
                                         "are reproduced")
     rep.add_argument("source", help="a session id in the store, or a replay fixture file (.json)")
@@ -74,7 +77,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command in ("usage", "audit"):
         raise SystemExit(reports.run(args, sys.stdout, sys.stderr))
     if args.command == "serve":
-        serve_stdio()
+        serve_stdio([])
         return
     if args.command in ("replay", "export"):
         raise SystemExit(replay_or_export(args, sys.stdout))

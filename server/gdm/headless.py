@@ -27,6 +27,30 @@ from gdm.store import open_store
 from gdm.tools.base import ALLOW_ONCE, ALWAYS_ALLOW, DENY, ApprovalRequest, Approver
 
 EXIT = {"done": 0, "error": 1, "cancelled": 130, "budget": 3}
+CONFIG_ERROR = 2  # the command line or environment must change first: no model call was made
+NO_MODEL_HEADLESS = "no model is set: pass --model (e.g. --model openai/gpt-4.1) or set GDM_MODEL"
+# Editor settings named in the engine's messages, and what sets them headless.
+HEADLESS_NAMES = (("gdm.model or GDM_MODEL", "--model or GDM_MODEL"), ("gdm.model", "--model / GDM_MODEL"),
+                  ("gdm.apiKeyEnv", "GDM_API_KEY_ENV"), ("gdm.apiBase", "--api-base / GDM_API_BASE"),
+                  ("gdm.databaseUrl", "--database-url / GDM_DATABASE_URL"))
+
+
+def headless_fix(message: str) -> str:
+    """An engine message with the editor settings it names replaced by their flags and variables."""
+    for setting, flag in HEADLESS_NAMES:
+        message = message.replace(setting, flag)
+    return message
+
+
+def _file_problem(session: Session, rel: str, file: str, end: int | None) -> str | None:
+    """Why `--file` / `--range` cannot be right for this workspace, or None."""
+    current = session.view.current(rel)
+    if current is None:
+        return f"--file {file} does not exist in the workspace {session.view.root}"
+    lines = max(1, len(current.text.splitlines()))
+    if end is not None and end >= lines:
+        return f"--range goes past the end of {rel}, which has {lines} line(s)"
+    return None
 
 
 @dataclass
@@ -149,7 +173,14 @@ def terminal_approver(stdin: TextIO, out: TextIO) -> Approver:
 
 async def run_ask(settings: Settings, workspace: Path, prompt: str, file: str | None, line_range: str | None,
                   apply: bool, out: TextIO, stdin: TextIO | None = None) -> int:
-    """Run one task headless and print it; returns the exit code."""
+    """Run one task headless and print it; returns the exit code (2: fix the command line first)."""
+    if not settings.model:
+        out.write(f"gdm: {NO_MODEL_HEADLESS}\n")
+        return CONFIG_ERROR
+    start, end = parse_range(line_range)
+    if start is not None and not file:
+        out.write("gdm: --range needs --file: the lines are lines of that file\n")
+        return CONFIG_ERROR
     store = open_store(settings.database_url)
     session = Session(root=workspace, settings=settings, store=store, buffers=NoBuffers())
     rel = None
@@ -159,16 +190,29 @@ async def run_ask(settings: Settings, workspace: Path, prompt: str, file: str | 
                                    if os.path.isabs(file) else file)
         except PathRefused as exc:
             out.write(f"gdm: {exc}\n")
-            return 2
-    start, end = parse_range(line_range)
+            return CONFIG_ERROR
+        problem = _file_problem(session, rel, file, end)
+        if problem:
+            out.write(f"gdm: {problem}\n")
+            store.close()
+            return CONFIG_ERROR
     printer = Printer(out, out.isatty())
     task_id = new_id("t")
     status = "error"
+    config_error = False
     approver = terminal_approver(stdin or sys.stdin, out)
     async for event in session.run_task(task_id, TaskSpec(prompt, rel, start, end), approver=approver):
+        if isinstance(event, ev.Error) and event.error_kind == "config":
+            # Said the headless way (flags and variables, not editor settings); no model was called.
+            config_error = True
+            event = ev.Error(event.task_id, headless_fix(event.message), event.error_kind)
         printer.event(event, session)
         if isinstance(event, ev.Done):
             status = event.status
+    if config_error:
+        session.model_loop.close()
+        store.close()
+        return CONFIG_ERROR
     for patch in accept_order(session.patches.for_task(task_id)):
         printer.patch(patch)
         if apply:

@@ -79,10 +79,14 @@ def path_to_uri(path: Path) -> str:
 
 def uri_to_path(uri: str) -> Path | None:
     """The filesystem path of a `file://` URI, or None for other schemes."""
-    parsed = urlparse(uri)
-    if parsed.scheme != "file":
+    try:
+        parsed = urlparse(uri)
+    except ValueError:  # e.g. an unbalanced "[" in the host
         return None
-    return Path(unquote(parsed.path))
+    path = unquote(parsed.path)
+    if parsed.scheme != "file" or "\x00" in path:  # no file has a NUL byte in its name
+        return None
+    return Path(path)
 
 
 class WorkspaceView:

@@ -46,7 +46,8 @@ def register(server: GdmServer) -> None:
     """Register the code lens provider."""
 
     @server.ls.feature(lsp.TEXT_DOCUMENT_CODE_LENS)
-    def code_lens(params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
+    async def code_lens(params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
+        await server.get_session()  # the pending patches are the session's: wait for it (bounded)
         found = document(server, params.text_document.uri)
         undo = undo_lenses(server, params.text_document.uri) if server.caps.undo_lens else []
         if found is None:

@@ -13,7 +13,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcException, JsonRpcInternalError
+from pygls.exceptions import JsonRpcException
 
 from gdm.agent.session import Session
 from gdm.context.workspace import uri_to_path
@@ -21,6 +21,7 @@ from gdm.features import notifications
 from gdm.features.capabilities import ClientCaps
 from gdm.features.store_open import open_configured_store
 from gdm.store import store_error_type
+from gdm.features.errors import NotReady
 
 if TYPE_CHECKING:
     from gdm.server import GdmServer
@@ -40,6 +41,7 @@ def register(server: GdmServer) -> None:
 
     @ls.feature(lsp.INITIALIZED)
     async def initialized(params: lsp.InitializedParams) -> None:
+        server.initialized = True
         await pull_configuration(server)
         await open_session(server)
 
@@ -100,7 +102,7 @@ async def open_session(server: GdmServer) -> None:
         # Without a store nothing could be kept: say so, and make every gdm request say so too.
         server.show(f"gdm: cannot open its store ({exc}); gdm commands are unavailable until this is fixed "
                     f"(set gdm.databaseUrl or check the user data folder).")
-        future.set_exception(JsonRpcInternalError(f"gdm has no store: {exc}"))
+        future.set_exception(NotReady(f"gdm is not ready: it cannot open its store ({exc})"))
         return
     server.session = session
     future.set_result(session)
