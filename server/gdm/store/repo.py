@@ -42,6 +42,7 @@ from gdm.store.tables import (
     utc_day,
     utc_now,
 )
+from gdm.store.conversations import ConversationQueries
 from gdm.store.turns import rebuild
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -109,7 +110,7 @@ def _row_dict(row: SQLModel) -> dict[str, Any]:
     return {c.name: getattr(row, c.name) for c in row.__table__.columns}  # type: ignore[attr-defined]
 
 
-class Store:
+class Store(ConversationQueries):
     """Sessions, tasks, turns, tool calls, patches, costs and audit records in one database.
 
     ``url`` is a SQLAlchemy URL (``sqlite:///path``, ``postgresql+psycopg://…``); None means
