@@ -8,6 +8,7 @@ import shutil
 from pathlib import Path
 
 import pytest
+from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcInvalidParams
 
 from gdm.commands import Command
@@ -121,6 +122,15 @@ async def test_follow_ups_that_cannot_start_are_refused_and_lose_nothing(workspa
         first = await ask(editor, FIRST)
         assert (await editor.wait_done(first))["status"] == "done"
         before = await editor.command(Command.PATCH_LIST.identifier, {})
+
+        # "Continue: <prompt>" is offered on the file whose last task is still reviewable.
+        actions = await editor.client.text_document_code_action_async(lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=editor.uri("calc.py")),
+            range=lsp.Range(start=lsp.Position(line=0, character=0), end=lsp.Position(line=0, character=0)),
+            context=lsp.CodeActionContext(diagnostics=[])))
+        [follow] = [a for a in actions if a.title.startswith("Continue: ")]
+        assert follow.title == f"Continue: {FIRST}"
+        assert follow.command.command == "gdm.ask" and follow.command.arguments[0]["followUp"] == first
 
         with pytest.raises(JsonRpcInvalidParams, match="there is no task 't-nope'"):
             await ask(editor, SECOND, followUp="t-nope")
