@@ -44,21 +44,27 @@ def messages(store: Store, workspace: str, conversation_id: str) -> dict[str, An
     ids = [t["id"] for t in tasks]
     patch_ids = [p["id"] for p in store.patches_of_tasks(ids)]
     titles, costs = store.task_titles(ids), store.task_usd(ids)
+    turns: dict[str, list[dict]] = {}
+    for turn in store.turn_replies(ids):
+        turns.setdefault(turn["task_id"], []).append(turn)
+    calls: dict[str, list[dict]] = {}
+    for row in store.tool_calls_of_tasks(ids):
+        calls.setdefault(row["task_id"], []).append(row)
     out: list[dict[str, Any]] = []
     for task in tasks:
         out.append({"taskId": task["id"], "role": "user", "text": task["prompt"], "status": task["status"],
                     "title": titles.get(task["id"]), "costUsd": round(costs.get(task["id"], 0.0), 6)})
-        out += _task_messages(store, task["id"], patch_ids)
+        out += _task_messages(task["id"], turns.get(task["id"], []), calls.get(task["id"], []), patch_ids)
     return {"conversationId": conversation_id, "costUsd": round(sum(costs.values()), 6), "messages": out}
 
 
-def _task_messages(store: Store, task_id: str, patch_ids: list[str]) -> list[dict[str, Any]]:
+def _task_messages(task_id: str, turns: list[dict], tool_calls: list[dict], patch_ids: list[str]) -> list[dict[str, Any]]:
     """One task's model calls and tool results, in order."""
     calls_by_turn: dict[int, dict[str, dict]] = {}
-    for row in store.tool_calls(task_id):
+    for row in tool_calls:
         calls_by_turn.setdefault(row["turn_index"], {})[row["call_id"]] = row
     out: list[dict[str, Any]] = []
-    for turn in store.turns(task_id):
+    for turn in turns:
         reply = assistant_message(turn["response"])
         calls = reply.get("tool_calls") or []
         message: dict[str, Any] = {"taskId": task_id, "role": "assistant", "text": reply.get("content"),

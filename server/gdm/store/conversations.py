@@ -8,14 +8,13 @@ uses the store's `_session`, so repo.py remains where database sessions are open
 from __future__ import annotations
 
 import json
-from collections.abc import Iterator
 from contextlib import AbstractContextManager
 from typing import Any
 
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from gdm.store.tables import AuditRow, ConversationTaskRow, CostRow, PatchRow, SessionRow, TaskRow
+from gdm.store.tables import AuditRow, ConversationTaskRow, CostRow, PatchRow, SessionRow, TaskRow, ToolCallRow, TurnRow
 
 
 def _row(row: Any) -> dict[str, Any]:
@@ -31,14 +30,6 @@ class ConversationQueries:
 
     def _session(self) -> AbstractContextManager[Session]:  # provided by Store
         raise NotImplementedError
-
-    def _patch_rows(self, rows: Iterator[PatchRow]) -> list[dict[str, Any]]:
-        out = []
-        for row in rows:
-            data: dict[str, Any] = json.loads(row.data_json)
-            data["status"] = row.status
-            out.append(data)
-        return out
 
     def add_conversation_task(self, conversation_id: str, task_id: str, workspace: str) -> int:
         """Append a task to a conversation (a new conversation when the id is new); returns its
@@ -107,13 +98,38 @@ class ConversationQueries:
         return {k: v for k, v in titles.items() if k and v}
 
     def patches_of_tasks(self, task_ids: list[str]) -> list[dict[str, Any]]:
-        """Saved patches of the given tasks (status overlaid), oldest first."""
+        """The given tasks' patches, oldest first, light: ``id``, ``task_id``, ``path``, ``status``
+        (the whole patch data stays in the store; `Store.get_patch` reads it)."""
         if not task_ids:
             return []
-        query = (select(PatchRow).where(PatchRow.task_id.in_(task_ids))  # type: ignore[attr-defined]
+        query = (select(PatchRow.id, PatchRow.task_id, PatchRow.path, PatchRow.status)
+                 .where(PatchRow.task_id.in_(task_ids))  # type: ignore[attr-defined]
                  .order_by(PatchRow.created_at, PatchRow.id))  # type: ignore[arg-type]
+        keys = ("id", "task_id", "path", "status")
         with self._session() as s:
-            return self._patch_rows(s.exec(query))
+            return [dict(zip(keys, row, strict=True)) for row in s.exec(query)]
+
+    def turn_replies(self, task_ids: list[str]) -> list[dict[str, Any]]:
+        """The given tasks' turns without their requests (what a panel shows), by task then turn:
+        ``task_id``, ``index``, ``model``, ``cost_usd``, ``tokens_in``, ``tokens_out``, ``response``."""
+        if not task_ids:
+            return []
+        query = (select(TurnRow.task_id, TurnRow.index, TurnRow.model, TurnRow.cost_usd, TurnRow.tokens_in,
+                        TurnRow.tokens_out, TurnRow.response_json)
+                 .where(TurnRow.task_id.in_(task_ids))  # type: ignore[attr-defined]
+                 .order_by(TurnRow.task_id, TurnRow.index, TurnRow.id))  # type: ignore[arg-type]
+        keys = ("task_id", "index", "model", "cost_usd", "tokens_in", "tokens_out")
+        with self._session() as s:
+            return [{**dict(zip(keys, row[:6], strict=True)), "response": json.loads(row[6])} for row in s.exec(query)]
+
+    def tool_calls_of_tasks(self, task_ids: list[str]) -> list[dict[str, Any]]:
+        """The given tasks' tool calls, by task then in the order they were made."""
+        if not task_ids:
+            return []
+        query = (select(ToolCallRow).where(ToolCallRow.task_id.in_(task_ids))  # type: ignore[attr-defined]
+                 .order_by(ToolCallRow.task_id, ToolCallRow.turn_index, ToolCallRow.id))  # type: ignore[arg-type]
+        with self._session() as s:
+            return [_row(r) for r in s.exec(query)]
 
     def session_workspace(self, session_id: str) -> str | None:
         """The workspace a session ran in, or None for an unknown session."""
