@@ -90,7 +90,7 @@ async def test_follow_up_after_restart_sees_history_and_extends_the_pending_patc
 
         listed = (await editor.command(Command.CONVERSATION_LIST.identifier, {}))["conversations"]
         assert [c["conversationId"] for c in listed] == [conversation_id]
-        assert listed[0]["taskIds"] == [first, second] and listed[0]["title"] is None
+        assert listed[0]["taskIds"] == [first, second] and listed[0]["title"] is None and listed[0]["prompt"] == FIRST
         assert listed[0]["costUsd"] > 0 and listed[0]["updatedAt"].endswith("+00:00")
 
         got = await editor.command(Command.CONVERSATION_GET.identifier, {"conversationId": conversation_id})

@@ -23,12 +23,12 @@ DEFAULT_LIMIT = 50
 
 
 def listing(store: Store, workspace: str, limit: int | None = None) -> dict[str, Any]:
-    """`{conversations: [{conversationId, title, taskIds, costUsd, updatedAt}]}`, newest first."""
+    """`{conversations: [{conversationId, title, prompt, taskIds, costUsd, updatedAt}]}`, newest first."""
     found = sorted(store.conversations(workspace), key=lambda c: c["updated_at"], reverse=True)
     found = found[: limit if limit is not None else DEFAULT_LIMIT]
     titles = store.task_titles([c["task_ids"][0] for c in found])
     return {"conversations": [{"conversationId": c["conversation_id"], "title": titles.get(c["task_ids"][0]),
-                               "taskIds": c["task_ids"], "costUsd": round(c["cost_usd"], 6),
+                               "prompt": c["prompt"], "taskIds": c["task_ids"], "costUsd": round(c["cost_usd"], 6),
                                "updatedAt": c["updated_at"]} for c in found]}
 
 

@@ -58,9 +58,9 @@ class ConversationQueries:
 
     def conversations(self, workspace: str) -> list[dict[str, Any]]:
         """The workspace's conversations, unsorted: ``{conversation_id, task_ids (in order),
-        updated_at (the latest start or finish of its tasks), cost_usd}``."""
+        updated_at (the latest start or finish of its tasks), cost_usd, prompt (the first task's)}``."""
         link, task = ConversationTaskRow, TaskRow
-        rows_q = (select(link.conversation_id, link.task_id, task.created_at, task.finished_at)
+        rows_q = (select(link.conversation_id, link.task_id, task.created_at, task.finished_at, task.prompt)
                   .join(task, task.id == link.task_id)  # type: ignore[arg-type]
                   .where(link.workspace == workspace).order_by(link.conversation_id, link.seq))  # type: ignore[arg-type]
         cost_q = (select(link.conversation_id, _usd_sum())
@@ -68,9 +68,9 @@ class ConversationQueries:
                   .where(link.workspace == workspace).group_by(link.conversation_id))
         found: dict[str, dict[str, Any]] = {}
         with self._session() as s:
-            for conversation_id, task_id, created, finished in s.exec(rows_q):
+            for conversation_id, task_id, created, finished, prompt in s.exec(rows_q):
                 item = found.setdefault(conversation_id, {"conversation_id": conversation_id, "task_ids": [],
-                                                          "updated_at": "", "cost_usd": 0.0})
+                                                          "updated_at": "", "cost_usd": 0.0, "prompt": prompt})
                 item["task_ids"].append(task_id)
                 item["updated_at"] = max(item["updated_at"], finished or "", created or "")
             for conversation_id, usd in s.exec(cost_q):
