@@ -1,6 +1,6 @@
 """`gdm`: headless commands over the same engine the language server runs.
 
-    gdm ask "<prompt>" --workspace DIR [--file F --range L1:L2] [--apply]
+    gdm ask "<prompt>" --workspace DIR [--file F --range L1:L2] [--apply] [--continue TASK_ID]
     gdm undo TASK --workspace DIR                  revert a task's accepted changes on disk
     gdm demo            a real task against the bundled scripted model, no key, no network
     gdm serve           the language server on stdio (same as `gdm-lsp`)
@@ -51,6 +51,8 @@ def main(argv: list[str] | None = None) -> None:
     ask.add_argument("--file", help="the file the request is about")
     ask.add_argument("--range", dest="line_range", help="L1:L2, 1-based inclusive line range in --file")
     ask.add_argument("--apply", action="store_true", help="write the patches to disk (CRITICAL risk never)")
+    ask.add_argument("--continue", dest="follow_up", metavar="TASK_ID",
+                     help="a follow-up: continue the conversation of that earlier task")
     for p in (ask,):
         p.add_argument("--model", help="litellm model string (else GDM_MODEL)")
         p.add_argument("--api-base", help="base URL of the provider (else GDM_API_BASE)")
@@ -89,7 +91,7 @@ def main(argv: list[str] | None = None) -> None:
     if args.command == "undo":
         raise SystemExit(asyncio.run(run_undo(undo_settings(args), workspace, args.task_id, sys.stdout)))
     code = asyncio.run(run_ask(settings_from(args), workspace, args.prompt, args.file, args.line_range,
-                               args.apply, sys.stdout))
+                               args.apply, sys.stdout, follow_up=args.follow_up))
     raise SystemExit(code)
 
 

@@ -24,6 +24,8 @@ class Command(enum.Enum):
     COST = ("gdm.cost", "gdm: Show cost")
     TASK_UNDO = ("gdm.task.undo", "gdm: Undo a task")
     TASK_LIST = ("gdm.task.list", "gdm: List tasks")
+    CONVERSATION_LIST = ("gdm.conversation.list", "gdm: List conversations")
+    CONVERSATION_GET = ("gdm.conversation.get", "gdm: Show a conversation")
 
     @property
     def identifier(self) -> str:

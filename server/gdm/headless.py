@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from gdm.agent import events as ev
+from gdm.agent.conversation import FollowUpRefused
 from gdm.agent.session import Session, TaskSpec, new_id
 from gdm.config import Settings
 from gdm.context.workspace import NoBuffers, PathRefused
@@ -172,8 +173,9 @@ def terminal_approver(stdin: TextIO, out: TextIO) -> Approver:
 
 
 async def run_ask(settings: Settings, workspace: Path, prompt: str, file: str | None, line_range: str | None,
-                  apply: bool, out: TextIO, stdin: TextIO | None = None) -> int:
-    """Run one task headless and print it; returns the exit code (2: fix the command line first)."""
+                  apply: bool, out: TextIO, stdin: TextIO | None = None, follow_up: str | None = None) -> int:
+    """Run one task headless and print it (with `follow_up`, a task id: continuing its
+    conversation); returns the exit code (2: fix the command line first)."""
     if not settings.model:
         out.write(f"gdm: {NO_MODEL_HEADLESS}\n")
         return CONFIG_ERROR
@@ -196,12 +198,22 @@ async def run_ask(settings: Settings, workspace: Path, prompt: str, file: str | 
             out.write(f"gdm: {problem}\n")
             store.close()
             return CONFIG_ERROR
+    conversation_id = None
+    if follow_up is not None:
+        try:
+            conversation_id = session.follow_up(follow_up, [])
+        except FollowUpRefused as exc:
+            out.write(f"gdm: --continue: {exc}\n")
+            session.model_loop.close()
+            store.close()
+            return CONFIG_ERROR
     printer = Printer(out, out.isatty())
     task_id = new_id("t")
     status = "error"
     config_error = False
     approver = terminal_approver(stdin or sys.stdin, out)
-    async for event in session.run_task(task_id, TaskSpec(prompt, rel, start, end), approver=approver):
+    spec = TaskSpec(prompt, rel, start, end, conversation_id=conversation_id)
+    async for event in session.run_task(task_id, spec, approver=approver):
         if isinstance(event, ev.Error) and event.error_kind == "config":
             # Said the headless way (flags and variables, not editor settings); no model was called.
             config_error = True
@@ -218,6 +230,9 @@ async def run_ask(settings: Settings, workspace: Path, prompt: str, file: str | 
         if apply:
             await apply_to_disk(session, patch, out)
     printer.cost(session.totals(task_id))
+    out.write(f"Task {task_id} in conversation {session.conversation_of(task_id)} "
+              f"(${session.conversation_usd(task_id):.6f} so far); follow up with: "
+              f"gdm ask --continue {task_id} \"<prompt>\"\n")
     session.model_loop.close()
     store.close()
     return EXIT.get(status, 1)

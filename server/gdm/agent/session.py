@@ -16,8 +16,9 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from gdm.agent import compaction, prompts
+from gdm.agent import compaction, conversation, prompts
 from gdm.agent.compaction import Compactor
+from gdm.agent.conversation import Conversations, FollowUpRefused
 from gdm.agent.events import CostRecorded, Done, Error, Event, PatchProposed, Thinking
 from gdm.agent.loop import LoopDeps, run_loop
 from gdm.agent.recording import Budget, Recorder
@@ -59,6 +60,7 @@ class TaskSpec:
     uri: str | None = None
     read_only: bool = False  # "gdm: Explain": only reading tools are offered, no patch can come of it
     drop_line: str | None = None  # a `gdm:` comment line answered by this task: its patch removes it
+    conversation_id: str | None = None  # the conversation this task continues (new when unknown); None: a new one
 
 
 @dataclass(frozen=True)
@@ -105,6 +107,10 @@ class Session:
         # Running totals: no SUM query per model call (store/ledger.py says how the day stays honest).
         self.ledger = Ledger(store, self.id, today=utc_day, user=self.user)
         store.interrupt_orphaned_tasks(server_alive)  # a killed server's tasks stay "running" otherwise
+        self.conversations = Conversations(store, str(self.view.root))
+        self.task_conversation: dict[str, str] = {}  # task id -> conversation id, tasks seen by this session
+        self.conversation_spent: dict[str, float] = {}  # task id -> what its conversation's earlier tasks cost
+        self._unlinked: set[str] = set()  # tasks the store knows no conversation of
         self._load_open_patches()
 
     # -- settings and patches --------------------------------------------------------
@@ -154,6 +160,35 @@ class Session:
                 log.error("stored patch %s could not be read: %s", data.get("id"), exc)
                 continue
             self.patches.put(patch, notify=False)
+
+    # -- conversations (agent/conversation.py) ---------------------------------------
+
+    def follow_up(self, task_id: str, running: list[str]) -> str:
+        """The conversation a follow-up of `task_id` continues, or FollowUpRefused (unknown task,
+        another workspace's, a task of that conversation still running among `running`)."""
+        busy = [t for t in running if t == task_id or t in self.task_conversation]
+        conversation_id = self.conversations.resolve(task_id, busy)
+        self._unlinked.discard(task_id)
+        for other in busy:
+            if self.task_conversation.get(other) == conversation_id:
+                raise FollowUpRefused(f"followUp: task {other!r} of this conversation is still running; send the "
+                                      f"follow-up when it is done, or cancel it (gdm.cancel)")
+        return conversation_id
+
+    def conversation_of(self, task_id: str) -> str | None:
+        """The conversation of a task (from the store for tasks of earlier runs), or None."""
+        found = self.task_conversation.get(task_id)
+        if found is None and task_id not in self._unlinked:
+            row = self.store.conversation_of(task_id)
+            if row is None:
+                self._unlinked.add(task_id)  # a task of an older gdm: not asked again (resolve links it)
+            else:
+                found = self.task_conversation[task_id] = str(row["conversation_id"])
+        return found
+
+    def conversation_usd(self, task_id: str) -> float:
+        """What the task's conversation has cost so far (its earlier tasks, then this one)."""
+        return self.conversation_spent.get(task_id, 0.0) + self.ledger.task_usd(task_id)
 
     # -- money ----------------------------------------------------------------------
 
@@ -310,14 +345,15 @@ class Session:
         """The model client of a task, sharing the session's circuit breaker."""
         return LLMClient(config, prices, breaker=self.breaker, model_loop=self.model_loop)
 
-    def focus(self, spec: TaskSpec) -> prompts.Focus | None:
-        """The file, selection and surrounding code the model sees first."""
+    def focus(self, spec: TaskSpec, task_id: str | None = None) -> prompts.Focus | None:
+        """The file, selection and surrounding code the model sees first (with the task's
+        conversation's pending patches on top, as read_file shows it)."""
         if spec.path is None:
             return None
-        buf = self.view.current(spec.path)
-        if buf is None:
+        text = self.view.read(spec.path, task_id)
+        if text is None:
             return None
-        return prompts.Focus(spec.path, buf.text, spec.start_line, spec.end_line)
+        return prompts.Focus(spec.path, text, spec.start_line, spec.end_line)
 
     async def run_task(self, task_id: str, spec: TaskSpec,
                        llm_factory: Callable[[ModelConfig, PriceBook], Any] | None = None,
@@ -335,14 +371,20 @@ class Session:
                 yield event
             return
         status, error = "error", None
+        conversation_id = self.task_conversation[task_id] = spec.conversation_id or new_id("c")
         try:
+            link = await asyncio.to_thread(self.conversations.link, conversation_id, task_id)
+            for member in [*link.task_ids, task_id]:
+                self.patches.join(member, conversation_id)
+            self.conversation_spent[task_id] = link.spent_usd
             try:
-                focus = self.focus(spec)
+                focus = self.focus(spec, task_id)
             except PathRefused as exc:
                 focus, error = None, str(exc)
-            messages = [{"role": "system", "content": prompts.SYSTEM},
-                        {"role": "user", "content": prompts.task_message(spec.prompt, focus)}]
-            mentioned = {spec.path} if spec.path else set()
+            first = conversation.follow_up_message if link.history else prompts.task_message
+            messages = [{"role": "system", "content": prompts.SYSTEM}, *link.history,
+                        {"role": "user", "content": first(spec.prompt, focus)}]
+            mentioned = ({spec.path} if spec.path else set()) | link.paths
             ctx = ToolContext(task_id, self.view, self.patches,
                               RiskContext(mentioned_paths=mentioned | _paths_in(spec.prompt),
                                           open_paths=self.view.buffers.open_paths()),

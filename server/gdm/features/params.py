@@ -29,12 +29,13 @@ class Range(BaseModel):
 
 
 class AskParams(BaseModel):
-    """`gdm.ask {prompt, uri?, range?}`."""
+    """`gdm.ask {prompt, uri?, range?, followUp?}`."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
     prompt: str | None = None
     uri: str | None = None
     range: Range | None = None
+    follow_up: str | None = Field(default=None, alias="followUp")  # a task id: continue its conversation
 
 
 class TaskIdParams(BaseModel):

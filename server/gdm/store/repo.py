@@ -45,6 +45,7 @@ from gdm.store.tables import (
 from gdm.store.errors import is_transient
 from gdm.store.liveness import INTERRUPTED_ERROR
 from gdm.store.migrations import SchemaTooNew, migrate
+from gdm.store.conversations import ConversationQueries
 from gdm.store.turns import rebuild
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -120,7 +121,7 @@ def _row_dict(row: SQLModel) -> dict[str, Any]:
     return {c.name: getattr(row, c.name) for c in row.__table__.columns}  # type: ignore[attr-defined]
 
 
-class Store:
+class Store(ConversationQueries):
     """Sessions, tasks, turns, tool calls, patches, costs and audit records in one database.
 
     ``url`` is a SQLAlchemy URL (``sqlite:///path``, ``postgresql+psycopg://…``); None means

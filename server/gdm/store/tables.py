@@ -143,5 +143,21 @@ class AuditRow(SQLModel, table=True):
     created_at: str = Field(default_factory=utc_now)
 
 
-ALL_TABLES = (SessionRow, TaskRow, TurnRow, ToolCallRow, PatchRow, CostRow, AuditRow)
+class ConversationTaskRow(SQLModel, table=True):
+    """A task's place in a conversation: the first ask (seq 0), then each follow-up (issue 17).
+
+    A table of its own rather than a column of `tasks` (migration 0003 adds it to older databases);
+    `workspace` scopes listing to one workspace's conversations.
+    """
+
+    __tablename__ = "conversation_tasks"
+
+    task_id: str = Field(primary_key=True)
+    conversation_id: str = Field(index=True)
+    workspace: str = Field(index=True)
+    seq: int = 0
+    created_at: str = Field(default_factory=utc_now)
+
+
+ALL_TABLES = (SessionRow, TaskRow, TurnRow, ToolCallRow, PatchRow, CostRow, AuditRow, ConversationTaskRow)
 """Every table of the store, in creation order."""
