@@ -82,8 +82,15 @@ class Generator:
             "gdm.patch.showRisk": {"patchId": rng.choice(UNKNOWN_IDS)},
             "gdm.task.accept": {"taskId": rng.choice(UNKNOWN_IDS)},
             "gdm.cost": {"taskId": rng.choice(UNKNOWN_IDS)},
+            "gdm.task.undo": {"taskId": rng.choice(UNKNOWN_IDS)},
+            "gdm.task.list": {"limit": rng.choice([1, 10, 1000])},
+            "gdm.conversation.list": {"limit": rng.choice([1, 10, 1000])},
+            "gdm.conversation.get": {"conversationId": rng.choice(UNKNOWN_IDS)},
+            "gdm.map": {"focus": [rng.choice(["calc.py", "nope.py", "../x"])], "maxTokens": rng.choice([0, 64, 1024])},
+            "gdm.mcp.list": {},
         }
-        return [payloads[command]]
+        # A command added later without a payload here is still fuzzed, from an empty object.
+        return [payloads.get(command, {})]
 
     def template(self) -> tuple[str, dict, bool]:
         """(method, params, is_request) of a well-formed message to break."""
