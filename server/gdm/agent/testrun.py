@@ -14,10 +14,12 @@ patches add go back to the model like failing tests, in the same message and the
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 import os
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,6 +121,9 @@ class TestGate:
         self._baseline: TestRun | None = None
         self._check_baseline: dict[str, chk.CheckRun] | None = None
         self._skipped: set[str] = set()  # checks not installed, or without a usable baseline
+        # tool caches (MYPY_CACHE_DIR) for the task's life, outside every scratch copy: a later
+        # round's mypy rechecks only what changed. Removed when the task may end, or collected.
+        self._caches: tempfile.TemporaryDirectory[str] | None = None
 
     async def check(self, task_id: str, patch_ids: list[str]) -> AsyncIterator[Event]:
         """Run the tests and checks; set `feedback` to the message for the model, or None when the task may end."""
@@ -149,6 +154,9 @@ class TestGate:
                         added += chk.new_problems(self._check_baseline[command].problems, got.problems)
         async for event in self._decide(task_id, patch_ids, run, added):
             yield event
+        if self.feedback is None and self._caches is not None:
+            await asyncio.to_thread(self._caches.cleanup)
+            self._caches = None
 
     async def _decide(self, task_id: str, patch_ids: list[str], run: TestRun | None,
                       added: list[chk.Problem]) -> AsyncIterator[Event]:
@@ -190,7 +198,9 @@ class TestGate:
                 yield PatchProposed(task_id, patch_id)
 
     async def _run_checks(self, scratch: Scratch) -> dict[str, chk.CheckRun]:
-        env = {**scrub_env(os.environ, self.ctx.hidden_env), "MYPY_CACHE_DIR": str(scratch.caches / "mypy")}
+        if self._caches is None:
+            self._caches = tempfile.TemporaryDirectory(prefix="gdm-check-caches-")
+        env = {**scrub_env(os.environ, self.ctx.hidden_env), "MYPY_CACHE_DIR": str(Path(self._caches.name) / "mypy")}
         runs: dict[str, chk.CheckRun] = {}
         for command in self.checks:
             if command in self._skipped:

@@ -89,9 +89,15 @@ class Context:
             for i in (start - d, end - 1 + d):
                 if 0 <= i < len(base) and len(where[base[i]]) == 1:
                     found = self.exact.get(base[i], ())
-                    if len(found) == 1 and found[0] >= lo:
+                    if len(found) == 1 and found[0] >= lo and self._with_a_neighbour(base, i, found[0]):
                         return hunk.old_start + found[0] - i
         return expected
+
+    def _with_a_neighbour(self, base: list[str], i: int, k: int) -> bool:
+        """Whether base line i, found at k, still has a base neighbour beside it there: a lone copy of
+        it pasted elsewhere (its own place deleted) would point far from the hunk."""
+        return any(0 <= i + d < len(base) and 0 <= k + d < len(self.lines) and self.lines[k + d] == base[i + d]
+                   for d in (-1, 1))
 
     def weight(self, normed: str) -> float:
         """1 / how often this (normalised) line occurs in the current text."""
