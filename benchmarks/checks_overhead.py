@@ -11,7 +11,8 @@ agent/testrun.py's TestGate):
 - full copy: `Scratch` entered: the workspace copied (shutil.copytree) and the buffers written;
 - incremental: `Scratch.apply`: only the files the task's patches touch rewritten;
 - each check before (on the fresh copy, cold: no cache) and after the patch (on the same copy, its
-  cache from the before run), and for comparison after on a second full copy (what two copies cost);
+  cache from the before run), and for comparison after on a second full copy at another path, with
+  the very same cache (a snapshot taken after the before run): what two full copies would cost;
 - the gate's whole first check (baseline + patch + after, parsed and compared) and a later round's
   (after only: the baseline is kept for the task), i.e. the time the checks add to a task.
 
@@ -24,6 +25,7 @@ import argparse
 import asyncio
 import os
 import re
+import shutil
 import statistics
 import sys
 import tarfile
@@ -67,7 +69,7 @@ def pick_module(root: Path) -> Path:
 
 def broken(text: str) -> str:
     """The module with an unused import and, at its end, a bool function that returns a str."""
-    text = re.sub(r"^(import \w+|from \S+ import .*)$", r"import fractions\n\1", text, count=1, flags=re.M)
+    text = re.sub(r"^((?:def|class) \w+)", r"import fractions\n\n\n\1", text, count=1, flags=re.M)
     return text.rstrip("\n") + "\n\n\ndef gdm_bench_flag(value: int) -> bool:\n    return str(value)\n"
 
 
@@ -100,6 +102,10 @@ async def measure(name: str, root: Path, repeat: int) -> list[str]:
                 t1 = time.perf_counter()
                 before[c] = parse_run(c, await run_process(c, s.ws, 600, env, limit=CHECK_OUTPUT), s.ws)
                 t.setdefault(f"{tool_of(c)} before", []).append(time.perf_counter() - t1)
+            # the caches as the before run left them, for the second-copy comparison below
+            snapshot = s.base / "caches-after-before"
+            if (s.caches / "mypy").exists():
+                shutil.copytree(s.caches / "mypy", snapshot / "mypy")
             t1 = time.perf_counter()
             s.apply("t1")
             t["apply"].append(time.perf_counter() - t1)
@@ -111,10 +117,10 @@ async def measure(name: str, root: Path, repeat: int) -> list[str]:
                 found[tool_of(c)] = (f"{len(before[c].problems)} before, {len(new)} new"
                                      + (f" ({new[0].code})" if new else "")
                                      + (f"; note: {after.note}" if after.note else ""))
-            # the other way: a second full copy for the after run, the before run's cache reused
+            # the other way: a second full copy for the after run, with the cache the before run left
             async with Scratch(ctx) as s2:
                 s2.apply("t1")
-                env2 = {**env}
+                env2 = {**env, "MYPY_CACHE_DIR": str(snapshot / "mypy")}
                 for c in commands:
                     t1 = time.perf_counter()
                     await run_process(c, s2.ws, 600, env2, limit=CHECK_OUTPUT)

@@ -131,13 +131,10 @@ class TestGate:
         for note in self._notes:
             yield Thinking(task_id, f"Check skipped: {note}")
         self._notes = []
+        # The tests first, on the copy exactly as the workspace + buffers + patches; then the checks
+        # with the patches; then (once per task) the baseline on the same copy, the patched files
+        # put back: both check runs see whatever the tests left behind in the copy alike.
         async with Scratch(self.ctx) as scratch:
-            if self.checks and self._check_baseline is None:
-                yield Thinking(task_id, "Running the checks on a scratch copy without the patches (the baseline): "
-                                        + "; ".join(self.checks))
-                self._check_baseline = await self._run_checks(scratch)
-                for event in self._skip_unusable(task_id, self._check_baseline):
-                    yield event
             scratch.apply(task_id)
             run = None
             if self.command:
@@ -146,7 +143,16 @@ class TestGate:
                 run = TestRun(self.command, await run_process(self.command, scratch.ws, self.timeout_s, env))
             added: list[chk.Problem] = []
             if self.checks:
+                yield Thinking(task_id, "Running the checks on the scratch copy with the pending patches: "
+                                        + "; ".join(self._usable()))
                 after = await self._run_checks(scratch)
+                if self._check_baseline is None:
+                    scratch.apply(None)
+                    yield Thinking(task_id, "Running the checks on the scratch copy without the patches "
+                                            "(the baseline, once per task)")
+                    self._check_baseline = await self._run_checks(scratch)
+                    for event in self._skip_unusable(task_id, self._check_baseline):
+                        yield event
                 for event in self._skip_unusable(task_id, after):
                     yield event
                 for command, got in after.items():
