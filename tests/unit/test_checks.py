@@ -92,8 +92,8 @@ def test_tool_names_and_machine_readable_flags():
     assert tool_of("/x/.venv/bin/ruff check src") == "ruff"
     assert tool_of("MYPY_FORCE_COLOR=0 python -m mypy .") == "mypy"
     assert tool_of("npx --no-install eslint .") == "eslint" and tool_of("uv run pyright") == "pyright"
-    assert machine_readable("ruff check src") == "ruff check src --output-format json"
-    assert machine_readable("ruff check --output-format=json") == "ruff check --output-format=json"
+    assert machine_readable("ruff check src") == "ruff check src --no-fix --output-format json"
+    assert machine_readable("ruff check --fix --output-format=json") == "ruff check --fix --output-format=json"
     assert machine_readable("npx eslint .") == "npx eslint . -f json"
     assert machine_readable("pyright") == "pyright --outputjson"
     assert machine_readable("make lint") == "make lint"
@@ -107,7 +107,7 @@ def test_detection(tmp_path: Path, monkeypatch):
                                                     "mypy (configured in the workspace, not installed)"])
     monkeypatch.setenv("PATH", str(BIN))
     commands, missing = detect_check_commands(tmp_path)
-    assert commands == ["ruff check --no-cache --output-format json .", "mypy --no-error-summary -O json ."]
+    assert commands == ["ruff check --no-cache --no-fix --output-format json .", "mypy --no-error-summary -O json ."]
     assert missing == []
     (tmp_path / "package.json").write_text(json.dumps({"devDependencies": {"eslint": "^9", "typescript": "^5"}}))
     (tmp_path / "tsconfig.json").write_text("{}")
@@ -166,3 +166,25 @@ async def test_bad_check_commands_are_reported_and_count_nothing(workspace: Path
     again = [e.text for e in await collect(gate, [patch.id]) if isinstance(e, Thinking)]
     assert not any("no-such-checker-gdm" in t for t in again)  # a missing tool is said once
     assert not any("sleep 30" in t and "timed out" in t for t in again)  # no baseline: skipped since
+
+
+async def test_a_ruff_config_that_fixes_does_not_hide_new_problems(workspace: Path):
+    (workspace / "pyproject.toml").write_text("[tool.ruff]\nfix = true\n")  # click's pyproject has this
+    ctx = make_ctx(workspace)
+    patch = propose(ctx, "calc.py", WITH_PROBLEMS)
+    gate = TestGate(ctx, None, rounds=0, checks=[f"{RUFF} ."])
+    await collect(gate, [patch.id])
+    assert "F401" in {r.code: r.message for r in ctx.patches.get(patch.id).risk.reasons}["lint_new"]
+    assert (workspace / "calc.py").read_text() == CALC
+
+
+async def test_the_tests_see_exactly_the_workspace_with_the_patches_whatever_a_check_writes(
+        workspace: Path, tmp_path: Path):
+    ctx = make_ctx(workspace)
+    patch = propose(ctx, "calc.py", CALC.replace("Return a + b.", "Return the sum."))
+    seen = tmp_path / "seen.py"
+    gate = TestGate(ctx, f"cp calc.py {seen}", checks=["echo '# written by a check' >> calc.py; cat calc.py"])
+    for _ in range(2):
+        await collect(gate, [patch.id])
+        assert seen.read_text() == patch.new_text
+    assert (workspace / "calc.py").read_text() == CALC

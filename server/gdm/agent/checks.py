@@ -94,8 +94,11 @@ def tool_of(command: str) -> str:
 def machine_readable(command: str) -> str:
     """The command with its tool's machine-readable output asked for, unless it already is."""
     tool, words = tool_of(command), command.split()
-    if tool == "ruff" and not any(w.startswith("--output-format") for w in words):
-        return command + " --output-format json"
+    if tool == "ruff":
+        # a project's `fix = true` would make `ruff check` fix the copy and report nothing
+        fix = "" if any(w in ("--fix", "--no-fix", "--fix-only") for w in words) else " --no-fix"
+        fmt = "" if any(w.startswith("--output-format") for w in words) else " --output-format json"
+        return command + fix + fmt
     if tool == "eslint" and not any(w in ("-f", "--format") or w.startswith("--format=") for w in words):
         return command + " -f json"
     if tool == "pyright" and "--outputjson" not in words:
@@ -144,7 +147,7 @@ def detect_check_commands(root: Path) -> tuple[list[str], list[str]]:
     ruff_config = "[tool.ruff" in pyproject or (root / "ruff.toml").is_file() or (root / ".ruff.toml").is_file()
     ruff = _tool(root, "ruff")
     if ruff and (ruff_config or python):
-        commands.append(f"{ruff} check --no-cache --output-format json .")
+        commands.append(f"{ruff} check --no-cache --no-fix --output-format json .")
     elif ruff_config:
         missing.append("ruff (configured in the workspace, not installed)")
     if "[tool.mypy" in pyproject or (root / "mypy.ini").is_file() or (root / ".mypy.ini").is_file() or \

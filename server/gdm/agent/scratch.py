@@ -62,7 +62,7 @@ class Scratch:
         self.ctx = ctx
         self.base = Path(tempfile.mkdtemp(prefix="gdm-scratch-"))
         self.ws = self.base / ctx.view.root.name
-        self.caches = self.base / "caches"  # tool caches (MYPY_CACHE_DIR): outside the copy
+        self.caches = self.base / "caches"  # a place for tool caches outside the copy (the benchmark's)
         self._touched: set[str] = set()  # paths an `apply` rewrote: where the copy may differ from clean
         self.rewritten = 0  # files written by `apply` so far (the incremental copy's work)
 

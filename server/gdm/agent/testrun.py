@@ -14,10 +14,12 @@ patches add go back to the model like failing tests, in the same message and the
 
 from __future__ import annotations
 
+import asyncio
 import importlib.util
 import json
 import os
 import sys
+import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
@@ -119,6 +121,9 @@ class TestGate:
         self._baseline: TestRun | None = None
         self._check_baseline: dict[str, chk.CheckRun] | None = None
         self._skipped: set[str] = set()  # checks not installed, or without a usable baseline
+        # tool caches (MYPY_CACHE_DIR) for the task's life, outside every scratch copy: a later
+        # round's mypy rechecks only what changed. Removed when the task may end, or collected.
+        self._caches: tempfile.TemporaryDirectory[str] | None = None
 
     async def check(self, task_id: str, patch_ids: list[str]) -> AsyncIterator[Event]:
         """Run the tests and checks; set `feedback` to the message for the model, or None when the task may end."""
@@ -126,13 +131,10 @@ class TestGate:
         for note in self._notes:
             yield Thinking(task_id, f"Check skipped: {note}")
         self._notes = []
+        # The tests first, on the copy exactly as the workspace + buffers + patches; then the checks
+        # with the patches; then (once per task) the baseline on the same copy, the patched files
+        # put back: both check runs see whatever the tests left behind in the copy alike.
         async with Scratch(self.ctx) as scratch:
-            if self.checks and self._check_baseline is None:
-                yield Thinking(task_id, "Running the checks on a scratch copy without the patches (the baseline): "
-                                        + "; ".join(self.checks))
-                self._check_baseline = await self._run_checks(scratch)
-                for event in self._skip_unusable(task_id, self._check_baseline):
-                    yield event
             scratch.apply(task_id)
             run = None
             if self.command:
@@ -141,7 +143,16 @@ class TestGate:
                 run = TestRun(self.command, await run_process(self.command, scratch.ws, self.timeout_s, env))
             added: list[chk.Problem] = []
             if self.checks:
+                yield Thinking(task_id, "Running the checks on the scratch copy with the pending patches: "
+                                        + "; ".join(self._usable()))
                 after = await self._run_checks(scratch)
+                if self._check_baseline is None:
+                    scratch.apply(None)
+                    yield Thinking(task_id, "Running the checks on the scratch copy without the patches "
+                                            "(the baseline, once per task)")
+                    self._check_baseline = await self._run_checks(scratch)
+                    for event in self._skip_unusable(task_id, self._check_baseline):
+                        yield event
                 for event in self._skip_unusable(task_id, after):
                     yield event
                 for command, got in after.items():
@@ -149,6 +160,9 @@ class TestGate:
                         added += chk.new_problems(self._check_baseline[command].problems, got.problems)
         async for event in self._decide(task_id, patch_ids, run, added):
             yield event
+        if self.feedback is None and self._caches is not None:
+            await asyncio.to_thread(self._caches.cleanup)
+            self._caches = None
 
     async def _decide(self, task_id: str, patch_ids: list[str], run: TestRun | None,
                       added: list[chk.Problem]) -> AsyncIterator[Event]:
@@ -190,7 +204,9 @@ class TestGate:
                 yield PatchProposed(task_id, patch_id)
 
     async def _run_checks(self, scratch: Scratch) -> dict[str, chk.CheckRun]:
-        env = {**scrub_env(os.environ, self.ctx.hidden_env), "MYPY_CACHE_DIR": str(scratch.caches / "mypy")}
+        if self._caches is None:
+            self._caches = tempfile.TemporaryDirectory(prefix="gdm-check-caches-")
+        env = {**scrub_env(os.environ, self.ctx.hidden_env), "MYPY_CACHE_DIR": str(Path(self._caches.name) / "mypy")}
         runs: dict[str, chk.CheckRun] = {}
         for command in self.checks:
             if command in self._skipped:

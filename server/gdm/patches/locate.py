@@ -89,9 +89,15 @@ class Context:
             for i in (start - d, end - 1 + d):
                 if 0 <= i < len(base) and len(where[base[i]]) == 1:
                     found = self.exact.get(base[i], ())
-                    if len(found) == 1 and found[0] >= lo:
+                    if len(found) == 1 and found[0] >= lo and self._with_a_neighbour(base, i, found[0]):
                         return hunk.old_start + found[0] - i
         return expected
+
+    def _with_a_neighbour(self, base: list[str], i: int, k: int) -> bool:
+        """Whether base line i, found at k, still has a base neighbour beside it there: a lone copy of
+        it pasted elsewhere (its own place deleted) would point far from the hunk."""
+        return any(0 <= i + d < len(base) and 0 <= k + d < len(self.lines) and self.lines[k + d] == base[i + d]
+                   for d in (-1, 1))
 
     def weight(self, normed: str) -> float:
         """1 / how often this (normalised) line occurs in the current text."""
@@ -252,11 +258,12 @@ def locate(hunk: Hunk, ctx: Context, expected: int, lo: int) -> int:
     total = len(hunk.before) + len(hunk.after)
     if not hunk.old_lines:
         full = _full_insertions(hunk, ctx, lo)
-        cands = _reach(hunk, ctx, lo)
         if full:
             p = _nearest(full, expected, "its context")
-            _rival(hunk, ctx, [q for q in cands if q not in full], p, expected)
+            if 2 * abs(p - expected) > len(hunk.before) + len(hunk.after) + CONTEXT_SLACK:
+                _rival(hunk, ctx, [q for q in _reach(hunk, ctx, lo) if q not in full], p, expected)
             return p
+        cands = _reach(hunk, ctx, lo)
         if not cands:
             raise NotFound(f"context no longer matches: cannot find where to insert (around {span})")
     else:
@@ -312,6 +319,8 @@ def _rival(hunk: Hunk, ctx: Context, partial: list[int], chosen: int, expected: 
     context), and the full fit is a look-alike elsewhere. Places within reach of the full fit's own
     context are that same place seen off by a line, not a rival."""
     total = len(hunk.before) + len(hunk.after)
+    if 2 * abs(chosen - expected) <= total + CONTEXT_SLACK:
+        return  # a place nearer than `chosen` would be within reach of its context: none is a rival
     needed = max(1, math.ceil(total / 2))
     for q in partial:
         if abs(q - chosen) <= total + CONTEXT_SLACK or abs(q - expected) >= abs(chosen - expected):
