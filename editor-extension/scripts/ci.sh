@@ -107,6 +107,8 @@ main() {
     (cd "$EXT" && npx --no-install vsce package --allow-missing-repository --skip-license -o gdm.vsix >/dev/null)
     log "end-to-end test in code-server $CS_VERSION + headless chromium"
     (cd "$EXT" && CODE_SERVER="$CODE_SERVER" CHROMIUM=/usr/bin/chromium node --test out/test/e2e/vscode.e2e.js) || status=1
+    log "end-to-end test of the gdm panel (conversations view)"
+    (cd "$EXT" && CODE_SERVER="$CODE_SERVER" CHROMIUM=/usr/bin/chromium node --test out/test/e2e/panel.e2e.js) || status=1
     log "screenshots in ${GDM_E2E_ARTIFACTS:-$EXT/test-artifacts}/"
   fi
   return $status

@@ -16,6 +16,7 @@ import { PatchedContent, SCHEME, parsePatchUri, pickPatch, showPatchDiff } from 
 import { showActionable, openSettings, selectInterpreter, type ActionHandlers } from "./notify";
 import { PatchStore } from "./patchStore";
 import { ReviewDecorations } from "./review";
+import { ConversationPanel, PANEL_VIEW } from "./panel";
 import { TaskUi } from "./tasks";
 
 
@@ -28,6 +29,7 @@ class Gdm implements vscode.Disposable {
   private readonly tasks = new TaskUi((id) => this.cancel(id));
   private readonly cost = new CostStatus();
   private readonly ui: CommandUi;
+  readonly panel: ConversationPanel;
   private readonly actions: ActionHandlers;
   private refreshTimer: NodeJS.Timeout | undefined;
 
@@ -41,6 +43,11 @@ class Gdm implements vscode.Disposable {
       reviewAll: () => vscode.commands.executeCommand("gdm.reviewAll"),
     };
     const content = new PatchedContent(this.store);
+    this.panel = new ConversationPanel({
+      execute: (command, ...args) => vscode.commands.executeCommand(command, ...args),
+      patch: (id) => this.store.get(id),
+      log: (line) => this.tasks.channel.appendLine(line),
+    });
     context.subscriptions.push(
       this,
       this.store,
@@ -49,6 +56,8 @@ class Gdm implements vscode.Disposable {
       content,
       new ReviewDecorations(this.store),
       vscode.workspace.registerTextDocumentContentProvider(SCHEME, content),
+      this.panel,
+      vscode.window.registerWebviewViewProvider(PANEL_VIEW, this.panel, { webviewOptions: { retainContextWhenHidden: true } }),
       this.tasks.onDidChangeRunning((n) => this.cost.setRunning(n)),
       vscode.workspace.onDidChangeTextDocument((e) => this.documentChanged(e.document)),
       vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration("gdm.pythonPath") && void this.restart()),
@@ -75,8 +84,14 @@ class Gdm implements vscode.Disposable {
     this.disposeFallbacks();
     const client = createClient(python, cwd, (cmd, args, next) => this.ui.execute(cmd, args, next));
     this.client = client;
-    client.onNotification(TASK_EVENT, (ev: TaskEvent) => this.tasks.onEvent(ev));
-    client.onNotification(PATCH_PROPOSED, (p: Patch) => this.store.upsert(p));
+    client.onNotification(TASK_EVENT, (ev: TaskEvent) => {
+      this.tasks.onEvent(ev);
+      this.panel.onEvent(ev);
+    });
+    client.onNotification(PATCH_PROPOSED, (p: Patch) => {
+      this.store.upsert(p);
+      this.panel.onPatch(p);
+    });
     client.onNotification(COST_UPDATE, (c: CostUpdate) => this.cost.update(c));
     // Replaces languageclient's own handler: the same messages, with the button that fixes them.
     client.onNotification(ShowMessageNotification.type, (m) => this.serverMessage(m.message, m.type));
@@ -198,9 +213,11 @@ class Gdm implements vscode.Disposable {
   }
 }
 
-export async function activate(context: vscode.ExtensionContext): Promise<void> {
+export async function activate(context: vscode.ExtensionContext): Promise<{ panelRenderLatencies: () => number[] }> {
   const gdm = new Gdm(context);
   await gdm.start();
+  // For the e2e figure (chunk → render in the panel): the latencies the panel measured.
+  return { panelRenderLatencies: () => [...gdm.panel.renderLatencies] };
 }
 
 export function deactivate(): void {

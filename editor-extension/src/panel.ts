@@ -1,0 +1,214 @@
+/**
+ * The "gdm" view in the activity bar: this workspace's conversations, newest first; one opened
+ * shows as a conversation (prompts, the model's Markdown as it streams, collapsed tool calls,
+ * patch cards with Review / Accept / Reject), a prompt box that sends a follow-up, Cancel while a
+ * task runs, cost per message and for the conversation. The webview has a strict CSP (nothing
+ * remote, one nonce'd inline script and style), draws with VS Code's theme colours, and every
+ * message it sends is checked against the panel's own list (logic/panelModel.ts); anything else is
+ * refused and logged.
+ */
+import * as vscode from "vscode";
+import { randomBytes } from "node:crypto";
+import {
+  ConversationState, parseWebviewMessage, renderConversation, renderList,
+  type Conversation, type ConversationSummary, type PanelEvent, type PanelRequest,
+} from "./logic/panelModel";
+import type { AskResult, Patch } from "./logic/protocol";
+import { PANEL_SCRIPT, PANEL_STYLE } from "./panelWebview";
+
+export const PANEL_VIEW = "gdm.conversations";
+const RENDER_EVERY_MS = 16;
+
+export interface PanelDeps {
+  /** Run a command (the server's go through the language client and its middleware). */
+  execute: (command: string, ...args: unknown[]) => Thenable<unknown>;
+  patch: (patchId: string) => Patch | undefined;
+  log: (line: string) => void;
+}
+
+export class ConversationPanel implements vscode.WebviewViewProvider, vscode.Disposable {
+  private view: vscode.WebviewView | undefined;
+  private readonly state = new ConversationState();
+  private readonly patches = new Map<string, Patch>();
+  private list: ConversationSummary[] = [];
+  private timer: NodeJS.Timeout | undefined;
+  private chunkAt: number | undefined;
+  /** Streamed chunk → rendered in the webview, ms (performance marks, for the e2e figure). */
+  readonly renderLatencies: number[] = [];
+
+  constructor(private readonly deps: PanelDeps) {}
+
+  resolveWebviewView(view: vscode.WebviewView): void {
+    this.view = view;
+    view.webview.options = { enableScripts: true, localResourceRoots: [] };
+    view.webview.html = shell(view.webview.cspSource);
+    view.webview.onDidReceiveMessage((raw: unknown) => void this.onMessage(raw));
+    view.onDidChangeVisibility(() => view.visible && this.render());
+  }
+
+  /** A `gdm/taskEvent`. */
+  onEvent(ev: PanelEvent): void {
+    if (this.state.applyEvent(ev)) {
+      if (ev.kind === "response" && ev.delta) {
+        this.chunkAt ??= Date.now();
+      }
+      this.schedule();
+    }
+    if (ev.kind === "done") {
+      this.logLatencies();
+      void this.refreshAfterDone(ev.conversationId ?? null);
+    }
+  }
+
+  /** A `gdm/patchProposed`. */
+  onPatch(p: Patch & { conversationId?: string | null }): void {
+    this.patches.set(p.patchId, p);
+    if (this.state.applyPatch(p)) {
+      this.schedule();
+    }
+  }
+
+  /** The figure of the e2e: streamed chunk reaching the extension → drawn in the webview. */
+  private logLatencies(): void {
+    const all = [...this.renderLatencies].sort((a, b) => a - b);
+    if (all.length) {
+      const at = (q: number) => all[Math.min(all.length - 1, Math.ceil(q * all.length) - 1)];
+      this.deps.log(`gdm panel: streamed chunk → render over ${all.length} renders: median ${at(0.5)} ms, p95 ${at(0.95)} ms`);
+    }
+  }
+
+  private async onMessage(raw: unknown): Promise<void> {
+    const request = parseWebviewMessage(raw);
+    if ("refused" in request) {
+      this.deps.log(`gdm panel: refused a webview message that is not one of the panel's own (${request.refused}): ` +
+        JSON.stringify(raw)?.slice(0, 200));
+      return;
+    }
+    try {
+      await this.handle(request);
+    } catch (err) {
+      this.deps.log(`gdm panel: ${request.type} failed: ${err instanceof Error ? err.message : String(err)}`);
+      void vscode.window.showErrorMessage(`gdm: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private async handle(r: PanelRequest): Promise<void> {
+    switch (r.type) {
+      case "ready":
+      case "refresh":
+        return this.refreshList(r.type === "refresh" || this.state.conversationId === null);
+      case "back":
+        this.state.clear();
+        return this.refreshList(true);
+      case "open":
+        return this.open(r.conversationId);
+      case "send":
+        return this.send(r.text);
+      case "cancel":
+        await this.deps.execute("gdm.cancel", { taskId: r.taskId });
+        return;
+      case "review": {
+        const patch = this.patches.get(r.patchId) ?? this.deps.patch(r.patchId);
+        await this.deps.execute("gdm.reviewAll", patch ? vscode.Uri.parse(patch.uri) : undefined);
+        return;
+      }
+      case "accept":
+      case "reject":
+        await this.deps.execute(`gdm.patch.${r.type}`, { patchId: r.patchId });
+        return;
+      case "rendered":
+        if (r.t0 > 0) {
+          this.renderLatencies.push(Math.max(0, r.at - r.t0));
+        }
+        return;
+    }
+  }
+
+  /** Open a conversation (from the list, or after a restart). */
+  async open(conversationId: string): Promise<void> {
+    const got = (await this.deps.execute("gdm.conversation.get", { conversationId })) as Conversation | undefined;
+    if (got) {
+      this.state.clear();
+      this.state.load(got);
+      this.render();
+    }
+  }
+
+  private async send(text: string): Promise<void> {
+    const followUp = this.state.conversationId !== null ? this.state.lastTaskId() : undefined;
+    const payload: Record<string, unknown> = { prompt: text };
+    const editor = vscode.window.activeTextEditor;
+    if (editor && editor.document.uri.scheme === "file") {
+      payload.uri = editor.document.uri.toString();
+    }
+    if (followUp) {
+      payload.followUp = followUp;
+    } else {
+      this.state.clear();
+    }
+    const result = (await this.deps.execute("gdm.ask", payload)) as AskResult | undefined;
+    if (result?.taskId) {
+      this.state.started(result.taskId, text);
+      this.render();
+    }
+  }
+
+  private async refreshList(show: boolean): Promise<void> {
+    const got = (await this.deps.execute("gdm.conversation.list", { limit: 100 })) as { conversations?: ConversationSummary[] } | undefined;
+    this.list = got?.conversations ?? [];
+    if (show || this.state.conversationId === null) {
+      this.render();
+    }
+  }
+
+  private async refreshAfterDone(conversationId: string | null): Promise<void> {
+    try {
+      if (conversationId !== null && conversationId === this.state.conversationId) {
+        await this.open(conversationId); // the stored messages carry each call's cost
+      }
+      await this.refreshList(false);
+    } catch (err) {
+      this.deps.log(`gdm panel: refreshing: ${err instanceof Error ? err.message : String(err)}`);
+    }
+  }
+
+  private schedule(): void {
+    if (this.timer === undefined) {
+      this.timer = setTimeout(() => {
+        this.timer = undefined;
+        this.render();
+      }, RENDER_EVERY_MS);
+    }
+  }
+
+  private render(): void {
+    if (!this.view) {
+      return;
+    }
+    const inConversation = this.state.conversationId !== null || this.state.running.size > 0;
+    const html = inConversation ? renderConversation(this.state, (id) => this.patches.get(id) ?? this.deps.patch(id)) : renderList(this.list);
+    const t0 = this.chunkAt ?? 0;
+    this.chunkAt = undefined;
+    void this.view.webview.postMessage({ type: "render", html, t0, conversation: inConversation,
+      running: [...this.state.running] });
+  }
+
+  dispose(): void {
+    clearTimeout(this.timer);
+  }
+}
+
+/** The webview's one HTML page: a root that the extension fills, and the prompt box. */
+function shell(cspSource: string): string {
+  const nonce = randomBytes(16).toString("base64");
+  const csp = [`default-src 'none'`, `img-src ${cspSource}`, `style-src 'nonce-${nonce}'`, `script-src 'nonce-${nonce}'`].join("; ");
+  return `<!DOCTYPE html><html lang="en"><head><meta charset="utf-8">
+<meta http-equiv="Content-Security-Policy" content="${csp}">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<style nonce="${nonce}">${PANEL_STYLE}</style></head>
+<body><main id="root" aria-live="polite"></main>
+<form id="composer"><label for="prompt" class="hint">Ask gdm (Ctrl+Enter sends; in a conversation, a follow-up)</label>
+<textarea id="prompt" rows="3" placeholder="Ask gdm…"></textarea>
+<div class="buttons"><button type="submit" id="send">Send</button></div></form>
+<script nonce="${nonce}">${PANEL_SCRIPT}</script></body></html>`;
+}

@@ -1,0 +1,152 @@
+/**
+ * The gdm panel end to end in a real VS Code (code-server in headless Chromium) against the
+ * scripted model: open the "gdm" view, ask from its prompt box, see the conversation render
+ * (Markdown as it streams, a collapsed tool call that expands, a patch card with its risk), accept
+ * from the card, send a follow-up from the prompt box and see its patch, back to the list of
+ * conversations. Each step leaves a screenshot (test-artifacts/panel-*.png); the panel's chunk →
+ * render latency (performance marks in the extension and the webview) is read from the gdm log.
+ */
+import { after, before, test } from "node:test";
+import assert from "node:assert/strict";
+import { mkdirSync, rmSync } from "node:fs";
+import { join } from "node:path";
+import { chromium, type Browser, type FrameLocator, type Page } from "playwright-core";
+import { CHROMIUM_ARGS, ROOT, Proc, e2eEnv, installVsix, scratch, startCodeServer, writeSettings } from "./harness";
+import * as ui from "./workbench";
+import { poll } from "./workbench";
+
+const env = e2eEnv();
+const artifacts = join(env.artifacts, "panel");
+const started = Date.now();
+let dirs: ReturnType<typeof scratch>;
+let model: Proc;
+let codeServer: Proc | undefined;
+let browser: Browser | undefined;
+let page: Page;
+let shot = 0;
+
+async function screenshot(name: string): Promise<void> {
+  shot += 1;
+  const file = join(artifacts, `panel-${String(shot).padStart(2, "0")}-${name}.png`);
+  await page.screenshot({ path: file });
+  console.log(`screenshot: ${file}`);
+}
+
+function step(name: string, fn: () => Promise<void>): void {
+  test(name, async () => {
+    try {
+      await fn();
+    } catch (err) {
+      if (page) {
+        await page.screenshot({ path: join(artifacts, `FAILED-panel-${name.replace(/\W+/g, "-").slice(0, 60)}.png`) });
+      }
+      throw err;
+    }
+  });
+}
+
+/** The panel's webview document (VS Code nests it: iframe.webview → #active-frame). */
+function panel(): FrameLocator {
+  return page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
+}
+
+before(async () => {
+  mkdirSync(artifacts, { recursive: true });
+  dirs = scratch();
+  model = Proc.start("scripted model", env.python, ["-m", "gdm.scripted", join(ROOT, "test", "fixtures", "panel-vscode.json")]);
+  const modelUrl = (await model.waitFor(/http:\/\/127\.0\.0\.1:\d+\/v1/, 20_000))[0];
+  installVsix(env, dirs.userData, dirs.extensions, dirs.xdg);
+  writeSettings(dirs.userData, {
+    "workbench.startupEditor": "none",
+    "workbench.tips.enabled": false,
+    "workbench.secondarySideBar.defaultVisibility": "hidden",
+    "chat.commandCenter.enabled": false,
+    "security.workspace.trust.enabled": false,
+    "telemetry.telemetryLevel": "off",
+    "extensions.autoCheckUpdates": false,
+    "extensions.autoUpdate": false,
+    "update.mode": "none",
+    "editor.minimap.enabled": false,
+    "gdm.pythonPath": env.python,
+    "gdm.model": "openai/scripted",
+    "gdm.apiBase": modelUrl,
+    "gdm.prices": { "openai/scripted": { inputPerMTok: 3, outputPerMTok: 15 } },
+    "gdm.databaseUrl": `sqlite:///${join(dirs.base, "gdm.db")}`,
+  });
+  const cs = await startCodeServer(env, dirs);
+  codeServer = cs.proc;
+  browser = await chromium.launch({ executablePath: env.chromium, headless: true, args: CHROMIUM_ARGS });
+  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(cs.url);
+  await page.locator(".monaco-workbench .part.statusbar").waitFor({ timeout: 30_000 });
+});
+
+after(async () => {
+  await browser?.close();
+  codeServer?.stop();
+  model?.stop();
+  if (process.env.GDM_E2E_KEEP !== "1" && dirs) {
+    rmSync(dirs.base, { recursive: true, force: true });
+  }
+  console.log(`panel e2e duration: ${((Date.now() - started) / 1000).toFixed(1)} s`);
+});
+
+step("the gdm view in the activity bar lists no conversations yet", async () => {
+  await ui.waitForStatus(page, /gdm today/, 60_000);
+  await ui.openFile(page, "calc.py");
+  await page.locator('.activitybar .action-item a[aria-label^="gdm"]').first().click();
+  await panel().locator(".empty", { hasText: "No conversations" }).waitFor({ timeout: 30_000 });
+  await screenshot("empty-list");
+});
+
+step("ask from the prompt box: Markdown streams, a tool call is one collapsed line, the patch is a card", async () => {
+  const box = panel().locator("#prompt");
+  await box.click();
+  await page.keyboard.type("Panel: guard divide against zero");
+  await page.keyboard.press("Control+Enter");
+  await panel().locator(".msg.user .text", { hasText: "Panel: guard divide" }).waitFor({ timeout: 15_000 });
+  await panel().locator(".msg.assistant .md strong", { hasText: "guard" }).waitFor({ timeout: 60_000 });
+  await screenshot("streaming-markdown");
+  const call = panel().locator("details.tool", { hasText: "edit_file" }).first();
+  await call.waitFor({ timeout: 30_000 });
+  assert.equal(await call.getAttribute("open"), null, "tool calls start collapsed");
+  const card = panel().locator(".patch", { hasText: "calc.py" }).first();
+  await card.locator(".tier", { hasText: /risk (LOW|MEDIUM)/ }).waitFor({ timeout: 30_000 });
+  await panel().locator(".msg.assistant .md", { hasText: "now raises" }).waitFor({ timeout: 30_000 });
+  await panel().locator(".msg.user .meta", { hasText: /done · task \$0\.\d{4}/ }).waitFor({ timeout: 30_000 });
+  assert.match(await panel().locator(".bar .cost").innerText(), /conversation \$0\.\d{4}/);
+  assert.ok((await panel().locator(".msg.assistant .meta", { hasText: /\$0\.\d{4}/ }).count()) >= 2, "cost per message");
+  await call.locator("summary").click();
+  await call.locator("pre.args", { hasText: '"path": "calc.py"' }).waitFor({ timeout: 5_000 });
+  await screenshot("conversation-tool-call-expanded-patch-card");
+});
+
+step("accept from the card: the change lands in the editor", async () => {
+  const card = panel().locator(".patch", { hasText: "calc.py" }).first();
+  await card.locator('button[data-action="accept"]').click();
+  await poll(() => ui.editorText(page), (t) => t.includes("cannot divide by zero"), 30_000);
+  await card.locator(".status", { hasText: "accepted" }).waitFor({ timeout: 30_000 });
+  await screenshot("accepted-from-card");
+});
+
+step("a follow-up from the prompt box continues the conversation and proposes its patch", async () => {
+  await panel().locator("#prompt").click();
+  await page.keyboard.type("now also reject an empty list in mean()");
+  await panel().locator("#send").click();
+  await panel().locator(".msg.user .text", { hasText: "now also reject an empty list" }).waitFor({ timeout: 15_000 });
+  await panel().locator(".msg.assistant .md em", { hasText: "empty" }).waitFor({ timeout: 60_000 });
+  const pending = panel().locator(".patch", { hasText: "pending" }).last();
+  await pending.locator('button[data-action="accept"]').waitFor({ timeout: 30_000 });
+  assert.equal(await panel().locator(".msg.user").count(), 2);
+  await screenshot("follow-up-patch");
+});
+
+step("back to the list: one conversation of two tasks; the render latency is logged", async () => {
+  await panel().locator('button[data-action="back"]').click();
+  const item = panel().locator("button.conversation", { hasText: "Panel: guard divide" });
+  await item.locator(".meta", { hasText: "2 task(s)" }).waitFor({ timeout: 15_000 });
+  await screenshot("conversation-list");
+  await ui.runCommand(page, "gdm: Show task log");
+  const log = await ui.waitForPanelText(page, /gdm panel: streamed chunk → render over \d+ renders: median \d+ ms, p95 \d+ ms/, 15_000);
+  console.log(log.match(/gdm panel: streamed chunk → render[^\n]*/g)?.pop());
+});
