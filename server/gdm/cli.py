@@ -3,6 +3,7 @@
     gdm ask "<prompt>" --workspace DIR [--file F --range L1:L2] [--apply]
     gdm demo            a real task against the bundled scripted model, no key, no network
     gdm serve           the language server on stdio (same as `gdm-lsp`)
+    gdm acp             the Agent Client Protocol on stdio (Zed, JetBrains, CodeCompanion, acpx)
     gdm replay SESSION|FIXTURE [--workspace DIR]   re-run a recorded session offline, compare
     gdm export SESSION FILE                        write a session as a replay fixture
 """
@@ -17,6 +18,7 @@ from pathlib import Path
 from typing import TextIO
 
 from gdm.__main__ import main as serve_stdio
+from gdm.acp.main import main as serve_acp
 from gdm.agent.session import Session, TaskSpec, new_id
 from gdm.config import Settings, env_layer, resolve
 from gdm.context.workspace import NoBuffers
@@ -52,6 +54,7 @@ def main(argv: list[str] | None = None) -> None:
     demo = sub.add_parser("demo", help="a real task against the bundled scripted model (no key, no network)")
     demo.add_argument("--keep", action="store_true", help="keep the demo workspace and print where it is")
     sub.add_parser("serve", help="serve LSP on stdio (same as gdm-lsp)")
+    sub.add_parser("acp", help="serve the Agent Client Protocol on stdio (Zed, JetBrains, CodeCompanion, acpx)")
     rep = sub.add_parser("replay", help="re-run a recorded session offline; exit 0 when its tool calls and patches "
                                         "are reproduced")
     rep.add_argument("source", help="a session id in the store, or a replay fixture file (.json)")
@@ -64,6 +67,9 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.command == "serve":
         serve_stdio()
+        return
+    if args.command == "acp":
+        serve_acp()
         return
     if args.command in ("replay", "export"):
         raise SystemExit(replay_or_export(args, sys.stdout))
