@@ -26,9 +26,8 @@ ACCEPT, ACCEPT_ALL, REJECT, NEVER = "accept", "accept_all", "reject", "never"
 class EditorClient:
     """The client's side: what an editor would show and do."""
 
-    root: Path
     permission: str | Callable[[Any], str] = ACCEPT
-    buffers: dict[str, str] = field(default_factory=dict)  # unsaved editor text by relative path
+    buffers: dict[str, str] = field(default_factory=dict)  # unsaved editor text by absolute path
     refuse_read: set[str] = field(default_factory=set)
     refuse_write: set[str] = field(default_factory=set)
     updates: list[tuple[str, Any]] = field(default_factory=list)
@@ -36,10 +35,18 @@ class EditorClient:
     reads: list[str] = field(default_factory=list)
     writes: list[str] = field(default_factory=list)
     raw: list[dict] = field(default_factory=list)  # every incoming message (observer)
+    init: Any = None  # the initialize answer
     changed: asyncio.Event = field(default_factory=asyncio.Event)
 
-    def _rel(self, path: str) -> str:
-        return Path(path).relative_to(self.root).as_posix()
+    def reset(self, permission: str | Callable[[Any], str] = ACCEPT, **fields: Any) -> EditorClient:
+        """Forget what happened and set new policies (one agent serves a module's tests)."""
+        self.permission = permission
+        for name in ("buffers", "updates", "permissions", "reads", "writes", "raw"):
+            getattr(self, name).clear()
+        self.refuse_read, self.refuse_write = set(), set()
+        for name, value in fields.items():
+            setattr(self, name, value)
+        return self
 
     def _note(self) -> None:
         self.changed.set()
@@ -61,24 +68,22 @@ class EditorClient:
 
     async def read_text_file(self, session_id: str, path: str, line: int | None = None, limit: int | None = None,
                              **kwargs: Any) -> Any:
-        rel = self._rel(path)
-        self.reads.append(rel)
-        if rel in self.refuse_read:
-            raise RequestError(-32000, f"reading {rel} is not allowed by the test editor")
-        if rel in self.buffers:
-            return schema.ReadTextFileResponse(content=self.buffers[rel])
+        self.reads.append(path)
+        if path in self.refuse_read:
+            raise RequestError(-32000, f"reading {Path(path).name} is not allowed by the test editor")
+        if path in self.buffers:
+            return schema.ReadTextFileResponse(content=self.buffers[path])
         if not Path(path).is_file():
             raise RequestError.resource_not_found(path)
         return schema.ReadTextFileResponse(content=Path(path).read_text(encoding="utf-8"))
 
     async def write_text_file(self, session_id: str, path: str, content: str, **kwargs: Any) -> Any:
-        rel = self._rel(path)
-        if rel in self.refuse_write:
-            raise RequestError(-32000, f"writing {rel} is not allowed by the test editor")
-        self.writes.append(rel)
+        if path in self.refuse_write:
+            raise RequestError(-32000, f"writing {Path(path).name} is not allowed by the test editor")
+        self.writes.append(path)
         Path(path).parent.mkdir(parents=True, exist_ok=True)
         Path(path).write_text(content, encoding="utf-8")
-        self.buffers.pop(rel, None)
+        self.buffers.pop(path, None)
         return schema.WriteTextFileResponse()
 
     def on_connect(self, conn: Any) -> None:
@@ -86,22 +91,24 @@ class EditorClient:
 
     # -- what the tests look at ---------------------------------------------------------------
 
-    def kinds(self) -> list[str]:
-        """`sessionUpdate` of every update, in order."""
-        return [u.session_update for _, u in self.updates]
+    def kinds(self, sid: str) -> list[str]:
+        """`sessionUpdate` of every update of a session, in order."""
+        return [u.session_update for s, u in self.updates if s == sid]
 
-    def of(self, kind: str) -> list[Any]:
-        """The updates of one kind."""
-        return [u for _, u in self.updates if u.session_update == kind]
+    def of(self, sid: str, kind: str) -> list[Any]:
+        """A session's updates of one kind."""
+        return [u for s, u in self.updates if s == sid and u.session_update == kind]
 
-    def text(self, kind: str = "agent_message_chunk") -> str:
+    def text(self, sid: str, kind: str = "agent_message_chunk") -> str:
         """Every text chunk of a kind, joined."""
-        return "".join(u.content.text for u in self.of(kind) if getattr(u.content, "text", None))
+        return "".join(u.content.text for u in self.of(sid, kind) if getattr(u.content, "text", None))
 
-    def calls(self) -> dict[str, dict]:
-        """Tool calls by id: the start merged with its updates (fields that were set)."""
+    def calls(self, sid: str) -> dict[str, dict]:
+        """Tool calls by id: the start merged with its updates (fields that were set), in order."""
         found: dict[str, dict] = {}
-        for u in self.of("tool_call") + self.of("tool_call_update"):
+        for _, u in self.updates:
+            if _ != sid or u.session_update not in ("tool_call", "tool_call_update"):
+                continue
             data = u.model_dump(exclude_none=True)
             found.setdefault(u.tool_call_id, {}).update(data)
         return found
@@ -139,7 +146,7 @@ async def start_agent(client: EditorClient, tmp: Path, *, read: bool = True,
                                            observers=[observe]) as (conn, proc):
             caps = schema.ClientCapabilities(fs=schema.FileSystemCapabilities(read_text_file=read,
                                                                               write_text_file=write))
-            await asyncio.wait_for(conn.initialize(protocol_version=1, client_capabilities=caps), 60)
+            client.init = await asyncio.wait_for(conn.initialize(protocol_version=1, client_capabilities=caps), 60)
             yield conn, proc
     finally:
         log.close()
@@ -155,3 +162,21 @@ async def ask(conn: Any, session_id: str, text: str, *blocks: Any, timeout: floa
     """session/prompt with text (and more blocks); the PromptResponse."""
     return await asyncio.wait_for(conn.prompt(session_id=session_id, prompt=[acp.text_block(text), *blocks]),
                                   timeout)
+
+
+@dataclass
+class Agent:
+    """A running `gdm acp` and its client, shared by the tests of a module."""
+
+    conn: Any
+    proc: Any
+    client: EditorClient
+    tmp: Path
+
+
+@contextlib.asynccontextmanager
+async def shared_agent(tmp: Path, **caps: bool) -> AsyncIterator[Agent]:
+    """One agent process for many tests (each test opens its own sessions on its own workspace)."""
+    client = EditorClient()
+    async with start_agent(client, tmp, **caps) as (conn, proc):
+        yield Agent(conn, proc, client, tmp)

@@ -3,7 +3,7 @@
 Text blocks are the prompt. A resource link or an embedded resource naming a file inside the
 session's folder is the focus (the first one; a `#L10-20` fragment is the selection); the text of
 an embedded resource of a whole file is what the user sees of it (it becomes that file's buffer),
-an excerpt (a fragment) or a resource outside the workspace folder's files is quoted in the prompt.
+and every embedded text but the focus's is quoted in the prompt.
 A `file:` URI outside the folder is refused. `/explain`, `/write-tests` and `/fix` are the
 ready-made actions of the LSP front end.
 """
@@ -96,11 +96,14 @@ def parse(blocks: list[Any], view: WorkspaceView) -> Prompt:
             if text is None:
                 raise BadPrompt(f"{resource.uri}: binary resources are not supported; attach text files")
             if rel is not None:
+                is_focus = focus is None
                 focus = focus or (rel, start, end)
                 if not excerpt:
-                    prompt.buffers[rel] = text
-                    continue
-                prompt.fetch.append(rel)
+                    prompt.buffers[rel] = text  # the whole file as the editor has it
+                    if is_focus:
+                        continue  # the focus shows it
+                else:
+                    prompt.fetch.append(rel)
             quoted.append(f"Attached {rel or resource.uri}:\n```\n{text[:QUOTE_CHARS]}\n```")
         else:
             raise BadPrompt(f"{kind} content is not supported (promptCapabilities: text and embedded context only)")
