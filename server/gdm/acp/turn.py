@@ -105,8 +105,9 @@ class Turn:
 
     async def _prefetch(self, name: str, args: Any) -> None:
         """Read the files a tool call names through the client before the tool runs."""
-        if name not in mapping.FILE_TOOLS or not isinstance(args, dict):
+        if name not in mapping.FILE_TOOLS or not isinstance(args, dict) or not self.state.buffers.reads_through_client:
             return
+        await self.outbox.flush()  # the client shows the tool call before it is asked to read for it
         view = self.state.session.view
         for key in ("path", "new_path"):
             value = args.get(key)
