@@ -18,9 +18,10 @@ from gdm.agent import events as ev
 from gdm.agent.session import Session, TaskSpec, new_id
 from gdm.config import Settings
 from gdm.context.workspace import NoBuffers, PathRefused
-from gdm.patches.apply import apply_hunks
-from gdm.patches.model import FilePatch, HunkStatus, PatchKind, PatchStatus
+from gdm.patches.model import FilePatch, PatchKind, PatchStatus
 from gdm.patches.risk import Tier
+from gdm.review.appliers import DiskApplier
+from gdm.review.service import Review, accept_order
 from gdm.store import open_store
 from gdm.tools.base import ALLOW_ONCE, ALWAYS_ALLOW, DENY, ApprovalRequest, Approver
 
@@ -98,57 +99,31 @@ def parse_range(text: str | None) -> tuple[int | None, int | None]:
     return start - 1, end - 1
 
 
-def apply_to_disk(session: Session, patch: FilePatch, out: TextIO) -> bool:
-    """Headless accept: write the patch to disk (atomically); CRITICAL risk is never auto-applied."""
+async def apply_to_disk(session: Session, patch: FilePatch, out: TextIO) -> bool:
+    """Headless accept: the review engine's plan, carried out by the disk applier (atomic writes);
+    CRITICAL risk is never auto-applied."""
     if patch.risk is not None and patch.risk.tier is Tier.CRITICAL:
         out.write(f"not applying {patch.path}: CRITICAL risk needs a person's review in an editor\n")
         return False
     if patch.status not in (PatchStatus.PENDING, PatchStatus.PARTIAL):
         return False
-    if patch.kind in (PatchKind.DELETE, PatchKind.RENAME):
-        return _file_operation(session, patch, out)
-    current = session.view.current(patch.path)
-    result = apply_hunks(patch, current.text if current else "", None)
-    for conflict in result.conflicts:
-        out.write(f"conflict in {patch.path} hunk {conflict.hunk}: {conflict.reason}\n")
-    if not result.applied:
-        return False
-    target = session.view.abs(patch.path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.gdm-tmp")
-    tmp.write_bytes(result.text.encode("utf-8"))
-    os.replace(tmp, target)
-    session.patches.set_hunks(patch, result.applied, HunkStatus.ACCEPTED)
-    out.write(f"applied {patch.path} ({len(result.applied)} hunk(s))\n")
-    return True
-
-
-def _file_operation(session: Session, patch: FilePatch, out: TextIO) -> bool:
-    """Headless accept of a deletion (only of the text reviewed) or a move (never over a file)."""
-    source = session.view.abs(patch.path)
-    current = session.view.current(patch.path)
-    if current is None:
-        out.write(f"not changing {patch.path}: it no longer exists\n")
-        return False
-    if patch.kind is PatchKind.DELETE:
-        if current.text != patch.base_text:
-            out.write(f"not deleting {patch.path}: it changed since the deletion was proposed\n")
-            return False
-        source.unlink()
-        session.patches.set_hunks(patch, [h.index for h in patch.pending_hunks()], HunkStatus.ACCEPTED)
-        out.write(f"deleted {patch.path}\n")
-        return True
-    new = patch.new_path or patch.path
-    target = session.view.abs(new)
-    if target.exists():
-        out.write(f"not moving {patch.path}: {new} exists\n")
-        return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.rename(source, target)
-    session.patches.decide(patch, HunkStatus.ACCEPTED)
-    session.patches.moved(patch.path, new)
-    out.write(f"moved {patch.path} to {new}\n")
-    return True
+    old_path, kind = patch.path, patch.kind
+    review = Review(session.view, session.patches, session.task_label)
+    result = await review.accept(patch, None, DiskApplier(session.view))
+    if kind in (PatchKind.DELETE, PatchKind.RENAME):
+        if not result["applied"]:
+            reasons = "; ".join(dict.fromkeys(c["reason"] for c in result["conflicts"]))
+            out.write(f"not changing {old_path}: {reasons}\n")
+        elif kind is PatchKind.DELETE:
+            out.write(f"deleted {old_path}\n")
+        else:
+            out.write(f"moved {old_path} to {patch.new_path}\n")
+        return bool(result["applied"])
+    for conflict in result["conflicts"]:
+        out.write(f"conflict in {old_path} hunk {conflict['hunk']}: {conflict['reason']}\n")
+    if result["applied"]:
+        out.write(f"applied {old_path} ({len(result['appliedHunks'])} hunk(s))\n")
+    return bool(result["applied"])
 
 
 def terminal_approver(stdin: TextIO, out: TextIO) -> Approver:
@@ -190,11 +165,10 @@ async def run_ask(settings: Settings, workspace: Path, prompt: str, file: str | 
         printer.event(event, session)
         if isinstance(event, ev.Done):
             status = event.status
-    # Moves last: each file's edits land where it is, then it moves.
-    for patch in sorted(session.patches.for_task(task_id), key=lambda p: p.kind is PatchKind.RENAME):
+    for patch in accept_order(session.patches.for_task(task_id)):
         printer.patch(patch)
         if apply:
-            apply_to_disk(session, patch, out)
+            await apply_to_disk(session, patch, out)
     printer.cost(session.totals(task_id))
     session.model_loop.close()
     store.close()

@@ -13,6 +13,7 @@ model (which splits after '\\n' only) does not.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gdm.patches.locate import Context, NotFound, locate, locate_hunk
@@ -84,10 +85,12 @@ def _utf16_len(s: str) -> int:
 
 
 class _Positions:
-    """LSP positions of the starts of the model's lines (and of the end of the text)."""
+    """LSP positions of the starts of the model's lines (and of the end of the text), with
+    characters counted in UTF-16 code units, or in code points when `code_points`."""
 
-    def __init__(self, text: str, lines: list[str]) -> None:
+    def __init__(self, text: str, lines: list[str], code_points: bool = False) -> None:
         self.text, self.lines = text, lines
+        self.width = len if code_points else _utf16_len
         self.offsets = [0]
         for line in lines:
             self.offsets.append(self.offsets[-1] + len(line))
@@ -97,18 +100,18 @@ class _Positions:
     def at(self, k: int) -> tuple[int, int]:
         """(line, UTF-16 character) of the start of model line k; k == len(lines) is the end."""
         if not self.simple:
-            return _lsp_position(self.text, self.offsets[k])
+            return _lsp_position(self.text, self.offsets[k], self.width)
         if k == len(self.lines) and self.lines and not self.lines[-1].endswith("\n"):
-            return k - 1, _utf16_len(self.lines[-1])
+            return k - 1, self.width(self.lines[-1])
         return k, 0
 
 
-def _lsp_position(text: str, offset: int) -> tuple[int, int]:
-    """(line, UTF-16 character) of a character offset, with LSP's line breaks: \\n, \\r\\n, \\r."""
+def _lsp_position(text: str, offset: int, width: Callable[[str], int] = _utf16_len) -> tuple[int, int]:
+    """(line, character) of a character offset, with LSP's line breaks: \\n, \\r\\n, \\r."""
     prefix = text[:offset]
     line = prefix.count("\n") + prefix.count("\r") - prefix.count("\r\n")
     start = max(prefix.rfind("\n"), prefix.rfind("\r")) + 1
-    return line, _utf16_len(prefix[start:])
+    return line, width(prefix[start:])
 
 
 def _select(patch: FilePatch, indices: list[int] | None) -> tuple[list[Hunk], list[Conflict]]:
@@ -128,17 +131,20 @@ def _select(patch: FilePatch, indices: list[int] | None) -> tuple[list[Hunk], li
     return chosen, conflicts
 
 
-def apply_hunks(patch: FilePatch, current_text: str, indices: list[int] | None = None) -> ApplyResult:
+def apply_hunks(patch: FilePatch, current_text: str, indices: list[int] | None = None, *,
+                code_points: bool = False) -> ApplyResult:
     """Apply the chosen pending hunks (None = all pending) to `current_text`.
 
     Edits are whole lines, non-overlapping, in document order, against `current_text`; a range
     reaching the end of a document without a final newline ends at (last line, its UTF-16 length).
+    With `code_points`, characters are counted in code points (Python string indices): the edit
+    plan's columns, converted to the client's units only at the LSP edge (features/lsp_applier.py).
     """
     chosen, conflicts = _select(patch, indices)
     lines = split_lines(current_text)
     placed, misfits = _place(patch, lines, chosen, current_text == patch.base_text)
     by_index = {h.index: h for h in patch.hunks}
-    where = _Positions(current_text, lines)
+    where = _Positions(current_text, lines, code_points)
     out: list[str] = []
     edits: list[TextEdit] = []
     pos = 0
