@@ -1,93 +1,88 @@
-"""Accepted patches written through the client (`fs/write_text_file`), else atomically to disk.
+"""The ACP applier: the review engine's edit plans carried out through the client.
 
-Before anything is written the file is read again (through the client when it offers reads, so
-unsaved buffers count) and the patch's hunks are located in that text by content: the same drift
-check as every front end; a hunk that no longer fits is a conflict, never forced. ACP has no
-file deletion or move: those are done on disk, only when the file still holds exactly the text
-that was reviewed (a deletion) and never over another file (a move).
+A text step (edit, create) is written whole (`Step.after`) with `fs/write_text_file` when the
+client offers it, so the editor's buffers and undo stay in charge; just before, the file is read
+again through the client and must still hold the text the step was planned on (`Step.before`;
+nothing, for a file to create) — the same drift check as the disk applier's. ACP has no file
+deletion or move, so those steps, and every step for a client without `fs.writeTextFile`, go to
+the engine's disk applier (atomic writes, each step checked against the disk first). It never
+raises for a refusal: the plan's result says why, and the patch stays pending.
 """
 
 from __future__ import annotations
 
-import io
 import logging
-from dataclasses import dataclass, field
 from typing import Any
 
 from acp import RequestError
 
 from gdm.acp.state import AcpSession
-from gdm.context.workspace import PathRefused
-from gdm.headless import _file_operation
-from gdm.patches.apply import apply_hunks
-from gdm.patches.model import FilePatch, HunkStatus, PatchKind
+from gdm.patches.model import FilePatch
+from gdm.patches.plan import EditPlan, Op, Step
+from gdm.review.appliers import Applied, DiskApplier
+from gdm.review.service import Review
 
 log = logging.getLogger(__name__)
 
 
-@dataclass
-class Applied:
-    """How an accept went: `ok`, else the reason; `notes` a person should hear anyway."""
-
-    ok: bool
-    reason: str | None = None
-    notes: list[str] = field(default_factory=list)
-
-
-class AcpWriter:
-    """Writes whole files for one ACP session: through the client when it offers writes."""
+class AcpApplier:
+    """Carries out an `EditPlan` for one ACP session (review/appliers.py's Applier protocol)."""
 
     def __init__(self, state: AcpSession, conn: Any) -> None:
         self.state = state
         self.conn = conn
+        self.disk = DiskApplier(state.session.view)
+        self.notes: list[str] = []
 
-    async def write(self, rel: str, text: str) -> str | None:
-        """Write `text` to `rel`; the reason it was not written, or None."""
-        view = self.state.session.view
-        if self.state.fs.write:
-            try:
-                await self.conn.write_text_file(session_id=self.state.id, path=str(view.abs(rel)), content=text)
-            except RequestError as exc:
-                return f"the editor refused to write {rel}: {exc}"
-        else:
-            try:
-                write_atomically(view.abs(rel), text)
-            except OSError as exc:
-                return f"could not write {rel}: {exc}"
-        self.state.buffers.put(rel, text)  # what the client holds now
+    async def apply(self, plan: EditPlan) -> Applied:
+        """Do the steps in order; stop at the first that cannot be done (`done` says how many were)."""
+        for done, step in enumerate(plan.steps):
+            if step.op in (Op.EDIT, Op.CREATE) and self.state.fs.write:
+                why = await self._write(step)
+            else:
+                why = await self._on_disk(plan, step)
+            if why is not None:
+                return Applied(False, why, done, list(self.notes))
+        return Applied(True, done=len(plan.steps), notes=list(self.notes))
+
+    async def _write(self, step: Step) -> str | None:
+        buffers = self.state.buffers
+        now = await buffers.fetch(step.path) if buffers.reads_through_client else None
+        if buffers.reads_through_client:
+            if step.op is Op.CREATE and now is not None:
+                return f"{step.path} exists now; not overwriting it"
+            if step.op is Op.EDIT and (now is None or now.text != step.before):
+                return f"{step.path} changed in the editor meanwhile; not overwriting it"
+        path = str(self.state.session.view.abs(step.path))
+        try:
+            await self.conn.write_text_file(session_id=self.state.id, path=path, content=step.after or "")
+        except RequestError as exc:
+            return f"the editor refused to write {step.path}: {exc}"
+        buffers.put(step.path, step.after or "")  # what the editor holds now
+        return None
+
+    async def _on_disk(self, plan: EditPlan, step: Step) -> str | None:
+        result = await self.disk.apply(EditPlan(plan.subject, plan.label, plan.annotation, [step]))
+        for path in (step.path, step.new_path):
+            if path:
+                self.state.buffers.forget(path)
+        if not result.ok:
+            return result.reason or f"{step.path} was not changed"
+        if step.op is Op.DELETE:
+            self.notes.append(f"deleted {step.path} on disk (ACP has no file operations)")
+        elif step.op is Op.MOVE:
+            self.notes.append(f"moved {step.path} to {step.new_path} on disk (ACP has no file operations)")
         return None
 
 
-def write_atomically(path: Any, text: str) -> None:
-    """Write through a temporary file and a rename: never half a file."""
-    import os  # noqa: PLC0415 - tiny, kept beside its only use
-
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.gdm-tmp")
-    tmp.write_bytes(text.encode("utf-8"))
-    os.replace(tmp, path)
-
-
 async def accept_patch(state: AcpSession, conn: Any, patch: FilePatch) -> Applied:
-    """Accept every pending hunk of `patch` (or its move / deletion) and record it."""
+    """Accept every pending hunk of `patch` (or its move / deletion) through the review engine,
+    planned against the text the editor has now."""
     session = state.session
     await state.buffers.fetch(patch.path)
-    if patch.kind in (PatchKind.DELETE, PatchKind.RENAME):
-        out = io.StringIO()
-        ok = _file_operation(session, patch, out)
-        state.buffers.forget(patch.path)
-        message = out.getvalue().strip()
-        return Applied(ok, None if ok else message, [f"{message} (on disk: ACP has no file operations)"] if ok else [])
-    try:
-        current = session.view.current(patch.path)
-    except PathRefused as exc:
-        return Applied(False, str(exc))
-    result = apply_hunks(patch, current.text if current else "", None)
-    conflicts = [c.reason for c in result.conflicts]
-    if not result.applied:
-        return Applied(False, "; ".join(conflicts) or "nothing to apply")
-    refused = await AcpWriter(state, conn).write(patch.path, result.text)
-    if refused:
-        return Applied(False, refused)
-    session.patches.set_hunks(patch, result.applied, HunkStatus.ACCEPTED)
-    return Applied(True, None, [f"not applied: {c}" for c in conflicts])
+    applier = AcpApplier(state, conn)
+    result = await Review(session.view, session.patches, session.task_label).accept(patch, None, applier)
+    reasons = [c["reason"] for c in result["conflicts"]]
+    if not result["applied"]:
+        return Applied(False, "; ".join(reasons) or "nothing to apply", notes=applier.notes)
+    return Applied(True, notes=applier.notes + [f"not applied: {r}" for r in reasons])
