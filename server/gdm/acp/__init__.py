@@ -10,6 +10,7 @@ imports pygls. DESIGN.md's section "ACP: the same engine…" is the contract.
     state.py     one ACP session: its gdm Session, settings, mode, running prompt
     turn.py      one session/prompt: engine events → session/update, then review
     mapping.py   pure mapping of engine events and patches to ACP updates
+    outbox.py    updates sent in order without the engine waiting on the pipe
     buffers.py   the BufferSource that reads through `fs/read_text_file`
     review.py    each patch put to the user (`session/request_permission`) and applied
     applier.py   writes through `fs/write_text_file` (else atomically to disk)
