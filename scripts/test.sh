@@ -15,6 +15,9 @@ fi
 # acpx (npm), the headless ACP client tests/e2e/test_acp_acpx.py drives `gdm acp` with.
 bash scripts/ci/acp.sh
 
+# A throwaway PostgreSQL cluster (Debian's postgresql), stopped on exit: the store tests run on it too.
+. scripts/ci/postgres.sh
+
 # Unit tests of every layer, and end-to-end tests that drive the real server (python -m gdm)
 # over LSP against the scripted model on 127.0.0.1.
 .venv/bin/python -m pytest -q -p no:cacheprovider
