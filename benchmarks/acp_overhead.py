@@ -89,24 +89,28 @@ class AcpFront:
     async def __aenter__(self) -> AcpFront:
         self._cm = start_agent(self.client, self.tmp, read=self.fs, write=self.fs)
         self.conn, _ = await self._cm.__aenter__()
-        self.sid = await new_session(self.conn, workspace(self.tmp, f"acp-{self.fs}"),
-                                     settings(self.url, self.tmp / f"acp-{self.fs}.db"))
-        await ask(self.conn, self.sid, "overhead warm-up", timeout=300)  # litellm's import and first calls
+        self.root = workspace(self.tmp, f"acp-{self.fs}")
+        await ask(self.conn, await self.session(), "overhead warm-up", timeout=300)  # litellm's import, first calls
         return self
+
+    async def session(self) -> str:
+        """A new ACP session: each task a conversation of its own, as each `gdm.ask` is over LSP."""
+        return await new_session(self.conn, self.root, settings(self.url, self.tmp / f"acp-{self.fs}.db"))
 
     async def __aexit__(self, *exc: object) -> None:
         await self._cm.__aexit__(None, None, None)
 
     async def task(self, i: int) -> float:
+        sid = await self.session()
         t0 = time.perf_counter()
-        await ask(self.conn, self.sid, f"overhead {i}", timeout=300)
+        await ask(self.conn, sid, f"overhead {i}", timeout=300)
         return time.perf_counter() - t0
 
     async def first(self) -> float:
-        seen = len(self.client.of(self.sid, "agent_message_chunk"))
+        sid = await self.session()
         t0 = time.perf_counter()
-        prompt = asyncio.ensure_future(ask(self.conn, self.sid, "first chunk"))
-        await self.client.wait_for(lambda: len(self.client.of(self.sid, "agent_message_chunk")) > seen, 60)
+        prompt = asyncio.ensure_future(ask(self.conn, sid, "first chunk"))
+        await self.client.wait_for(lambda: self.client.of(sid, "agent_message_chunk"), 60)
         took = (time.perf_counter() - t0) * 1000
         await prompt
         return took

@@ -280,8 +280,11 @@ async def test_cancel_answers_cancelled_at_once(agent: Agent, workspace: Path, t
     answer = await asyncio.wait_for(prompt, 10)
     assert answer.stop_reason == "cancelled"
     print(f"cancel answered in {loop.time() - started:.3f} s")
-    # The agent serves the session again at once.
-    assert (await ask(agent.conn, sid, "ACP stream")).stop_reason == "end_turn"
+    # The session takes a prompt again at once (and it can be cancelled again).
+    again = asyncio.ensure_future(ask(agent.conn, sid, "ACP slow model, again"))
+    await client.wait_for(lambda: client.text(sid, "agent_thought_chunk").count("Turn 1") == 2)
+    await agent.conn.cancel(session_id=sid)
+    assert (await asyncio.wait_for(again, 10)).stop_reason == "cancelled"
 
 
 async def test_cancel_frees_a_permission_never_answered(agent: Agent, workspace: Path, tmp_path: Path,
@@ -296,16 +299,18 @@ async def test_cancel_frees_a_permission_never_answered(agent: Agent, workspace:
     assert [p["status"] for p in stored_patches(tmp_path)] == ["pending"]  # still reviewable
 
 
-async def test_consecutive_prompts_are_tasks_of_one_gdm_session(agent: Agent, workspace: Path, tmp_path: Path,
-                                                                acp_model: ScriptedModel) -> None:
-    agent.client.reset(ACCEPT)
+async def test_consecutive_prompts_are_one_gdm_session_and_one_conversation(
+        agent: Agent, workspace: Path, tmp_path: Path, acp_model: ScriptedModel) -> None:
+    client = agent.client.reset(ACCEPT)
     sid = await new_session(agent.conn, workspace, gdm_settings(acp_model, tmp_path))
-    await ask(agent.conn, sid, "ACP stream")
-    await ask(agent.conn, sid, "ACP guard divide")
+    await ask(agent.conn, sid, "ACP follow-up first")
+    assert (await ask(agent.conn, sid, "ACP follow-up second")).stop_reason == "end_turn"
+    assert acp_model.failures == []  # the second prompt's model saw the first exchange
+    assert "Second answer, with the first in mind." in client.text(sid)
     with open_store(f"sqlite:///{tmp_path / 'gdm.db'}") as store:
         assert [s["id"] for s in store.sessions()] == [sid]
         starts = [r for r in store.audit_records(sid) if r["kind"] == "task.start"]
-        assert [r["detail"]["prompt"] for r in starts] == ["ACP stream", "ACP guard divide"]
+        assert [r["detail"]["prompt"] for r in starts] == ["ACP follow-up first", "ACP follow-up second"]
 
 
 async def test_load_replays_the_stored_session_and_works_without_client_fs(
@@ -313,21 +318,21 @@ async def test_load_replays_the_stored_session_and_works_without_client_fs(
     agent.client.reset(REJECT)
     settings = gdm_settings(acp_model, tmp_path)
     sid = await new_session(agent.conn, workspace, settings)
-    await ask(agent.conn, sid, "ACP guard divide")
+    await ask(agent.conn, sid, "ACP load then go on")
     # A new agent process (a restarted editor), whose client offers no fs methods: writes go to disk.
     client = EditorClient(permission=ACCEPT)
     async with start_agent(client, tmp_path, read=False, write=False) as (conn, _proc):
         await asyncio.wait_for(conn.load_session(cwd=str(workspace), session_id=sid, mcp_servers=[], gdm=settings), 60)
         kinds = client.kinds(sid)
-        assert kinds[0] == "user_message_chunk" and client.text(sid, "user_message_chunk") == "ACP guard divide"
+        assert kinds[0] == "user_message_chunk" and client.text(sid, "user_message_chunk") == "ACP load then go on"
         calls = client.calls(sid)
-        assert [c["kind"] for c in calls.values()] == ["read", "search", "edit", "edit"]
+        assert [c["kind"] for c in calls.values()] == ["edit", "edit"]  # the tool call, then its patch
         patch = list(calls.values())[-1]
         assert "(rejected)" in patch["title"] and GUARDED in next(
             c for c in patch["content"] if c["type"] == "diff")["new_text"]
-        assert "divide() now raises ValueError" in client.text(sid)
+        assert "Guarded divide()." in client.text(sid)
         assert client.of(sid, "usage_update")[-1].cost.amount > 0
-        # The loaded session goes on: a prompt in it, applied to disk (no fs/write_text_file offered).
-        (workspace / "calc.py").write_text(ORIGINAL)
-        assert (await ask(conn, sid, "ACP guard divide")).stop_reason == "end_turn"
+        # The loaded session goes on, in the same conversation; applied to disk (no fs/write_text_file).
+        assert (await ask(conn, sid, "ACP again after load")).stop_reason == "end_turn"
+        assert acp_model.failures == []
         assert GUARDED in (workspace / "calc.py").read_text() and client.reads == [] and client.writes == []

@@ -2,8 +2,9 @@
 
 Settings are the `GDM_*` environment overridden by `session/new`'s `_meta.gdm` (the keys of the
 settings table); the client's `mcpServers` join the `mcpServers` setting (MCP itself starts them).
-Consecutive prompts of one ACP session are tasks of one gdm session: one store session, one
-ledger, one patch book.
+Consecutive prompts of one ACP session are tasks of one gdm session (one store session, one
+ledger, one patch book) and of one conversation (agent/session.py's conversations): a prompt's
+model sees the earlier prompts and answers of the session, after `session/load` too.
 """
 
 from __future__ import annotations
@@ -74,6 +75,11 @@ class AcpSession:
     def id(self) -> str:
         """The ACP session id: the gdm session id (the store's)."""
         return self.session.id
+
+    @property
+    def conversation_id(self) -> str:
+        """The conversation every prompt of this session continues (created by the first)."""
+        return "c-" + self.id.removeprefix("s-")
 
     @property
     def mode(self) -> str:

@@ -11,6 +11,7 @@ that names the budget) or `cancelled`; any other failure is a JSON-RPC error aft
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 from typing import Any
 
@@ -61,7 +62,8 @@ class Turn:
             self.outbox.put(mapping.thought(note))
         self.state.notes.clear()
         session = self.state.session
-        async for event in session.run_task(self.task_id, prompt.spec, approver=self.approve):
+        spec = dataclasses.replace(prompt.spec, conversation_id=self.state.conversation_id)
+        async for event in session.run_task(self.task_id, spec, approver=self.approve):
             await self.on_event(event)
         if self.status != "cancelled":
             review = Review(self.state, self.conn, self.outbox, self.patch_calls)
