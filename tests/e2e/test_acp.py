@@ -258,6 +258,18 @@ async def test_a_budget_stop_is_a_refusal_naming_the_budget(agent: Agent, worksp
     assert "Task budget reached" in client.text(sid) and "taskBudgetUsd" in client.text(sid)
 
 
+async def test_a_failed_model_call_is_a_json_rpc_error_after_its_message(
+        agent: Agent, workspace: Path, tmp_path: Path, acp_model: ScriptedModel) -> None:
+    client = agent.client.reset(ACCEPT)
+    sid = await new_session(agent.conn, workspace, gdm_settings(acp_model, tmp_path))
+    with pytest.raises(acp.RequestError, match="^gdm: ") as failed:
+        await ask(agent.conn, sid, "ACP broken model")
+    assert str(failed.value)[len("gdm: "):] in client.text(sid)  # the same words as an agent message
+    with open_store(f"sqlite:///{tmp_path / 'gdm.db'}") as store:
+        [task] = [store.get_task(r["task_id"]) for r in store.audit_records(sid) if r["kind"] == "task.start"]
+        assert task["status"] == "error"
+
+
 async def test_streamed_text_arrives_in_chunks(agent: Agent, workspace: Path, tmp_path: Path,
                                                acp_model: ScriptedModel) -> None:
     client = agent.client.reset(ACCEPT)

@@ -36,6 +36,11 @@ def invalid(message: str, **data: Any) -> RequestError:
     return RequestError(-32602, message, data or None)
 
 
+def _log_failure(task: asyncio.Future[Any]) -> None:
+    if not task.cancelled() and task.exception() is not None:
+        log.warning("an update could not be sent: %s", task.exception())
+
+
 def _version() -> str:
     try:
         return metadata.version("gdm")
@@ -168,10 +173,9 @@ class GdmAgent(acp.Agent):
         return lambda update: self.conn.session_update(session_id=session_id, update=update)
 
     def _after(self, work: Any) -> None:
-        """Send after the answer (the client learns the session id from the answer)."""
-        task = asyncio.ensure_future(work)
-        task.add_done_callback(lambda t: t.cancelled() or not t.exception() or log.warning(
-            "an update could not be sent: %s", t.exception()))
+        """Send after the answer (the client learns the session id from the answer): a task started
+        now runs once this handler has returned and its answer is written."""
+        asyncio.ensure_future(work).add_done_callback(_log_failure)
 
     async def _announce(self, state: AcpSession) -> None:
         await self._sender(state.id)(mapping.commands())
