@@ -9,14 +9,12 @@ from __future__ import annotations
 
 import asyncio
 import json
-import shutil
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import acp
 import pytest
 import pytest_asyncio
-from acp import schema
 
 from gdm.scripted import ScriptedModel
 from gdm.store import open_store
@@ -112,7 +110,7 @@ async def test_rejected_patch_is_not_written(agent: Agent, workspace: Path, tmp_
     sid = await new_session(agent.conn, workspace, gdm_settings(acp_model, tmp_path))
     assert (await ask(agent.conn, sid, "ACP guard divide")).stop_reason == "end_turn"
     assert (workspace / "calc.py").read_text() == ORIGINAL and client.writes == []
-    edit = [c for c in client.calls(sid).values() if c["kind"] == "edit"][0]
+    edit = next(c for c in client.calls(sid).values() if c["kind"] == "edit")
     assert edit["title"].startswith("Rejected:") and edit["status"] == "failed"
     assert [p["status"] for p in stored_patches(tmp_path)] == ["rejected"]
 
@@ -125,12 +123,10 @@ async def test_accept_all_from_this_task_asks_once(agent: Agent, workspace: Path
     assert len(client.permissions) == 1
     assert "Return the sum a + b." in (workspace / "calc.py").read_text()
     assert (workspace / "notes.md").read_text() == "# Notes\n\nadd() documented.\n"
-    created = [c for c in client.calls(sid).values() if "notes.md" in c.get("title", "")][0]
-    diff = next(c for c in created["content"] if c["type"] == "diff") if "content" in created else None
-    new_file = [u for u in client.of(sid, "tool_call_update") if u.content and any(
-        getattr(c, "type", "") == "diff" and c.path.endswith("notes.md") for c in u.content)][0]
-    assert next(c for c in new_file.content if c.type == "diff").old_text is None  # a new file
-    assert diff is None or diff["new_text"].startswith("# Notes")
+    new_file = next(u for u in client.of(sid, "tool_call_update") if u.content and any(
+        getattr(c, "type", "") == "diff" and c.path.endswith("notes.md") for c in u.content))
+    diff = next(c for c in new_file.content if c.type == "diff")
+    assert diff.old_text is None and diff.new_text.startswith("# Notes")  # a new file
 
 
 async def test_auto_low_mode_applies_low_risk_at_once(agent: Agent, workspace: Path, tmp_path: Path,
@@ -186,7 +182,7 @@ async def test_a_refused_write_keeps_the_patch_pending(agent: Agent, workspace: 
     sid = await new_session(agent.conn, workspace, gdm_settings(acp_model, tmp_path))
     assert (await ask(agent.conn, sid, "ACP guard divide")).stop_reason == "end_turn"
     assert (workspace / "calc.py").read_text() == ORIGINAL
-    edit = [c for c in client.calls(sid).values() if c["kind"] == "edit"][0]
+    edit = next(c for c in client.calls(sid).values() if c["kind"] == "edit")
     assert edit["status"] == "failed" and "refused to write calc.py" in edit["title"]
     assert [p["status"] for p in stored_patches(tmp_path)] == ["pending"]
 

@@ -135,7 +135,7 @@ class GdmAgent(acp.Agent):
         if task.cancelled():
             try:
                 await asyncio.wait_for(turn.outbox.flush(), CANCEL_FLUSH_S)
-            except asyncio.TimeoutError:
+            except TimeoutError:
                 log.warning("session %s: updates still queued when the cancel was answered", session_id)
             return schema.PromptResponse(stop_reason="cancelled")
         error = task.exception()

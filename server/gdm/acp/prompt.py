@@ -63,7 +63,7 @@ def _command(text: str) -> tuple[str, bool]:
     """A slash command's prompt (and whether it may only read), else the text as it is."""
     stripped = text.lstrip()
     for name, key in (("/explain", "explain"), ("/write-tests", "tests"), ("/fix", "fix")):
-        if stripped == name or stripped.startswith(name + " ") or stripped.startswith(name + "\n"):
+        if stripped == name or stripped.startswith((name + " ", name + "\n")):
             rest = stripped[len(name):].strip()
             if key == "fix":
                 return READY_PROMPTS["fix"].format(problems=rest or "(the attached code)"), False
