@@ -344,3 +344,5 @@ async def test_load_replays_the_stored_session_and_works_without_client_fs(
         assert (await ask(conn, sid, "ACP again after load")).stop_reason == "end_turn"
         assert acp_model.failures == []
         assert GUARDED in (workspace / "calc.py").read_text() and client.reads == [] and client.writes == []
+    with open_store(settings["databaseUrl"]) as store:  # the agent ended: so did its session
+        assert next(s for s in store.sessions() if s["id"] == sid)["status"] == "ended"

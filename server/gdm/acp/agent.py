@@ -28,7 +28,8 @@ from gdm.store import open_store, store_error_type
 
 log = logging.getLogger(__name__)
 
-CANCEL_FLUSH_S = 0.5  # updates already queued still go out before `cancelled` is answered
+CANCEL_FLUSH_S = 0.5
+SHUTDOWN_WAIT_S = 2.0  # for cancelled prompts to write their final status  # updates already queued still go out before `cancelled` is answered
 
 
 def invalid(message: str, **data: Any) -> RequestError:
@@ -218,10 +219,18 @@ class GdmAgent(acp.Agent):
         return self.stores[url]
 
     async def shutdown(self) -> None:
-        """Stop running prompts, close model loops and stores."""
+        """Stop running prompts (their tasks are stored as cancelled), mark the sessions ended as
+        the LSP server does on shutdown, close model loops and stores."""
+        running = [s.running for s in self.sessions.values() if s.running is not None]
+        for task in running:
+            task.cancel()
+        if running:
+            await asyncio.wait(running, timeout=SHUTDOWN_WAIT_S)
         for state in self.sessions.values():
-            if state.running is not None:
-                state.running.cancel()
+            try:
+                await asyncio.to_thread(state.session.store.end_session, state.id)
+            except store_error_type() as exc:
+                log.error("session %s could not be marked ended: %s", state.id, exc)
             state.session.model_loop.close()
         for store in self.stores.values():
             store.close()
