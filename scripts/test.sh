@@ -12,6 +12,9 @@ if [ -f editors/ci.sh ]; then
   bash editors/ci.sh
 fi
 
+# acpx (npm), the headless ACP client tests/e2e/test_acp_acpx.py drives `gdm acp` with.
+bash scripts/ci/acp.sh
+
 # A throwaway PostgreSQL cluster (Debian's postgresql), stopped on exit: the store tests run on it too.
 . scripts/ci/postgres.sh
 

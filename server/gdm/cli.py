@@ -4,6 +4,7 @@
     gdm undo TASK --workspace DIR                  revert a task's accepted changes on disk
     gdm demo            a real task against the bundled scripted model, no key, no network
     gdm serve           the language server on stdio (same as `gdm-lsp`)
+    gdm acp             the Agent Client Protocol on stdio (Zed, JetBrains, CodeCompanion, acpx)
     gdm replay SESSION|FIXTURE [--workspace DIR]   re-run a recorded session offline, compare
     gdm export SESSION FILE                        write a session as a replay fixture
     gdm usage [--since DATE] [--by day|model|user|task] [--format table|json|csv]   costs (reports.py)
@@ -21,6 +22,7 @@ from typing import TextIO
 
 from gdm import __version__
 from gdm.__main__ import main as serve_stdio
+from gdm.acp.main import main as serve_acp
 from gdm.agent.session import Session, TaskSpec, new_id
 from gdm.config import Settings, env_layer, resolve
 from gdm.context.workspace import NoBuffers
@@ -65,6 +67,7 @@ def main(argv: list[str] | None = None) -> None:
     demo.add_argument("--keep", action="store_true", help="keep the demo workspace and print where it is")
     serve = sub.add_parser("serve", help="serve LSP on stdio (same as gdm-lsp)")
     serve.add_argument("--stdio", action="store_true", help="serve on stdin/stdout (the default)")
+    sub.add_parser("acp", help="serve the Agent Client Protocol on stdio (Zed, JetBrains, CodeCompanion, acpx)")
     rep = sub.add_parser("replay", help="re-run a recorded session offline; exit 0 when its tool calls and patches "
                                         "are reproduced")
     rep.add_argument("source", help="a session id in the store, or a replay fixture file (.json)")
@@ -80,6 +83,9 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(reports.run(args, sys.stdout, sys.stderr))
     if args.command == "serve":
         serve_stdio([])
+        return
+    if args.command == "acp":
+        serve_acp()
         return
     if args.command in ("replay", "export"):
         raise SystemExit(replay_or_export(args, sys.stdout))

@@ -13,6 +13,15 @@ never touch files the request does not need, and never add secrets.
 Paths are relative to the workspace root. When you are done, answer with a short summary of what you changed
 and why (or the answer to the question, if no change was needed)."""
 
+# The ready-made actions ("gdm: Fix this", "Explain", "Write tests"): LSP code actions and ACP slash commands.
+READY_PROMPTS = {
+    "fix": "Fix the problems the editor reports here:\n{problems}\nKeep the change minimal.",
+    "explain": ("Explain what the selected code does, how, and anything surprising about it. Do NOT edit any "
+                "file: this is a question, answer it in text only."),
+    "tests": ("Write tests for the selected code in a NEW test file (use write_file; do not modify existing "
+              "files). Follow the project's test conventions and cover normal and edge cases."),
+}
+
 CONTEXT_LINES = 30
 MAX_FILE_CHARS = 40_000
 

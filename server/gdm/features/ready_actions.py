@@ -20,6 +20,7 @@ from lsprotocol import types as lsp
 from pydantic import BaseModel, ConfigDict, ValidationError
 from pygls.exceptions import JsonRpcInvalidParams
 
+from gdm.agent.prompts import READY_PROMPTS
 from gdm.commands import Command
 from gdm.features.code_actions import range_payload, wanted
 
@@ -46,13 +47,7 @@ _SYNTAX_GROUPS = (
 _SYNTAX = MappingProxyType({ext: openers for exts, openers in _SYNTAX_GROUPS for ext in exts.split()})
 _ALL_OPENERS = (_HTML, _BLOCK, _SLASHES, _DASHES, _HASH, _SEMI)
 
-PROMPTS = {
-    "fix": "Fix the problems the editor reports here:\n{problems}\nKeep the change minimal.",
-    "explain": ("Explain what the selected code does, how, and anything surprising about it. Do NOT edit any "
-                "file: this is a question, answer it in text only."),
-    "tests": ("Write tests for the selected code in a NEW test file (use write_file; do not modify existing "
-              "files). Follow the project's test conventions and cover normal and edge cases."),
-}
+PROMPTS = READY_PROMPTS  # agent/prompts.py: the ACP slash commands use them too
 
 
 def comment_openers(path: str) -> tuple[str, ...]:
