@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 from gdm.agent import compaction, prompts
 from gdm.agent.compaction import Compactor
 from gdm.agent.events import CostRecorded, Done, Event, PatchProposed, Thinking
+from gdm.agent.knowledge import ProjectKnowledge
 from gdm.agent.loop import LoopDeps, run_loop
 from gdm.agent.recording import Budget, Recorder
 from gdm.agent.testrun import TestGate, detect_test_command
@@ -100,6 +101,7 @@ class Session:
         # Running totals: no SUM query per model call (store/ledger.py says how the day stays honest).
         self.ledger = Ledger(store, self.id, today=utc_day)
         self._load_open_patches()
+        self.knowledge = ProjectKnowledge(self.view.root)  # code map and project rules (agent/knowledge.py)
 
     # -- settings and patches --------------------------------------------------------
 
@@ -192,7 +194,8 @@ class Session:
         """Tests after edits: `testCommand`, else a detected pytest / npm test; none for read-only tasks."""
         if spec.read_only:
             return None
-        command = self.settings.test_command or await asyncio.to_thread(detect_test_command, self.view.root)
+        command = self.settings.test_command or await asyncio.to_thread(detect_test_command, self.view.root,
+                                                                        self.settings.rules != "off")
         return TestGate(ctx, command) if command else None
 
     def _auditor(self, task_id: str) -> Callable[[str, dict[str, Any]], None]:
@@ -309,20 +312,28 @@ class Session:
                 focus = self.focus(spec)
             except PathRefused as exc:
                 focus, error = None, str(exc)
-            messages = [{"role": "system", "content": prompts.SYSTEM},
-                        {"role": "user", "content": prompts.task_message(spec.prompt, focus)}]
+            rules = await self.knowledge.rules(self.view.root, spec.path, self.settings.rules)
+            if rules.files:  # the task's first thinking event names them
+                yield Thinking(task_id, prompts.rules_note(rules.files, rules.cut))
             mentioned = {spec.path} if spec.path else set()
             ctx = ToolContext(task_id, self.view, self.patches,
                               RiskContext(mentioned_paths=mentioned | _paths_in(spec.prompt),
                                           open_paths=self.view.buffers.open_paths()),
                               counter_ids(f"{task_id}-p"), approve=approver, shell_policy=self.settings.shell,
                               always_allowed=self.always_allowed, audit=self._auditor(task_id),
-                              hidden_env=frozenset(filter(None, [self.settings.api_key_env])))
+                              hidden_env=frozenset(filter(None, [self.settings.api_key_env])),
+                              code_map=self.knowledge.code_map)
             redactor = await asyncio.to_thread(Redactor.for_workspace, self.view.root)
             title = await self.task_title(task_id, spec.prompt, redactor)
             if title:
                 yield TaskTitled(task_id, f"Title: {title}", title)
             llm = (llm_factory or self.llm_client)(self.model_config(), self.prices)
+            # The map is counted in the tokens of the model that reads it (a replay's: the recorded one).
+            code_map = await self.knowledge.task_map(self.view, spec.prompt, spec.path, self.settings.map_tokens,
+                                                     getattr(getattr(llm, "config", None), "model", None))
+            messages = [{"role": "system", "content": prompts.SYSTEM + rules.section()},
+                        {"role": "user", "content": prompts.task_message(spec.prompt, focus)
+                         + prompts.map_section(code_map)}]
             tools = default_tools(read_only=spec.read_only, shell=True)
             deps = LoopDeps(RedactingClient(llm, redactor), tools, ctx, Recorder(self), Budget(self, llm),
                             self.settings.max_turns, self.stream, gate=await self._test_gate(ctx, spec),
