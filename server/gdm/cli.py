@@ -5,6 +5,8 @@
     gdm serve           the language server on stdio (same as `gdm-lsp`)
     gdm replay SESSION|FIXTURE [--workspace DIR]   re-run a recorded session offline, compare
     gdm export SESSION FILE                        write a session as a replay fixture
+    gdm map [--workspace DIR] [--tokens N] [--focus PATH…]   the ranked code map (mapcli.py)
+    gdm symbols NAME… [--workspace DIR]                    where names are defined
 """
 
 from __future__ import annotations
@@ -22,6 +24,7 @@ from gdm.config import Settings, env_layer, resolve
 from gdm.context.workspace import NoBuffers
 from gdm.demo import run_demo
 from gdm.headless import run_ask
+from gdm import mapcli
 from gdm.models import replay
 from gdm.store import open_store
 
@@ -61,7 +64,10 @@ def main(argv: list[str] | None = None) -> None:
     exp.add_argument("file")
     for p in (rep, exp):
         p.add_argument("--database-url", help="store URL (else GDM_DATABASE_URL, else the default SQLite file)")
+    mapcli.add_parsers(sub)
     args = parser.parse_args(argv)
+    if args.command in ("map", "symbols"):
+        raise SystemExit(mapcli.run(args, settings_from_env().map_tokens or 2048))
     if args.command == "serve":
         serve_stdio()
         return

@@ -1,6 +1,6 @@
 """Which files the code map reads: the workspace minus ignored, vendored, generated and bulky files.
 
-Out: .gitignore'd paths (the root's and nested ones), hidden folders, the workspace's bulky
+Out: .gitignore'd paths (the root's and nested ones), hidden folders and files, the workspace's bulky
 folders (`.venv`, `__pycache__`…), any path with a vendored segment (`vendor`, `vendored`,
 `third_party`, `node_modules`, `dist`, `build`), minified and bundled files, lock files, secrets
 files, files over 1 MB, and symlinks (never followed, so a symlink loop is never walked). Content
@@ -118,7 +118,7 @@ def walk(root: Path, *, limit: int | None = None, should_stop: Callable[[], bool
                 if not (entry.name.startswith(".") or entry.name in SKIP_DIRS or entry.name in VENDORED):
                     subdirs.append(rel)
                 continue
-            if excluded_name(rel):
+            if entry.name.startswith(".") or excluded_name(rel):  # dotfiles are configuration, not code
                 continue
             try:
                 st = entry.stat(follow_symlinks=False)
