@@ -137,7 +137,7 @@ class CodeIndex:
                 stale = [f.path for f in found.values()
                          if (e := self._disk.get(f.path)) is None or (e.mtime_ns, e.size) != (f.mtime_ns, f.size)]
             walked = time.perf_counter()
-            parsed = self._parse(stale, progress)
+            parsed = self._parse(stale, progress, found)
             if self._cache is not None:
                 self._cache.forget(gone)
                 self._cache.store([(p, e.mtime_ns, e.size, e.tags) for p, e in parsed])
@@ -177,12 +177,15 @@ class CodeIndex:
         finally:
             self._refresh_lock.release()
 
-    def _parse(self, stale: list[str], progress: Progress | None) -> list[tuple[str, Entry]]:
+    def _parse(self, stale: list[str], progress: Progress | None,
+               stats: dict[str, discovery.FileStat] | None = None) -> list[tuple[str, Entry]]:
         done: list[tuple[str, Entry]] = []
         grammar_files = [p for p in stale if language_of(p) is not None]
         plain = [p for p in stale if language_of(p) is None]
+        nothing = FileTags(None, [], {}, None)  # shared: tags are never changed in place
         for path in plain:  # listed by path only: nothing to parse, only its stat
-            entry = self._stat_only(path)
+            st = (stats or {}).get(path)
+            entry = Entry(st.mtime_ns, st.size, nothing) if st else self._stat_only(path)
             if entry is not None:
                 done.append((path, entry))
         total = len(grammar_files)
@@ -278,11 +281,16 @@ class CodeIndex:
         with self._lock:
             out = {p: e.tags for p, e in self._disk.items()}
             out.update({p: tags for p, (_text, tags) in self._buffers.items() if not discovery.excluded_name(p)})
+        skipped = [p for p, tags in out.items() if tags.note is not None and tags.note.startswith("skipped")]
+        for path in skipped:  # binary, generated, minified…: out of the map altogether
+            del out[path]
         for path, text in (overlay or {}).items():
             if text is None:
                 out.pop(path, None)
             elif not discovery.excluded_name(path):
-                out[path] = parse_bytes(self.grammars, path, text.encode("utf-8", errors="replace"))
+                tags = parse_bytes(self.grammars, path, text.encode("utf-8", errors="replace"))
+                if tags.note is None or not tags.note.startswith("skipped"):
+                    out[path] = tags
         return out
 
     def text_of(self, path: str) -> str | None:

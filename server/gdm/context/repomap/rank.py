@@ -100,8 +100,7 @@ class Ranker:
             self._base.append(0.0 if name in BUILTIN_NAMES.get(family, ()) else _base_weight(name, common))
         return nid
 
-    def _arrays(self, path: str, tags: FileTags) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        np = _numpy()
+    def _arrays(self, np: Any, path: str, tags: FileTags) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
         known = self._files.get(path)
         if known is not None and known[0] is tags:
             return known[1], known[2], known[3]
@@ -118,10 +117,12 @@ class Ranker:
         """Rank the files and their definitions (the best `limit` of them); `focus` files and
         `mentioned` names weigh more."""
         np = _numpy()
-        paths = list(tags)
+        # Files listed by path only (no definitions, no references) take no part in the graph.
+        paths = [p for p, t in tags.items() if t.defs or t.refs]
+        plain = sorted(p for p, t in tags.items() if not t.defs and not t.refs)
         for gone in set(self._files) - set(paths):
             del self._files[gone]
-        arrays = [self._arrays(p, tags[p]) for p in paths]
+        arrays = [self._arrays(np, p, tags[p]) for p in paths]
         n_names = len(self.names)
         def_file = np.repeat(np.arange(len(paths), dtype=np.int64), [len(a[0]) for a in arrays])
         def_name = np.concatenate([a[0] for a in arrays]) if arrays else np.zeros(0, dtype=np.int64)
@@ -130,14 +131,22 @@ class Ranker:
         ref_count = np.concatenate([a[2] for a in arrays]) if arrays else np.zeros(0)
         per_name = np.bincount(def_name, minlength=n_names)
         weights = np.asarray(self._base) * np.where(per_name > 5, 0.1, 1.0)
+        mentioned_ids = []
         for name in set(mentioned):
             nid = self._name_id.get(name)
             if nid is not None and weights[nid] > 0:
                 weights[nid] *= 10 * (100 if self._common[nid] else 1)
+                if 0 < per_name[nid] <= 5:  # a specific name, not `get` defined all over
+                    mentioned_ids.append(nid)
         index_of = {p: i for i, p in enumerate(paths)}
         focus_ids = [index_of[p] for p in focus if p in index_of]
-        return _solve(paths, self.names, (def_file, def_name, per_name), (ref_src, ref_nid, ref_count), weights,
-                      focus_ids, limit)
+        # The files defining a name the prompt mentions are part of the focus too.
+        focus_ids += def_file[np.isin(def_name, mentioned_ids)].tolist() if mentioned_ids else []
+        ranking = _solve(paths, self.names, (def_file, def_name, per_name), (ref_src, ref_nid, ref_count), weights,
+                         focus_ids, limit)
+        focused = set(focus)
+        ranking.files += [(p, 0.0) for p in sorted(plain, key=lambda p: p not in focused)][:limit]
+        return ranking
 
 
 def rank(tags: Mapping[str, FileTags], focus: Iterable[str] = (), mentioned: Iterable[str] = (),
@@ -167,7 +176,7 @@ def _solve(paths: list[str], names: list[str], defs: tuple[np.ndarray, np.ndarra
     keep = (src_e != dst_e) & (w_e > 0)
     src_e, dst_e, w_e, pair = src_e[keep], dst_e[keep], w_e[keep], pair[keep]
     ranks, norm = _pagerank(n, src_e, dst_e, w_e, focus)
-    score = np.bincount(pair, weights=ranks[src_e] * norm, minlength=len(def_file))
+    score = np.bincount(pair, weights=ranks[src_e] * norm, minlength=len(def_file)).astype(np.float64)
     score += ranks[def_file] * 1e-3  # unreferenced definitions still count a little
     file_order = np.lexsort((np.arange(n), -ranks))[:limit]
     files = [(paths[i], r) for i, r in zip(file_order.tolist(), ranks[file_order].tolist())]

@@ -6,7 +6,6 @@ Nothing here imports tree-sitter; these tuples are what the cache stores and the
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from pathlib import PurePosixPath
 from typing import NamedTuple
 
 KINDS = ("class", "function", "method", "constant", "variable", "interface", "type", "module")
@@ -32,7 +31,10 @@ def kind_of(capture_kind: str) -> str:
 
 def language_of(path: str) -> str | None:
     """The grammar key of a path by its extension, or None (listed by path only)."""
-    return EXTENSIONS.get(PurePosixPath(path).suffix.lower())
+    dot = path.rfind(".")
+    if dot <= path.rfind("/") + 1:  # no suffix (or a dotfile's name)
+        return None
+    return EXTENSIONS.get(path[dot:].lower())
 
 
 class Def(NamedTuple):
