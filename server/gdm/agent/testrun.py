@@ -22,7 +22,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gdm.agent.events import Event, PatchProposed, Thinking
-from gdm.context.rules import test_command_in_rules
+from gdm.context.rules import rules_test_command
 from gdm.context.secrets import scrub_env
 from gdm.patches.risk import RiskReason, Tier, tier_for
 from gdm.tools.base import ToolContext
@@ -40,7 +40,7 @@ _COPY_IGNORE = shutil.ignore_patterns(".git", ".hg", ".svn", "__pycache__", ".py
 def detect_test_command(root: Path, rules: bool = True) -> str | None:
     """A test command the project rules name (AGENTS.md…, unless `rules` is off), else `npm test`
     for a package.json with a test script, pytest for a Python project, else None."""
-    named = test_command_in_rules(root) if rules else None
+    named = rules_test_command(root) if rules else None
     if named:
         return named
     package = root / "package.json"

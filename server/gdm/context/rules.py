@@ -113,7 +113,7 @@ def find_rules(root: Path, focus: str | None = None, max_chars: int = MAX_CHARS)
     return Rules(order, body, cut)
 
 
-def test_command_in_rules(root: Path) -> str | None:
+def rules_test_command(root: Path) -> str | None:
     """A test command the workspace root's rules name (in backticks), or None."""
     for rel in find_rules(root).files:
         text = _read(Path(os.path.realpath(root)), rel) or ""

@@ -128,7 +128,7 @@ class CodeMap:
             data = text.encode("utf-8", errors="replace")
             for line in treesitter.reference_lines(self.index.grammars, tags.lang, data, name):
                 if line < len(lines):
-                    out.append(f"{rel}:{line + 1}: {lines[line].strip()[:300]}")
+                    out.append(f"{rel}:{line + 1}: {lines[line].rstrip()[:300]}")
             if len(out) > MAX_LISTED:
                 break
         return out
