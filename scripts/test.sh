@@ -12,6 +12,9 @@ if [ -f editors/ci.sh ]; then
   bash editors/ci.sh
 fi
 
+# A throwaway PostgreSQL cluster (Debian's postgresql), stopped on exit: the store tests run on it too.
+. scripts/ci/postgres.sh
+
 # Unit tests of every layer, and end-to-end tests that drive the real server (python -m gdm)
 # over LSP against the scripted model on 127.0.0.1.
 .venv/bin/python -m pytest -q -p no:cacheprovider

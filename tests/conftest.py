@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from gdm.scripted import ScriptedModel
+from tests.store_fixtures import db_url  # noqa: F401 - the fixture: a store on SQLite, then PostgreSQL
 
 REPO = Path(__file__).resolve().parents[1]
 FIXTURES = REPO / "fixtures"

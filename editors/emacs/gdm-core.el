@@ -26,6 +26,10 @@ workspace/configuration, e.g. (:model \"openai/gpt-4.1\" :taskBudgetUsd 1.0)."
 (defvar gdm--cost nil "The last gdm/costUpdate, a plist.")
 (defvar gdm--patches (make-hash-table :test #'equal) "Patches by id, as gdm/patchProposed told them.")
 (defvar gdm--tasks (make-hash-table :test #'equal) "Task id -> running, done, error, cancelled, budget.")
+(defvar gdm--last-task nil "The id of the last task this Emacs started: what `gdm-follow-up' continues.")
+(defvar gdm-send-ask-function nil
+  "How the client sends a gdm.ask payload and returns the result (set by gdm-eglot.el or gdm-lsp-mode.el).")
+(defvar gdm-buffer-uri-function nil "The client's URI of the current buffer (set like `gdm-send-ask-function').")
 
 ;; The handlers of both clients give plists (eglot) or hash tables (lsp-mode): read either.
 (defun gdm--get (params key)
@@ -65,6 +69,7 @@ workspace/configuration, e.g. (:model \"openai/gpt-4.1\" :taskBudgetUsd 1.0)."
 (defun gdm-note-asked (task-id)
   "A task was started by this Emacs."
   (puthash task-id "running" gdm--tasks)
+  (setq gdm--last-task task-id)
   (message "gdm: asked (task %s)" task-id))
 
 (defun gdm-ask-payload (prompt uri &optional beg end)
@@ -73,6 +78,20 @@ workspace/configuration, e.g. (:model \"openai/gpt-4.1\" :taskBudgetUsd 1.0)."
         (last (line-number-at-pos (or end (point)))))
     `(:prompt ,prompt :uri ,uri
       :range (:start (:line ,first :character 0) :end (:line ,last :character 0)))))
+
+(defun gdm-follow-up (prompt &optional beg end)
+  "Continue gdm's last task with PROMPT about the region (BEG to END) or the current line: a
+follow-up in the same conversation (gdm.ask with followUp), which sees the earlier messages and
+extends the changes still pending review."
+  (interactive (append (list (read-string "Follow up on gdm's last task: "))
+                       (when (use-region-p) (list (region-beginning) (region-end)))))
+  (unless gdm--last-task (user-error "gdm: no task to follow up yet (M-x gdm-ask first)"))
+  (when (string-empty-p prompt) (user-error "gdm: no prompt, nothing asked"))
+  (let* ((payload (append (gdm-ask-payload prompt (funcall gdm-buffer-uri-function) beg end)
+                          (list :followUp gdm--last-task)))
+         (result (funcall gdm-send-ask-function payload)))
+    (gdm-note-asked (gdm--get result :taskId))
+    result))
 
 (defun gdm-pending ()
   "The patches waiting for review."

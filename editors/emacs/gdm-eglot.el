@@ -63,5 +63,9 @@
     (gdm-note-asked (plist-get result :taskId))
     result))
 
+(setq gdm-send-ask-function
+      (lambda (payload) (eglot-execute-command (eglot--current-server-or-lose) 'gdm.ask (vector payload))))
+(setq gdm-buffer-uri-function (lambda () (eglot--path-to-uri buffer-file-name)))
+
 (provide 'gdm-eglot)
 ;;; gdm-eglot.el ends here

@@ -46,5 +46,8 @@
     (gdm-note-asked (gdm--get result :taskId))
     result))
 
+(setq gdm-send-ask-function (lambda (payload) (lsp-workspace-command-execute "gdm.ask" (vector payload))))
+(setq gdm-buffer-uri-function #'lsp--buffer-uri)
+
 (provide 'gdm-lsp-mode)
 ;;; gdm-lsp-mode.el ends here

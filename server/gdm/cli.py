@@ -1,10 +1,13 @@
 """`gdm`: headless commands over the same engine the language server runs.
 
-    gdm ask "<prompt>" --workspace DIR [--file F --range L1:L2] [--apply]
+    gdm ask "<prompt>" --workspace DIR [--file F --range L1:L2] [--apply] [--continue TASK_ID]
+    gdm undo TASK --workspace DIR                  revert a task's accepted changes on disk
     gdm demo            a real task against the bundled scripted model, no key, no network
     gdm serve           the language server on stdio (same as `gdm-lsp`)
     gdm replay SESSION|FIXTURE [--workspace DIR]   re-run a recorded session offline, compare
     gdm export SESSION FILE                        write a session as a replay fixture
+    gdm usage [--since DATE] [--by day|model|user|task] [--format table|json|csv]   costs (reports.py)
+    gdm audit [--since DATE] [--kind shell|accept|reject|undo|mcp] [--format …]     decisions
     gdm map [--workspace DIR] [--tokens N] [--focus PATH…]   the ranked code map (mapcli.py)
     gdm symbols NAME… [--workspace DIR]                    where names are defined
 """
@@ -18,11 +21,14 @@ import tempfile
 from pathlib import Path
 from typing import TextIO
 
+from gdm import __version__
 from gdm.__main__ import main as serve_stdio
 from gdm.agent.session import Session, TaskSpec, new_id
 from gdm.config import Settings, env_layer, resolve
 from gdm.context.workspace import NoBuffers
 from gdm.demo import run_demo
+from gdm.headless import run_ask, run_undo
+from gdm import reports
 from gdm.headless import run_ask
 from gdm import mapcli
 from gdm.models import replay
@@ -41,6 +47,7 @@ def settings_from(args: argparse.Namespace) -> Settings:
 def main(argv: list[str] | None = None) -> None:
     """Entry point of the `gdm` command."""
     parser = argparse.ArgumentParser(prog="gdm", description="gdm: an AI coding agent in a language server")
+    parser.add_argument("--version", action="version", version=f"gdm {__version__}")
     sub = parser.add_subparsers(dest="command", required=True)
     ask = sub.add_parser("ask", help="run one task headless and print tool calls, patches and cost")
     ask.add_argument("prompt")
@@ -48,13 +55,20 @@ def main(argv: list[str] | None = None) -> None:
     ask.add_argument("--file", help="the file the request is about")
     ask.add_argument("--range", dest="line_range", help="L1:L2, 1-based inclusive line range in --file")
     ask.add_argument("--apply", action="store_true", help="write the patches to disk (CRITICAL risk never)")
+    ask.add_argument("--continue", dest="follow_up", metavar="TASK_ID",
+                     help="a follow-up: continue the conversation of that earlier task")
     for p in (ask,):
         p.add_argument("--model", help="litellm model string (else GDM_MODEL)")
         p.add_argument("--api-base", help="base URL of the provider (else GDM_API_BASE)")
         p.add_argument("--database-url", help="store URL (else GDM_DATABASE_URL, else SQLite in the user data dir)")
+    undo = sub.add_parser("undo", help="revert a task's accepted changes on disk (conflicts are reported, never forced)")
+    undo.add_argument("task_id")
+    undo.add_argument("--workspace", default=".", help="workspace root (default: current folder)")
+    undo.add_argument("--database-url", help="store URL (else GDM_DATABASE_URL, else the default SQLite file)")
     demo = sub.add_parser("demo", help="a real task against the bundled scripted model (no key, no network)")
     demo.add_argument("--keep", action="store_true", help="keep the demo workspace and print where it is")
-    sub.add_parser("serve", help="serve LSP on stdio (same as gdm-lsp)")
+    serve = sub.add_parser("serve", help="serve LSP on stdio (same as gdm-lsp)")
+    serve.add_argument("--stdio", action="store_true", help="serve on stdin/stdout (the default)")
     rep = sub.add_parser("replay", help="re-run a recorded session offline; exit 0 when its tool calls and patches "
                                         "are reproduced")
     rep.add_argument("source", help="a session id in the store, or a replay fixture file (.json)")
@@ -64,12 +78,16 @@ def main(argv: list[str] | None = None) -> None:
     exp.add_argument("file")
     for p in (rep, exp):
         p.add_argument("--database-url", help="store URL (else GDM_DATABASE_URL, else the default SQLite file)")
+    reports.add_parsers(sub)  # gdm usage, gdm audit
+    args = parser.parse_args(argv)
+    if args.command in ("usage", "audit"):
+        raise SystemExit(reports.run(args, sys.stdout, sys.stderr))
     mapcli.add_parsers(sub)
     args = parser.parse_args(argv)
     if args.command in ("map", "symbols"):
         raise SystemExit(mapcli.run(args, settings_from_env().map_tokens or 2048))
     if args.command == "serve":
-        serve_stdio()
+        serve_stdio([])
         return
     if args.command in ("replay", "export"):
         raise SystemExit(replay_or_export(args, sys.stdout))
@@ -78,8 +96,10 @@ def main(argv: list[str] | None = None) -> None:
     workspace = Path(args.workspace).resolve()
     if not workspace.is_dir():
         raise SystemExit(f"gdm: --workspace {args.workspace} is not a folder")
+    if args.command == "undo":
+        raise SystemExit(asyncio.run(run_undo(undo_settings(args), workspace, args.task_id, sys.stdout)))
     code = asyncio.run(run_ask(settings_from(args), workspace, args.prompt, args.file, args.line_range,
-                               args.apply, sys.stdout))
+                               args.apply, sys.stdout, follow_up=args.follow_up))
     raise SystemExit(code)
 
 
@@ -109,6 +129,12 @@ def replay_or_export(args: argparse.Namespace, out: TextIO) -> int:
         for problem in found:
             out.write(f"    {problem}\n")
     return 0 if not any(problems) else 1
+
+
+def undo_settings(args: argparse.Namespace) -> Settings:
+    """Environment, then `--database-url` (the only setting an undo needs)."""
+    result = resolve([env_layer(), {"databaseUrl": args.database_url}], ["environment", "command line"])
+    return result.settings
 
 
 def settings_from_env() -> Settings:

@@ -22,6 +22,10 @@ class Command(enum.Enum):
     PATCH_SHOW_RISK = ("gdm.patch.showRisk", "gdm: Show risk of change")
     TASK_ACCEPT = ("gdm.task.accept", "gdm: Accept all changes of a task")
     COST = ("gdm.cost", "gdm: Show cost")
+    TASK_UNDO = ("gdm.task.undo", "gdm: Undo a task")
+    TASK_LIST = ("gdm.task.list", "gdm: List tasks")
+    CONVERSATION_LIST = ("gdm.conversation.list", "gdm: List conversations")
+    CONVERSATION_GET = ("gdm.conversation.get", "gdm: Show a conversation")
     MAP = ("gdm.map", "gdm: Show code map")
 
     @property

@@ -15,16 +15,43 @@ from pathlib import Path
 from typing import TextIO
 
 from gdm.agent import events as ev
+from gdm.agent.conversation import FollowUpRefused
 from gdm.agent.session import Session, TaskSpec, new_id
 from gdm.config import Settings
 from gdm.context.workspace import NoBuffers, PathRefused
-from gdm.patches.apply import apply_hunks
-from gdm.patches.model import FilePatch, HunkStatus, PatchKind, PatchStatus
+from gdm.patches.model import FilePatch, PatchKind, PatchStatus
 from gdm.patches.risk import Tier
+from gdm.review.appliers import DiskApplier
+from gdm.review.history import UndoRefused, undo_task
+from gdm.review.service import Review, accept_order
 from gdm.store import open_store
 from gdm.tools.base import ALLOW_ONCE, ALWAYS_ALLOW, DENY, ApprovalRequest, Approver
 
 EXIT = {"done": 0, "error": 1, "cancelled": 130, "budget": 3}
+CONFIG_ERROR = 2  # the command line or environment must change first: no model call was made
+NO_MODEL_HEADLESS = "no model is set: pass --model (e.g. --model openai/gpt-4.1) or set GDM_MODEL"
+# Editor settings named in the engine's messages, and what sets them headless.
+HEADLESS_NAMES = (("gdm.model or GDM_MODEL", "--model or GDM_MODEL"), ("gdm.model", "--model / GDM_MODEL"),
+                  ("gdm.apiKeyEnv", "GDM_API_KEY_ENV"), ("gdm.apiBase", "--api-base / GDM_API_BASE"),
+                  ("gdm.databaseUrl", "--database-url / GDM_DATABASE_URL"))
+
+
+def headless_fix(message: str) -> str:
+    """An engine message with the editor settings it names replaced by their flags and variables."""
+    for setting, flag in HEADLESS_NAMES:
+        message = message.replace(setting, flag)
+    return message
+
+
+def _file_problem(session: Session, rel: str, file: str, end: int | None) -> str | None:
+    """Why `--file` / `--range` cannot be right for this workspace, or None."""
+    current = session.view.current(rel)
+    if current is None:
+        return f"--file {file} does not exist in the workspace {session.view.root}"
+    lines = max(1, len(current.text.splitlines()))
+    if end is not None and end >= lines:
+        return f"--range goes past the end of {rel}, which has {lines} line(s)"
+    return None
 
 
 @dataclass
@@ -67,7 +94,10 @@ class Printer:
         self.out.write("\n" + self._c("1", f"Patch {patch.id} — {patch.path} — risk {tier}") + "\n")
         for reason in risk.reasons if risk else []:
             self.out.write(f"  · {reason.message} (+{reason.weight:.2f})\n")
+        sections = 0  # one @@ section per hunk, in order: name each, as the editor's lenses do
         for line in patch.diff().splitlines():
+            if line.startswith("@@ ") and patch.kind is not PatchKind.RENAME:
+                line, sections = f"{line} hunk {sections}", sections + 1
             code = "32" if line.startswith("+") else "31" if line.startswith("-") else "36" if line.startswith("@") else ""
             self.out.write((self._c(code, line) if code else line) + "\n")
 
@@ -98,57 +128,31 @@ def parse_range(text: str | None) -> tuple[int | None, int | None]:
     return start - 1, end - 1
 
 
-def apply_to_disk(session: Session, patch: FilePatch, out: TextIO) -> bool:
-    """Headless accept: write the patch to disk (atomically); CRITICAL risk is never auto-applied."""
+async def apply_to_disk(session: Session, patch: FilePatch, out: TextIO) -> bool:
+    """Headless accept: the review engine's plan, carried out by the disk applier (atomic writes);
+    CRITICAL risk is never auto-applied."""
     if patch.risk is not None and patch.risk.tier is Tier.CRITICAL:
         out.write(f"not applying {patch.path}: CRITICAL risk needs a person's review in an editor\n")
         return False
     if patch.status not in (PatchStatus.PENDING, PatchStatus.PARTIAL):
         return False
-    if patch.kind in (PatchKind.DELETE, PatchKind.RENAME):
-        return _file_operation(session, patch, out)
-    current = session.view.current(patch.path)
-    result = apply_hunks(patch, current.text if current else "", None)
-    for conflict in result.conflicts:
-        out.write(f"conflict in {patch.path} hunk {conflict.hunk}: {conflict.reason}\n")
-    if not result.applied:
-        return False
-    target = session.view.abs(patch.path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    tmp = target.with_name(f".{target.name}.gdm-tmp")
-    tmp.write_bytes(result.text.encode("utf-8"))
-    os.replace(tmp, target)
-    session.patches.set_hunks(patch, result.applied, HunkStatus.ACCEPTED)
-    out.write(f"applied {patch.path} ({len(result.applied)} hunk(s))\n")
-    return True
-
-
-def _file_operation(session: Session, patch: FilePatch, out: TextIO) -> bool:
-    """Headless accept of a deletion (only of the text reviewed) or a move (never over a file)."""
-    source = session.view.abs(patch.path)
-    current = session.view.current(patch.path)
-    if current is None:
-        out.write(f"not changing {patch.path}: it no longer exists\n")
-        return False
-    if patch.kind is PatchKind.DELETE:
-        if current.text != patch.base_text:
-            out.write(f"not deleting {patch.path}: it changed since the deletion was proposed\n")
-            return False
-        source.unlink()
-        session.patches.set_hunks(patch, [h.index for h in patch.pending_hunks()], HunkStatus.ACCEPTED)
-        out.write(f"deleted {patch.path}\n")
-        return True
-    new = patch.new_path or patch.path
-    target = session.view.abs(new)
-    if target.exists():
-        out.write(f"not moving {patch.path}: {new} exists\n")
-        return False
-    target.parent.mkdir(parents=True, exist_ok=True)
-    os.rename(source, target)
-    session.patches.decide(patch, HunkStatus.ACCEPTED)
-    session.patches.moved(patch.path, new)
-    out.write(f"moved {patch.path} to {new}\n")
-    return True
+    old_path, kind = patch.path, patch.kind
+    review = Review(session.view, session.patches, session.task_label)
+    result = await review.accept(patch, None, DiskApplier(session.view))
+    if kind in (PatchKind.DELETE, PatchKind.RENAME):
+        if not result["applied"]:
+            reasons = "; ".join(dict.fromkeys(c["reason"] for c in result["conflicts"]))
+            out.write(f"not changing {old_path}: {reasons}\n")
+        elif kind is PatchKind.DELETE:
+            out.write(f"deleted {old_path}\n")
+        else:
+            out.write(f"moved {old_path} to {patch.new_path}\n")
+        return bool(result["applied"])
+    for conflict in result["conflicts"]:
+        out.write(f"conflict in {old_path} hunk {conflict['hunk']}: {conflict['reason']}\n")
+    if result["applied"]:
+        out.write(f"applied {old_path} ({len(result['appliedHunks'])} hunk(s))\n")
+    return bool(result["applied"])
 
 
 def terminal_approver(stdin: TextIO, out: TextIO) -> Approver:
@@ -169,8 +173,16 @@ def terminal_approver(stdin: TextIO, out: TextIO) -> Approver:
 
 
 async def run_ask(settings: Settings, workspace: Path, prompt: str, file: str | None, line_range: str | None,
-                  apply: bool, out: TextIO, stdin: TextIO | None = None) -> int:
-    """Run one task headless and print it; returns the exit code."""
+                  apply: bool, out: TextIO, stdin: TextIO | None = None, follow_up: str | None = None) -> int:
+    """Run one task headless and print it (with `follow_up`, a task id: continuing its
+    conversation); returns the exit code (2: fix the command line first)."""
+    if not settings.model:
+        out.write(f"gdm: {NO_MODEL_HEADLESS}\n")
+        return CONFIG_ERROR
+    start, end = parse_range(line_range)
+    if start is not None and not file:
+        out.write("gdm: --range needs --file: the lines are lines of that file\n")
+        return CONFIG_ERROR
     store = open_store(settings.database_url)
     session = Session(root=workspace, settings=settings, store=store, buffers=NoBuffers())
     rel = None
@@ -180,26 +192,72 @@ async def run_ask(settings: Settings, workspace: Path, prompt: str, file: str | 
                                    if os.path.isabs(file) else file)
         except PathRefused as exc:
             out.write(f"gdm: {exc}\n")
-            return 2
-    start, end = parse_range(line_range)
+            return CONFIG_ERROR
+        problem = _file_problem(session, rel, file, end)
+        if problem:
+            out.write(f"gdm: {problem}\n")
+            store.close()
+            return CONFIG_ERROR
+    conversation_id = None
+    if follow_up is not None:
+        try:
+            conversation_id = session.follow_up(follow_up, [])
+        except FollowUpRefused as exc:
+            out.write(f"gdm: --continue: {exc}\n")
+            session.model_loop.close()
+            store.close()
+            return CONFIG_ERROR
     printer = Printer(out, out.isatty())
     task_id = new_id("t")
     status = "error"
+    config_error = False
     approver = terminal_approver(stdin or sys.stdin, out)
-    async for event in session.run_task(task_id, TaskSpec(prompt, rel, start, end), approver=approver):
+    spec = TaskSpec(prompt, rel, start, end, conversation_id=conversation_id)
+    async for event in session.run_task(task_id, spec, approver=approver):
+        if isinstance(event, ev.Error) and event.error_kind == "config":
+            # Said the headless way (flags and variables, not editor settings); no model was called.
+            config_error = True
+            event = ev.Error(event.task_id, headless_fix(event.message), event.error_kind)
         printer.event(event, session)
         if isinstance(event, ev.Done):
             status = event.status
-    # Moves last: each file's edits land where it is, then it moves.
-    for patch in sorted(session.patches.for_task(task_id), key=lambda p: p.kind is PatchKind.RENAME):
+    if config_error:
+        session.model_loop.close()
+        store.close()
+        return CONFIG_ERROR
+    for patch in accept_order(session.patches.for_task(task_id)):
         printer.patch(patch)
         if apply:
-            apply_to_disk(session, patch, out)
+            await apply_to_disk(session, patch, out)
     printer.cost(session.totals(task_id))
+    out.write(f"Task {task_id} in conversation {session.conversation_of(task_id)} "
+              f"(${session.conversation_usd(task_id):.6f} so far); follow up with: "
+              f"gdm ask --continue {task_id} \"<prompt>\"\n")
     session.model_loop.close()
     store.close()
     return EXIT.get(status, 1)
 
+
+
+async def run_undo(settings: Settings, workspace: Path, task_id: str, out: TextIO) -> int:
+    """`gdm undo TASK`: revert a task's accepted changes on disk; 0 all undone, 1 conflicts, 2 refused."""
+    store = open_store(settings.database_url)
+    session = Session(root=workspace, settings=settings, store=store, buffers=NoBuffers())
+    try:
+        review = Review(session.view, session.patches, session.task_label)
+        try:
+            result = await undo_task(review, store, session.id, task_id, DiskApplier(session.view))
+        except UndoRefused as exc:
+            out.write(f"gdm: {exc}\n")
+            return 2
+        for conflict in result["conflicts"]:
+            out.write(f"conflict in {conflict['path']} hunk {conflict['hunk']}: {conflict['reason']}\n")
+        if result["applied"]:
+            out.write(f"undid {result['undoneHunks']} change(s) of task {task_id}\n")
+        return 0 if result["applied"] and not result["conflicts"] else 1
+    finally:
+        session.model_loop.close()
+        store.close()
 
 
 def copy_workspace(source: Path) -> Path:

@@ -14,6 +14,7 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
 from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
@@ -21,6 +22,8 @@ from gdm import __version__, features
 from gdm.config import Settings, SettingsResult, env_layer, resolve
 from gdm.context.workspace import Buffer, uri_to_path
 from gdm.features.capabilities import ClientCaps
+from gdm.features.errors import NotReady
+from gdm.features.protocol import MessageGate
 from gdm.features.tasks import TaskRegistry
 
 if TYPE_CHECKING:
@@ -29,6 +32,7 @@ if TYPE_CHECKING:
 log = logging.getLogger(__name__)
 
 SETTING_SOURCES = ("environment", "initializationOptions", "workspace/configuration")
+READY_TIMEOUT_S = 10.0  # how long a request waits for the session to open (GDM_READY_TIMEOUT_S: tests)
 
 
 class LspBuffers:
@@ -44,7 +48,10 @@ class LspBuffers:
             path = uri_to_path(uri)
             if path is None:
                 continue
-            real = Path(os.path.realpath(path))
+            try:
+                real = Path(os.path.realpath(path))
+            except (ValueError, OSError):  # a URI no file can have (a NUL byte, too long): not a workspace file
+                continue
             if root in real.parents:
                 found[real.relative_to(root).as_posix()] = doc
         return found
@@ -57,13 +64,17 @@ class LspBuffers:
         return set(self._docs())
 
 
-class GdmProtocol(LanguageServerProtocol):
-    """pygls' protocol, telling gdm of every `$/cancelRequest` (pygls consumes them itself)."""
+class GdmProtocol(MessageGate, LanguageServerProtocol):
+    """pygls' protocol, telling gdm of every `$/cancelRequest` (pygls consumes them itself), with
+    every incoming message checked first (MessageGate: what pygls would drop is answered)."""
 
     on_cancel: Callable[[Any], None] | None = None
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         # pygls cancels a request still in flight; a task outlives the request that started it.
+        if not isinstance(msg_id, (int, str)):  # `{"id": {}}`: no request has that id (nor could pygls look it up)
+            log.warning("gdm: $/cancelRequest with an id that is not a number or string: %r", msg_id)
+            return
         super()._handle_cancel_notification(msg_id)
         if self.on_cancel is not None:
             self.on_cancel(msg_id)
@@ -82,6 +93,7 @@ class GdmServer:
         self.buffers = LspBuffers(self)
         self.session: Session | None = None
         self._session_ready: asyncio.Future[Session] | None = None
+        self.initialized = False  # the client's `initialized` arrived (the session opens after it)
         self.tasks = TaskRegistry()
         self.ls.protocol.on_cancel = self.tasks.cancel_request
         features.register_all(self)
@@ -110,8 +122,24 @@ class GdmServer:
         return self._session_ready
 
     async def get_session(self) -> Session:
-        """The session, waiting for start-up to finish if a request came early."""
-        return await asyncio.shield(self.session_future())
+        """The session, waiting for start-up to finish if a request came early (bounded: NotReady)."""
+        if self.session is not None:
+            return self.session
+        timeout = float(os.environ.get("GDM_READY_TIMEOUT_S") or READY_TIMEOUT_S)
+        try:
+            return await asyncio.wait_for(asyncio.shield(self.session_future()), timeout)
+        except asyncio.TimeoutError:
+            why = ("its store is still opening" if self.initialized else
+                   "the client has not sent `initialized`, after which gdm opens its store")
+            raise NotReady(f"gdm is not ready after {timeout:g} s: {why}; try again in a moment") from None
+
+    async def session_or_none(self) -> Session | None:
+        """The session, waiting as `get_session` does; None (logged) if it is not ready."""
+        try:
+            return await self.get_session()
+        except JsonRpcException as exc:
+            self.log(f"gdm: {exc.message}", lsp.MessageType.Warning)
+            return None
 
     # -- talking to the user ---------------------------------------------------------
 

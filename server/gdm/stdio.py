@@ -2,23 +2,33 @@
 
 pygls' stdio server reads every header line and every body in a worker thread: three thread
 hand-overs per message, each waiting for the GIL while model calls and store writes keep other
-threads busy. Here stdin is an asyncio pipe, and pygls' own message loop (`run_async`) reads from
-it; writing is pygls' as before. Where stdin is not a pipe (a regular file), pygls' reader is used.
+threads busy. Here stdin is an asyncio pipe read in chunks; where it is not a pipe (a regular
+file, /dev/null) a worker thread reads the chunks. Framing is gdm's (`framing.FrameParser`:
+no header or body, however wrong, loses the framing), and every message goes through the
+protocol's `receive` (features/protocol.py); writing is pygls' as before. When stdin ends, the
+server says so in one line and exits.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+import os
+import stat
+import sys
 import threading
+from collections.abc import Awaitable, Callable
 from typing import BinaryIO
 
 from pygls.io_ import StdinAsyncReader, StdoutWriter, run_async
 from pygls.lsp.server import LanguageServer
 
+from gdm.framing import FrameParser
+
 log = logging.getLogger(__name__)
 
 READ_LIMIT = 1 << 20  # longest header line; bodies are read by length
+CHUNK_BYTES = 1 << 16
 
 
 class PipeReader:
@@ -48,10 +58,35 @@ async def _reader(ls: LanguageServer, stdin: BinaryIO) -> PipeReader | StdinAsyn
     return PipeReader(stream)
 
 
+async def _chunks(stdin: BinaryIO) -> Callable[[], Awaitable[bytes]]:
+    """A reader of stdin's next chunk (b"" at the end): an asyncio pipe, else a worker thread."""
+    fd = stdin.fileno()
+    mode = os.fstat(fd).st_mode
+    if not (stat.S_ISFIFO(mode) or stat.S_ISSOCK(mode)):  # a regular file, /dev/null: epoll cannot watch them
+        return lambda: asyncio.to_thread(os.read, fd, CHUNK_BYTES)
+    stream = asyncio.StreamReader(limit=READ_LIMIT)
+    await asyncio.get_running_loop().connect_read_pipe(lambda: asyncio.StreamReaderProtocol(stream), stdin)
+    return lambda: stream.read(CHUNK_BYTES)
+
+
 async def _serve(ls: LanguageServer, stdin: BinaryIO, stdout: BinaryIO, stop: threading.Event) -> None:
     ls.protocol.set_writer(StdoutWriter(stdout))
-    await run_async(stop_event=stop, reader=await _reader(ls, stdin), protocol=ls.protocol, logger=log,
-                    error_handler=ls.report_server_error)
+    if not hasattr(ls.protocol, "receive"):  # a plain pygls protocol: pygls' own loop
+        await run_async(stop_event=stop, reader=await _reader(ls, stdin), protocol=ls.protocol, logger=log,
+                        error_handler=ls.report_server_error)
+        return
+    read, parser = await _chunks(stdin), FrameParser()
+    while not stop.is_set():
+        try:
+            data = await read()
+        except OSError as exc:
+            print(f"gdm-lsp: cannot read stdin ({exc}); exiting", file=sys.stderr)
+            return
+        for frame in parser.feed(data) if data else parser.close():
+            ls.protocol.receive(frame)
+        if not data:
+            print("gdm-lsp: stdin closed (the editor is gone); exiting", file=sys.stderr)
+            return
 
 
 def serve(ls: LanguageServer, stdin: BinaryIO, stdout: BinaryIO) -> None:

@@ -55,8 +55,9 @@ def test_ask_headless_applies_moves_and_deletions(workspace, tmp_path, scripted)
 
 def test_ask_without_model_is_a_clear_error(workspace, tmp_path):
     result = gdm("ask", "hello", "--workspace", str(workspace), env=server_env(tmp_path))
-    assert result.returncode == 1
-    assert "gdm.model" in result.stdout
+    # Issue 16: the headless fix is named (a flag or variable, not an editor setting), no cost line.
+    assert result.returncode == 2
+    assert "--model" in result.stdout and "GDM_MODEL" in result.stdout and "Cost" not in result.stdout
 
 
 def test_ask_bad_range_and_path(workspace, tmp_path):
@@ -65,3 +66,42 @@ def test_ask_bad_range_and_path(workspace, tmp_path):
     assert bad_range.returncode != 0 and "--range" in bad_range.stderr
     outside = gdm("ask", "x", "--workspace", str(workspace), "--file", "../etc/passwd", env=env)
     assert outside.returncode == 2 and "leaves the workspace" in outside.stdout
+
+
+def test_ask_headless_shows_each_nearby_change_as_its_own_hunk(workspace, tmp_path):
+    import json
+
+    from gdm.scripted import ScriptedModel
+    from tests.conftest import FIXTURES
+
+    with ScriptedModel(json.loads((FIXTURES / "scripts" / "checks.json").read_text())) as model:
+        env = server_env(tmp_path, GDM_MODEL="openai/scripted", GDM_API_BASE=model.base_url,
+                         GDM_DATABASE_URL=f"sqlite:///{tmp_path / 'cli.db'}", GDM_TEST_COMMAND="true",
+                         GDM_CHECK_COMMANDS="")
+        result = gdm("ask", "Nearby edits: document add and divide", "--workspace", str(workspace), env=env)
+    assert result.returncode == 0, result.stdout + result.stderr
+    assert "@@ -2,7 +2,7 @@ hunk 0" in result.stdout and "@@ -7,7 +7,7 @@ hunk 1" in result.stdout
+
+
+def test_ask_without_key_names_the_providers_variable_and_prints_no_cost(workspace, tmp_path):
+    env = {k: v for k, v in server_env(tmp_path).items() if k != "OPENAI_API_KEY"}
+    result = gdm("ask", "hello", "--workspace", str(workspace), "--model", "openai/gpt-4.1", env=env)
+    assert result.returncode == 2, result.stdout + result.stderr
+    assert "OPENAI_API_KEY" in result.stdout and "GDM_API_KEY_ENV" in result.stdout
+    assert "gdm.apiKeyEnv" not in result.stdout and "Cost" not in result.stdout
+
+
+def test_ask_checks_file_and_range_before_any_model_call(workspace, tmp_path):
+    # A model URL nobody listens on: reaching it would show as a turn and an error.
+    env = server_env(tmp_path, GDM_MODEL="openai/scripted", GDM_API_BASE="http://127.0.0.1:9/v1")
+    for args, message in ((["--file", "nope.py"], "--file nope.py does not exist"),
+                          (["--file", "calc.py", "--range", "300:301"], "--range goes past the end of calc.py"),
+                          (["--range", "1:2"], "--range needs --file")):
+        result = gdm("ask", "x", "--workspace", str(workspace), *args, env=env)
+        assert result.returncode == 2 and message in result.stdout, result.stdout + result.stderr
+        assert "Turn 1" not in result.stdout and "Cost" not in result.stdout
+
+
+def test_gdm_version(tmp_path):
+    result = gdm("--version", env=server_env(tmp_path))
+    assert result.returncode == 0 and result.stdout.startswith("gdm 0.")

@@ -357,7 +357,8 @@ def test_shared_leading_context_of_an_earlier_function_does_not_veto():
         "    except PydanticUserError as exc_info:\n        assert exc_info.code",
         "\n    assert exc_info.value.code")
     patch = patch_of(DISCRIMINATORS, new)
-    assert len(patch.hunks) == 1 and patch.hunks[0].before[-2:] == ["            return 'model'\n", "\n"]
+    # two changes 12 lines apart: one hunk each since issue 15 (the test once said one merged hunk)
+    assert len(patch.hunks) == 2 and patch.hunks[0].before[-2:] == ["            return 'model'\n", "\n"]
     added = "import pytest\nfrom pydantic import BaseModel, Discriminator, Tag\n" + "\n" * 12
     result = apply_hunks(patch, added + DISCRIMINATORS)
     assert result.conflicts == []

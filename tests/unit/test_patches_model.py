@@ -33,12 +33,25 @@ def test_make_patch_fields_and_hunks():
     ]
 
 
-def test_nearby_changes_merge_into_one_hunk_like_unified_diff():
-    new = BASE.replace("line 5\n", "five\n").replace("line 10\n", "ten\n")
-    hunk, = mk(new=new).hunks
-    assert hunk.old_start == 5 and hunk.old_lines[0] == "line 5\n" and hunk.old_lines[-1] == "line 10\n"
-    assert hunk.new_lines == ["five\n"] + [f"line {i}\n" for i in range(6, 10)] + ["ten\n"]
-    assert len(mk(new=BASE.replace("line 2\n", "x\n").replace("line 10\n", "y\n")).hunks) == 2
+def test_every_change_is_its_own_hunk_with_context_cut_at_its_neighbour():
+    # issue 15 replaced the old contract (nearby changes merged like `diff -u`): one hunk per change
+    new = BASE.replace("line 5\n", "five\n").replace("line 7\n", "seven\n").replace("line 8\n", "")
+    first, second = mk(new=new).hunks
+    assert (first.index, first.old_start, first.old_lines, first.new_lines) == (0, 5, ["line 5\n"], ["five\n"])
+    assert first.before == ["line 2\n", "line 3\n", "line 4\n"] and first.after == ["line 6\n"]
+    assert (second.index, second.old_start, second.old_lines, second.new_lines) == (
+        1, 7, ["line 7\n", "line 8\n"], ["seven\n"])
+    assert second.before == ["line 6\n"] and second.after == ["line 9\n", "line 10\n", "line 11\n"]
+    diff = mk(new=new).diff()
+    assert diff.count("@@ -") == 2 and "@@ -3,5 +3,5 @@\n" in diff and "@@ -7,6 +7,5 @@\n line 6\n" in diff
+    assert parse_diff(diff) == mk(new=new).hunks
+
+
+def test_a_merged_section_of_diff_u_parses_into_one_hunk_per_change():
+    merged = ("--- a/f\n+++ b/f\n@@ -1,9 +1,9 @@\n a\n-b\n+B\n c\n d\n e\n f\n g\n-h\n+H\n i\n")
+    one, two = parse_diff(merged)
+    assert (one.old_start, one.before, one.after) == (1, ["a\n"], ["c\n", "d\n", "e\n"])
+    assert (two.index, two.old_start, two.before, two.after) == (1, 7, ["e\n", "f\n", "g\n"], ["i\n"])
 
 
 def test_sha256_text():

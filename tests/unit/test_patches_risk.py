@@ -208,9 +208,9 @@ def test_risk_json_round_trip():
     assert Risk(0.123456, Tier.LOW, [RiskReason("size", 0.1, "m")]).to_json()["score"] == 0.12
 
 
-def test_changed_lines_leaves_out_unchanged_lines_of_merged_hunks():
+def test_changed_lines_of_nearby_changes_leave_out_the_unchanged_lines_between():
     patch = make_patch(patch_id="p", task_id="t", path="a.py", base_text=SOURCE,
                        new_text=SOURCE.replace("x + 5\n", "x + 50\n").replace("x + 6\n", "x + 60\n"))
-    assert len(patch.hunks) == 1
+    assert len(patch.hunks) == 2  # one hunk per change since issue 15 (they were merged into one)
     assert changed_lines(patch) == (["    return x + 5\n", "    return x + 6\n"],
                                     ["    return x + 50\n", "    return x + 60\n"])

@@ -1,4 +1,5 @@
-"""Round trips through gdm.store on a real SQLite file: sessions, tasks, turns, tool calls,
+"""Round trips through gdm.store on a real SQLite file and a real PostgreSQL database (the `db_url`
+fixture, tests/store_fixtures.py): sessions, tasks, turns, tool calls,
 patches (upsert), costs (totals per task, session and day), audit records."""
 
 from __future__ import annotations
@@ -6,16 +7,10 @@ from __future__ import annotations
 import threading
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 
 import pytest
 
 from gdm.store.repo import Store, StoreError
-
-
-@pytest.fixture
-def db_url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'gdm.db'}"
 
 
 @pytest.fixture

@@ -38,8 +38,8 @@ def test_sqlite_runs_in_wal_mode_with_normal_sync(tmp_path: Path) -> None:
         assert con.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
 
 
-def test_second_store_on_same_file_sees_everything(tmp_path: Path) -> None:
-    url = _url(tmp_path / "gdm.db")
+def test_second_store_on_same_file_sees_everything(db_url: str) -> None:
+    url = db_url
     first = Store(url)
     first.start_session("s1", "/ws", "m")
     first.start_task("t1", "s1", "p")
@@ -54,8 +54,8 @@ def test_second_store_on_same_file_sees_everything(tmp_path: Path) -> None:
         assert second.totals(session_id="s1", task_id="t1", day="2025-03-04")["taskUsd"] == 0.5
 
 
-def test_two_open_stores_see_each_others_writes(tmp_path: Path) -> None:
-    url = _url(tmp_path / "gdm.db")
+def test_two_open_stores_see_each_others_writes(db_url: str) -> None:
+    url = db_url
     with Store(url) as a, Store(url) as b:
         a.add_cost("s1", "t1", "m", 1, 1, 0.25, day="2025-01-01")
         assert b.totals(session_id="s1", task_id="t1", day="2025-01-01")["sessionUsd"] == 0.25

@@ -3,7 +3,6 @@ honest when another gdm process (a second editor window) spends on the same data
 
 from __future__ import annotations
 
-from pathlib import Path
 
 import pytest
 
@@ -37,8 +36,9 @@ class CountingStore:
 
 
 @pytest.fixture
-def url(tmp_path: Path) -> str:
-    return f"sqlite:///{tmp_path / 'gdm.db'}"
+def url(db_url: str) -> str:
+    """A fresh store database, on SQLite and on PostgreSQL (tests/store_fixtures.py)."""
+    return db_url
 
 
 def charge(ledger: Ledger, store: Store, task: str | None, usd: float | None, session: str = "s1") -> None:

@@ -2,7 +2,8 @@
 
 No pygls here. The loop yields events (agent/events.py); whoever drives it decides what the
 user sees. Cancelling the asyncio task that iterates it stops the model call in flight.
-Before each call after the first, a long conversation may be compacted (agent/compaction.py).
+Before each call after the first (and before the first of a follow-up, which starts with the earlier
+messages), a long conversation may be compacted (agent/compaction.py).
 """
 
 from __future__ import annotations
@@ -76,7 +77,7 @@ async def run_loop(task_id: str, messages: list[dict], deps: LoopDeps) -> AsyncI
     patch_ids: list[str] = []
     schemas = deps.tools.schemas()
     for turn in range(deps.max_turns):
-        if deps.compactor is not None and turn > 0:
+        if deps.compactor is not None and (turn > 0 or len(messages) > 2):  # a follow-up may start long
             async for event in deps.compactor.compact(task_id, messages):
                 yield event
         # Counting prompt tokens loads a tokenizer (seconds, the first time): off the event loop.

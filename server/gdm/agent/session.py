@@ -16,12 +16,14 @@ from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
 from typing import TYPE_CHECKING, Any
 
-from gdm.agent import compaction, prompts
+from gdm.agent import compaction, conversation, prompts
 from gdm.agent.compaction import Compactor
-from gdm.agent.events import CostRecorded, Done, Event, PatchProposed, Thinking
+from gdm.agent.conversation import Conversations, FollowUpRefused
+from gdm.agent.events import CostRecorded, Done, Error, Event, PatchProposed, Thinking
 from gdm.agent.knowledge import ProjectKnowledge
 from gdm.agent.loop import LoopDeps, run_loop
 from gdm.agent.recording import Budget, Recorder
+from gdm.agent.checks import check_commands
 from gdm.agent.testrun import TestGate, detect_test_command
 from gdm.config import Settings
 from gdm.context.secrets import RedactingClient, Redactor
@@ -34,8 +36,10 @@ from gdm.models.runner import ModelLoop
 from gdm.patches.book import PatchBook
 from gdm.patches.model import FilePatch
 from gdm.patches.risk import RiskContext
+from gdm.store import store_error_type
 from gdm.store.days import utc_day
 from gdm.store.ledger import Ledger
+from gdm.store.liveness import server_alive
 from gdm.tools import default_tools
 from gdm.tools.base import Approver, ToolContext, counter_ids
 from gdm.tools.edit import propose
@@ -57,6 +61,7 @@ class TaskSpec:
     uri: str | None = None
     read_only: bool = False  # "gdm: Explain": only reading tools are offered, no patch can come of it
     drop_line: str | None = None  # a `gdm:` comment line answered by this task: its patch removes it
+    conversation_id: str | None = None  # the conversation this task continues (new when unknown); None: a new one
 
 
 @dataclass(frozen=True)
@@ -93,13 +98,20 @@ class Session:
         # One breaker per session: a provider that failed in the last task stays avoided in the next.
         self.breaker = CircuitBreaker()
         self.model_loop = ModelLoop()  # litellm's calls run there, off the editor's loop
+        self._decisions: dict[str, tuple] = {}  # patch id -> the decisions last audited
         self.titles: dict[str, str] = {}  # task id -> the cheap model's title, this session's tasks
         # Compaction (agent/compaction.py): None = from the model's window; tests lower these.
         self.compact_at_tokens: int | None = None
         self.compact_keep_recent = compaction.KEEP_RECENT_TURNS
-        store.start_session(self.id, str(self.view.root), settings.model)
+        self.user = settings.effective_user()  # who the store records; the day budget is this user's
+        store.start_session(self.id, str(self.view.root), settings.model, user=self.user)
         # Running totals: no SUM query per model call (store/ledger.py says how the day stays honest).
-        self.ledger = Ledger(store, self.id, today=utc_day)
+        self.ledger = Ledger(store, self.id, today=utc_day, user=self.user)
+        store.interrupt_orphaned_tasks(server_alive)  # a killed server's tasks stay "running" otherwise
+        self.conversations = Conversations(store, str(self.view.root))
+        self.task_conversation: dict[str, str] = {}  # task id -> conversation id, tasks seen by this session
+        self.conversation_spent: dict[str, float] = {}  # task id -> what its conversation's earlier tasks cost
+        self._unlinked: set[str] = set()  # tasks the store knows no conversation of
         self._load_open_patches()
         self.knowledge = ProjectKnowledge(self.view.root)  # code map and project rules (agent/knowledge.py)
 
@@ -114,11 +126,28 @@ class Session:
         risk = patch.risk
         self.store.save_patch(patch.id, patch.task_id, self.id, patch.path, patch.status.value,
                               risk.score if risk else None, risk.tier.value if risk else None, patch.to_dict())
+        self._audit_decision(patch)
+
+    def _audit_decision(self, patch: FilePatch) -> None:
+        """An "accept" / "reject" audit row when the user's decisions on a patch change (`gdm audit`)."""
+        decided = {h.status.value for h in patch.hunks} | {patch.decision.value}
+        counts = {state: sum(h.status.value == state for h in patch.hunks) for state in ("accepted", "rejected")}
+        key = (patch.status.value, counts["accepted"], counts["rejected"], patch.decision.value)
+        if self._decisions.get(patch.id) == key or not decided & {"accepted", "rejected"}:
+            return
+        self._decisions[patch.id] = key
+        kind = "reject" if patch.status.value == "rejected" else "accept"
+        self.store.add_audit(self.id, patch.task_id, kind, {
+            "patchId": patch.id, "path": patch.path, "status": patch.status.value,
+            "hunksAccepted": counts["accepted"], "hunksRejected": counts["rejected"], "hunks": len(patch.hunks),
+            "riskTier": patch.risk.tier.value if patch.risk else None})
 
     def _load_open_patches(self) -> None:
         """Pending patches of earlier runs (even a killed server's) stay reviewable."""
-        mine = [row["id"] for row in self.store.sessions() if row.get("workspace") == str(self.view.root)]
-        # Only this workspace's sessions: one database may serve several workspaces.
+        mine = [row["id"] for row in self.store.sessions() if row.get("workspace") == str(self.view.root)
+                and row.get("user") in (self.user, None)]
+        # Only this workspace's sessions of this user (or from before users): one database may serve
+        # several workspaces and a team.
         rows = []
         for sid in mine:
             found = self.store.patches(status=["pending", "partial"], session_id=sid)
@@ -133,6 +162,35 @@ class Session:
                 log.error("stored patch %s could not be read: %s", data.get("id"), exc)
                 continue
             self.patches.put(patch, notify=False)
+
+    # -- conversations (agent/conversation.py) ---------------------------------------
+
+    def follow_up(self, task_id: str, running: list[str]) -> str:
+        """The conversation a follow-up of `task_id` continues, or FollowUpRefused (unknown task,
+        another workspace's, a task of that conversation still running among `running`)."""
+        busy = [t for t in running if t == task_id or t in self.task_conversation]
+        conversation_id = self.conversations.resolve(task_id, busy)
+        self._unlinked.discard(task_id)
+        for other in busy:
+            if self.task_conversation.get(other) == conversation_id:
+                raise FollowUpRefused(f"followUp: task {other!r} of this conversation is still running; send the "
+                                      f"follow-up when it is done, or cancel it (gdm.cancel)")
+        return conversation_id
+
+    def conversation_of(self, task_id: str) -> str | None:
+        """The conversation of a task (from the store for tasks of earlier runs), or None."""
+        found = self.task_conversation.get(task_id)
+        if found is None and task_id not in self._unlinked:
+            row = self.store.conversation_of(task_id)
+            if row is None:
+                self._unlinked.add(task_id)  # a task of an older gdm: not asked again (resolve links it)
+            else:
+                found = self.task_conversation[task_id] = str(row["conversation_id"])
+        return found
+
+    def conversation_usd(self, task_id: str) -> float:
+        """What the task's conversation has cost so far (its earlier tasks, then this one)."""
+        return self.conversation_spent.get(task_id, 0.0) + self.ledger.task_usd(task_id)
 
     # -- money ----------------------------------------------------------------------
 
@@ -153,6 +211,8 @@ class Session:
             "tokensOut": ledger.tokens_out,
             "model": self.last_model,
             "priceKnown": ledger.unpriced_calls == 0,
+            "user": self.user,
+            "store": self.store.status(),
         }
 
     def budget_stop(self, task_id: str, estimate: float) -> str | None:
@@ -185,8 +245,8 @@ class Session:
         return str(task.get("prompt", task_id))[:80]
 
     def by_model(self) -> list[dict[str, Any]]:
-        """Today's cost per model."""
-        return self.store.by_model(day=utc_day())
+        """Today's cost per model, this user's (the day `dayUsd` counts)."""
+        return self.store.by_model(day=utc_day(), user=self.user)
 
     # -- tasks ----------------------------------------------------------------------
 
@@ -196,7 +256,8 @@ class Session:
             return None
         command = self.settings.test_command or await asyncio.to_thread(detect_test_command, self.view.root,
                                                                         self.settings.rules != "off")
-        return TestGate(ctx, command) if command else None
+        checks, notes = await asyncio.to_thread(check_commands, self.settings.check_commands, self.view.root)
+        return TestGate(ctx, command, checks=checks, check_notes=notes) if command or checks else None
 
     def _auditor(self, task_id: str) -> Callable[[str, dict[str, Any]], None]:
         """Writes a task's decisions (approvals, denials) to the store's audit log."""
@@ -287,14 +348,15 @@ class Session:
         """The model client of a task, sharing the session's circuit breaker."""
         return LLMClient(config, prices, breaker=self.breaker, model_loop=self.model_loop)
 
-    def focus(self, spec: TaskSpec) -> prompts.Focus | None:
-        """The file, selection and surrounding code the model sees first."""
+    def focus(self, spec: TaskSpec, task_id: str | None = None) -> prompts.Focus | None:
+        """The file, selection and surrounding code the model sees first (with the task's
+        conversation's pending patches on top, as read_file shows it)."""
         if spec.path is None:
             return None
-        buf = self.view.current(spec.path)
-        if buf is None:
+        text = self.view.read(spec.path, task_id)
+        if text is None:
             return None
-        return prompts.Focus(spec.path, buf.text, spec.start_line, spec.end_line)
+        return prompts.Focus(spec.path, text, spec.start_line, spec.end_line)
 
     async def run_task(self, task_id: str, spec: TaskSpec,
                        llm_factory: Callable[[ModelConfig, PriceBook], Any] | None = None,
@@ -302,20 +364,31 @@ class Session:
         """Run one task to its end, yielding its events; `approver` asks the user about gated tools."""
         self.last_task_id = task_id
         rng = None if spec.start_line is None else {"start": spec.start_line, "end": spec.end_line}
-        self.store.start_task(task_id, self.id, spec.prompt, spec.uri, rng)
-        self.ledger.start_task(task_id)
-        # The store lists tasks by id only; this names the session's tasks in order, for replay.
-        self.store.add_audit(self.id, task_id, "task.start", {"prompt": spec.prompt, "path": spec.path})
-        status, error = "error", None
         try:
+            self.store.start_task(task_id, self.id, spec.prompt, spec.uri, rng)
+            self.ledger.start_task(task_id)
+            # The store lists tasks by id only; this names the session's tasks in order, for replay.
+            self.store.add_audit(self.id, task_id, "task.start", {"prompt": spec.prompt, "path": spec.path})
+        except store_error_type() as exc:
+            for event in self._store_failed(task_id, exc):
+                yield event
+            return
+        status, error = "error", None
+        conversation_id = self.task_conversation[task_id] = spec.conversation_id or new_id("c")
+        try:
+            link = await asyncio.to_thread(self.conversations.link, conversation_id, task_id)
+            for member in [*link.task_ids, task_id]:
+                self.patches.join(member, conversation_id)
+            self.conversation_spent[task_id] = link.spent_usd
             try:
-                focus = self.focus(spec)
+                focus = self.focus(spec, task_id)
             except PathRefused as exc:
                 focus, error = None, str(exc)
             rules = await self.knowledge.rules(self.view.root, spec.path, self.settings.rules)
             if rules.files:  # the task's first thinking event names them
                 yield Thinking(task_id, prompts.rules_note(rules.files, rules.cut))
-            mentioned = {spec.path} if spec.path else set()
+            first = conversation.follow_up_message if link.history else prompts.task_message
+            mentioned = ({spec.path} if spec.path else set()) | link.paths
             ctx = ToolContext(task_id, self.view, self.patches,
                               RiskContext(mentioned_paths=mentioned | _paths_in(spec.prompt),
                                           open_paths=self.view.buffers.open_paths()),
@@ -329,11 +402,11 @@ class Session:
                 yield TaskTitled(task_id, f"Title: {title}", title)
             llm = (llm_factory or self.llm_client)(self.model_config(), self.prices)
             # The map is counted in the tokens of the model that reads it (a replay's: the recorded one).
-            code_map = await self.knowledge.task_map(self.view, spec.prompt, spec.path, self.settings.map_tokens,
-                                                     getattr(getattr(llm, "config", None), "model", None))
-            messages = [{"role": "system", "content": prompts.SYSTEM + rules.section()},
-                        {"role": "user", "content": prompts.task_message(spec.prompt, focus)
-                         + prompts.map_section(code_map)}]
+            code_map = None if link.history else await self.knowledge.task_map(  # a follow-up has it already
+                self.view, spec.prompt, spec.path, self.settings.map_tokens,
+                getattr(getattr(llm, "config", None), "model", None))
+            messages = [{"role": "system", "content": prompts.SYSTEM + rules.section()}, *link.history,
+                        {"role": "user", "content": first(spec.prompt, focus) + prompts.map_section(code_map)}]
             tools = default_tools(read_only=spec.read_only, shell=True)
             deps = LoopDeps(RedactingClient(llm, redactor), tools, ctx, Recorder(self), Budget(self, llm),
                             self.settings.max_turns, self.stream, gate=await self._test_gate(ctx, spec),
@@ -353,8 +426,23 @@ class Session:
         except asyncio.CancelledError:
             status = "cancelled"
             raise
+        except store_error_type() as exc:  # a read-only or full database, a store gone: stop, and say so
+            error = str(exc)
+            for event in self._store_failed(task_id, exc):
+                yield event
         finally:
-            self.store.finish_task(task_id, status, error if status != "done" else None)
+            try:
+                self.store.finish_task(task_id, status, error if status != "done" else None)
+            except store_error_type() as exc:
+                log.error("task %s: its final status %r could not be stored: %s", task_id, status, exc)
+
+    def _store_failed(self, task_id: str, exc: Exception) -> list[Event]:
+        """The events that end a task whose store write failed: nothing more is done unrecorded."""
+        message = (f"gdm could not write to its store, so the task stopped before doing anything more that "
+                   f"could not be recorded: {exc}")
+        log.error("task %s: %s", task_id, message)
+        return [Error(task_id, message, "store"),
+                Done(task_id, "error", [p.id for p in self.patches.for_task(task_id)], self.ledger.task_usd(task_id))]
 
 
 def _drop_comment(ctx: ToolContext, spec: TaskSpec) -> str | None:

@@ -6,35 +6,38 @@ text the task sees (open buffers, its pending patches on top) is written there, 
 command runs in it under the shell fences (scrubbed environment, timeout, process group). New
 failures — the tests passed without the patches — go back to the model for up to `rounds`
 more tries; the last result is written into the patches' risk reasons.
+
+The same gate runs the checks after edits (agent/checks.py) on the same scratch copy: first
+without the task's patches (once per task: the baseline), then with them; the problems the
+patches add go back to the model like failing tests, in the same message and the same rounds.
 """
 
 from __future__ import annotations
 
-import asyncio
 import importlib.util
 import json
 import os
-import shutil
 import sys
-import tempfile
 from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from pathlib import Path
 
+from gdm.agent import checks as chk
 from gdm.agent.events import Event, PatchProposed, Thinking
+from gdm.agent.scratch import Scratch, overlay
 from gdm.context.rules import rules_test_command
 from gdm.context.secrets import scrub_env
-from gdm.patches.risk import RiskReason, Tier, tier_for
+from gdm.patches.risk import CHECK_WEIGHTS, RiskReason, Tier, set_reasons, tier_for
 from gdm.tools.base import ToolContext
 from gdm.tools.shell import CommandResult, run_process
+
+__all__ = ["TestGate", "TestRun", "detect_test_command", "overlay", "run_on_scratch"]
 
 DEFAULT_ROUNDS = 2
 TEST_TIMEOUT_S = 300.0
 FEEDBACK_CHARS = 6_000  # the end of a test log is where the failures are summarised
 FAILING_WEIGHT = 0.3
 PYTEST_NO_TESTS = 5  # pytest's exit code when it collected no tests
-_COPY_IGNORE = shutil.ignore_patterns(".git", ".hg", ".svn", "__pycache__", ".pytest_cache", ".mypy_cache",
-                                      ".ruff_cache", ".tox", "*.pyc")
 
 
 def detect_test_command(root: Path, rules: bool = True) -> str | None:
@@ -94,78 +97,148 @@ class TestRun:
         return f"`{self.command}` ({how})"
 
 
-def overlay(ctx: ToolContext, task_id: str | None, target: Path) -> None:
-    """Write into a copy of the workspace what the task sees: open buffers and its pending patches."""
-    paths = set(ctx.view.buffers.open_paths())
-    patches = [p for p in ctx.patches.open() if task_id is not None and p.task_id == task_id]
-    paths |= {p.path for p in patches} | {p.new_path for p in patches if p.new_path}
-    for rel in sorted(paths):
-        dest = target / rel
-        text = ctx.view.read(rel, task_id)
-        if text is None:  # deleted, or moved away, by the task's patches
-            if dest.is_file() or dest.is_symlink():
-                dest.unlink()
-            continue
-        dest.parent.mkdir(parents=True, exist_ok=True)
-        if dest.is_symlink():
-            dest.unlink()  # never write through a link into the user's files
-        if not Path(os.path.realpath(dest)).is_relative_to(os.path.realpath(target)):
-            continue  # a folder link out of the copy (into the user's files): not written there
-        dest.write_text(text, encoding="utf-8")
-
-
 async def run_on_scratch(ctx: ToolContext, command: str, task_id: str | None,
                          timeout_s: float = TEST_TIMEOUT_S) -> TestRun:
     """Run `command` on a fresh scratch copy (the task's patches applied if `task_id`), then remove it."""
-    base = Path(tempfile.mkdtemp(prefix="gdm-scratch-"))
-    try:
-        # Reading buffers belongs to the loop thread; copying the tree does not.
-        ws = base / ctx.view.root.name
-        await asyncio.to_thread(shutil.copytree, ctx.view.root, ws, symlinks=True, ignore=_COPY_IGNORE)
-        overlay(ctx, task_id, ws)
+    async with Scratch(ctx) as scratch:
+        scratch.apply(task_id)
         env = scrub_env(os.environ, ctx.hidden_env)
-        return TestRun(command, await run_process(command, ws, timeout_s, env))
-    finally:
-        await asyncio.to_thread(shutil.rmtree, base, True)
+        return TestRun(command, await run_process(command, scratch.ws, timeout_s, env))
 
 
 class TestGate:
-    """Decides, at the end of each model answer, whether the tests send the model back to work."""
+    """Decides, at the end of each model answer, whether the tests or checks send the model back to work."""
 
     __test__ = False  # not a pytest class, despite its name
 
-    def __init__(self, ctx: ToolContext, command: str, rounds: int = DEFAULT_ROUNDS) -> None:
+    def __init__(self, ctx: ToolContext, command: str | None, rounds: int = DEFAULT_ROUNDS,
+                 checks: list[str] | tuple[str, ...] = (), check_notes: list[str] | tuple[str, ...] = (),
+                 timeout_s: float = TEST_TIMEOUT_S) -> None:
         self.ctx = ctx
         self.command = command
         self.rounds_left = rounds
         self.feedback: str | None = None
+        self.checks = [chk.machine_readable(c) for c in checks]
+        self.timeout_s = timeout_s
+        self._notes = list(check_notes)  # said once, at the first check
         self._baseline: TestRun | None = None
+        self._check_baseline: dict[str, chk.CheckRun] | None = None
+        self._skipped: set[str] = set()  # checks not installed, or without a usable baseline
 
     async def check(self, task_id: str, patch_ids: list[str]) -> AsyncIterator[Event]:
-        """Run the tests; set `feedback` to the message for the model, or None when the task may end."""
+        """Run the tests and checks; set `feedback` to the message for the model, or None when the task may end."""
         self.feedback = None
-        yield Thinking(task_id, f"Running the tests on a scratch copy with the pending patches: {self.command}")
-        run = await run_on_scratch(self.ctx, self.command, task_id)
-        if run.none_ran:
+        for note in self._notes:
+            yield Thinking(task_id, f"Check skipped: {note}")
+        self._notes = []
+        async with Scratch(self.ctx) as scratch:
+            if self.checks and self._check_baseline is None:
+                yield Thinking(task_id, "Running the checks on a scratch copy without the patches (the baseline): "
+                                        + "; ".join(self.checks))
+                self._check_baseline = await self._run_checks(scratch)
+                for event in self._skip_unusable(task_id, self._check_baseline):
+                    yield event
+            scratch.apply(task_id)
+            run = None
+            if self.command:
+                yield Thinking(task_id, f"Running the tests on a scratch copy with the pending patches: {self.command}")
+                env = scrub_env(os.environ, self.ctx.hidden_env)
+                run = TestRun(self.command, await run_process(self.command, scratch.ws, self.timeout_s, env))
+            added: list[chk.Problem] = []
+            if self.checks:
+                after = await self._run_checks(scratch)
+                for event in self._skip_unusable(task_id, after):
+                    yield event
+                for command, got in after.items():
+                    if command not in self._skipped:
+                        added += chk.new_problems(self._check_baseline[command].problems, got.problems)
+        async for event in self._decide(task_id, patch_ids, run, added):
+            yield event
+
+    async def _decide(self, task_id: str, patch_ids: list[str], run: TestRun | None,
+                      added: list[chk.Problem]) -> AsyncIterator[Event]:
+        new_failure = already = False
+        if run is not None and not run.none_ran and not run.passed:
+            if self._baseline is None:
+                self._baseline = await run_on_scratch(self.ctx, run.command, None, self.timeout_s)
+            new_failure, already = self._baseline.passed, not self._baseline.passed
+        if (new_failure or added) and self.rounds_left > 0:
+            self.rounds_left -= 1
+            more = f"({self.rounds_left} more round(s) after this one)"
+            parts = []
+            if new_failure:
+                parts.append(_feedback(run))
+                yield Thinking(task_id, f"Tests fail with the patches: {run.summary()}; sending the failures "
+                                        f"back to the model {more}")
+            if added:
+                parts.append(chk.feedback(added, self._usable()))
+                yield Thinking(task_id, f"Checks: {len(added)} new problem(s) with the patches "
+                                        f"({added[0].describe()}{', …' if len(added) > 1 else ''}); sending them "
+                                        f"back to the model {more}")
+            self.feedback = "\n\n".join(parts)
+            return
+        marked: set[str] = set()
+        if run is not None and run.none_ran:
             # The patches leave no tests (they delete or move them): nothing for the model to fix;
             # the risk says what removing tests means.
             yield Thinking(task_id, f"No tests ran with the patches: {run.summary()}")
-            return
-        if not run.passed:
-            if self._baseline is None:
-                self._baseline = await run_on_scratch(self.ctx, self.command, None)
-            if self._baseline.passed and self.rounds_left > 0:
-                self.rounds_left -= 1
-                self.feedback = _feedback(run)
-                yield Thinking(task_id, f"Tests fail with the patches: {run.summary()}; sending the failures "
-                                        f"back to the model ({self.rounds_left} more round(s) after this one)")
-                return
-        already = not run.passed and self._baseline is not None and not self._baseline.passed
-        yield Thinking(task_id, f"Tests {'pass' if run.passed else 'fail'} with the patches: {run.summary()}"
-                                + (" (they failed before the change too)" if already else ""))
+        elif run is not None:
+            yield Thinking(task_id, f"Tests {'pass' if run.passed else 'fail'} with the patches: {run.summary()}"
+                                    + (" (they failed before the change too)" if already else ""))
+            marked |= {p for p in patch_ids if self._mark(p, run, already)}
+        if self.checks:
+            yield Thinking(task_id, f"Checks: {len(added)} new problem(s) with the patches"
+                                    + (f" ({'; '.join(p.describe() for p in added[:3])})" if added else ""))
+            marked |= {p for p in patch_ids if self._mark_checks(p, patch_ids, added)}
         for patch_id in patch_ids:
-            if self._mark(patch_id, run, already):
+            if patch_id in marked:
                 yield PatchProposed(task_id, patch_id)
+
+    async def _run_checks(self, scratch: Scratch) -> dict[str, chk.CheckRun]:
+        env = {**scrub_env(os.environ, self.ctx.hidden_env), "MYPY_CACHE_DIR": str(scratch.caches / "mypy")}
+        runs: dict[str, chk.CheckRun] = {}
+        for command in self.checks:
+            if command in self._skipped:
+                continue
+            result = await run_process(command, scratch.ws, self.timeout_s, env, limit=chk.CHECK_OUTPUT_CHARS)
+            runs[command] = chk.parse_run(command, result, scratch.ws)
+        return runs
+
+    def _skip_unusable(self, task_id: str, runs: dict[str, chk.CheckRun]) -> list[Event]:
+        """Thinking events for runs whose problems do not count; a missing tool, or a check without a
+        baseline, is skipped for the rest of the task (said once)."""
+        events: list[Event] = []
+        for command, got in runs.items():
+            if got.note is None:
+                continue
+            events.append(Thinking(task_id, f"Check skipped: {got.note}"))
+            if got.missing or runs is self._check_baseline:
+                self._skipped.add(command)
+        return events
+
+    def _usable(self) -> list[str]:
+        return [c for c in self.checks if c not in self._skipped]
+
+    def _mark_checks(self, patch_id: str, patch_ids: list[str], added: list[chk.Problem]) -> bool:
+        """Write the problems a patch adds into its risk: one reason per kind, with messages and places.
+        A problem in a file none of the task's patches touches (a caller broken by a changed
+        signature) is put on every patch of the task."""
+        patch = self.ctx.patches.get(patch_id)
+        if patch is None or patch.risk is None:
+            return False
+        task_paths = {q for pid in patch_ids if (other := self.ctx.patches.get(pid))
+                      for q in (other.path, other.new_path) if q}
+        mine = [p for p in added if p.path in (patch.path, patch.new_path) or p.path not in task_paths]
+        for code, (weight, floor) in CHECK_WEIGHTS.items():
+            found = [p for p in mine if f"{p.kind}_new" == code]
+            shown = [p.describe() for p in found[:chk.SHOWN_PROBLEMS]]
+            if shown:
+                shown[0] = f"adds {len(found)} {code.removesuffix('_new')} problem(s): {shown[0]}"
+            set_reasons(patch.risk, code, shown, weight, floor)
+        ran = ", ".join(f"`{c}`" for c in self._usable())
+        set_reasons(patch.risk, "checks_ok", [] if mine or not ran else [f"no new problems from {ran}"], 0.0)
+        self.ctx.patches.put(patch)
+        return True
 
     def _mark(self, patch_id: str, run: TestRun, already: bool) -> bool:
         """Write the test result into a patch's risk reasons (failing raises the score)."""

@@ -79,10 +79,14 @@ def path_to_uri(path: Path) -> str:
 
 def uri_to_path(uri: str) -> Path | None:
     """The filesystem path of a `file://` URI, or None for other schemes."""
-    parsed = urlparse(uri)
-    if parsed.scheme != "file":
+    try:
+        parsed = urlparse(uri)
+    except ValueError:  # e.g. an unbalanced "[" in the host
         return None
-    return Path(unquote(parsed.path))
+    path = unquote(parsed.path)
+    if parsed.scheme != "file" or "\x00" in path:  # no file has a NUL byte in its name
+        return None
+    return Path(path)
 
 
 class WorkspaceView:
@@ -165,7 +169,7 @@ class WorkspaceView:
         return Buffer(data.decode("utf-8", errors="replace"), None)
 
     def read(self, rel: str, task_id: str | None) -> str | None:
-        """The current text with the task's own open patches on top (None if it does not exist).
+        """The current text with the task's own (and its conversation's) open patches on top (None if it does not exist).
 
         A file the task is moving (pending rename) is read at its new path, not its old one.
         """
@@ -178,7 +182,7 @@ class WorkspaceView:
         if task_id is None:
             return text
         for patch in self.patches.open_for_path(rel):
-            if patch.task_id != task_id or patch.kind is PatchKind.RENAME:
+            if not self.patches.kin(patch.task_id, task_id) or patch.kind is PatchKind.RENAME:
                 continue
             if patch.kind is PatchKind.DELETE:
                 return None
@@ -228,7 +232,7 @@ class WorkspaceView:
             name_match = spec is None or spec.match_file(rel)
             if name_match:
                 found.append(rel)
-        mine = [p for p in self.patches.open() if p.task_id == task_id]
+        mine = [p for p in self.patches.open() if self.patches.kin(p.task_id, task_id)]
         created = {p.path for p in mine if p.kind is not PatchKind.RENAME and not self.abs(p.path).exists()}
         created |= {p.new_path for p in mine if p.kind is PatchKind.RENAME and p.new_path}
         moved = {p.path for p in mine if p.kind is PatchKind.RENAME}

@@ -1,13 +1,13 @@
 """Sending a `workspace/applyEdit` and telling the editor what changed in the review.
 
-Shared by text edits (features/review.py) and file operations (features/file_ops.py).
+Used by the LSP applier (features/lsp_applier.py) for every edit plan: accepts and undos.
 """
 
 from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING
 
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
@@ -25,27 +25,23 @@ APPLY_EDIT_TIMEOUT_S = 120.0  # a person may be looking at VS Code's refactor pr
 UNDECLARED_APPLY_EDIT_TIMEOUT_S = 10.0
 
 
-def refusal(hunks: list[int], reason: str, earlier: list[dict[str, Any]] | None = None) -> dict[str, Any]:
-    """The answer of an accept that sent nothing: each of `hunks` is a conflict for `reason`."""
-    return {"applied": False, "conflicts": (earlier or []) + [{"hunk": i, "reason": reason} for i in hunks],
-            "appliedHunks": []}
-
-
 def changed(server: GdmServer, session: Session, patch: FilePatch) -> None:
     """A patch's review state moved: tell clients that follow patches, and redraw the lenses."""
     notifications.patch_proposed(server, session, patch)
     server.refresh_code_lenses()
 
 
-async def send_edit(server: GdmServer, path: str, edit: lsp.WorkspaceEdit, landed: Callable[[], bool]) -> str | None:
+async def send_edit(server: GdmServer, path: str, edit: lsp.WorkspaceEdit, landed: Callable[[], bool],
+                    label: str | None = None) -> str | None:
     """Send `workspace/applyEdit`; None once the editor applied it, else why not (already shown).
 
+    `path` names the change in messages; `label` is the edit's label (default `gdm: <path>`).
     `landed` tells, when an editor never answers, whether the edit arrived all the same.
     """
     timeout = APPLY_EDIT_TIMEOUT_S if server.caps.apply_edit else UNDECLARED_APPLY_EDIT_TIMEOUT_S
     try:
         answer = await asyncio.wait_for(server.ls.workspace_apply_edit_async(
-            lsp.ApplyWorkspaceEditParams(edit=edit, label=f"gdm: {path}")), timeout)
+            lsp.ApplyWorkspaceEditParams(edit=edit, label=label or f"gdm: {path}")), timeout)
     except asyncio.TimeoutError:
         if not landed():
             server.show(f"gdm: the editor did not answer workspace/applyEdit for {path}; the patch stays pending")

@@ -51,7 +51,10 @@ def register(server: GdmServer, providers: tuple[ActionProvider, ...] | None = N
 
     @server.ls.feature(lsp.TEXT_DOCUMENT_CODE_ACTION,
                        lsp.CodeActionOptions(code_action_kinds=kinds, resolve_provider=False))
-    def code_actions(params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+    async def code_actions(params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+        # Review, "Explain" and "Write tests" need the session: wait for it to open (bounded);
+        # the actions that need no store ("Ask gdm…", a `gdm:` comment's) are offered either way.
+        await server.session_or_none()
         actions: list[lsp.CodeAction] = []
         for provider in chosen:
             actions += provider(server, params)

@@ -1,4 +1,5 @@
-"""`textDocument/codeLens`: "Accept", "Reject" and the risk above each pending hunk (or move).
+"""`textDocument/codeLens`: "Accept", "Reject" and the risk above each pending hunk (or move),
+and "↶ Undo task" (features/history.py) for clients that ask for it.
 
 Lenses follow the hunk while the user types: each is placed where the hunk's lines sit in
 the current buffer, found by content (patches/apply.py), not where they were at proposal.
@@ -12,6 +13,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types as lsp
 
 from gdm.commands import Command
+from gdm.features.history import undo_lenses
 from gdm.features.notifications import document
 from gdm.patches.apply import hunk_ranges
 from gdm.patches.model import FilePatch, PatchKind
@@ -44,10 +46,12 @@ def register(server: GdmServer) -> None:
     """Register the code lens provider."""
 
     @server.ls.feature(lsp.TEXT_DOCUMENT_CODE_LENS)
-    def code_lens(params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
+    async def code_lens(params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
+        await server.get_session()  # the pending patches are the session's: wait for it (bounded)
         found = document(server, params.text_document.uri)
+        undo = undo_lenses(server, params.text_document.uri) if server.caps.undo_lens else []
         if found is None:
-            return []
+            return undo
         session, rel, text = found
         lenses: list[lsp.CodeLens] = []
         for patch in session.patches.open_for_path(rel):
@@ -63,4 +67,4 @@ def register(server: GdmServer) -> None:
                 lenses += [lsp.CodeLens(range=rng, command=lsp.Command(title=title, command=cmd.identifier,
                                                                        arguments=cmd_args))
                            for title, cmd, cmd_args in commands]
-        return lenses
+        return lenses + undo

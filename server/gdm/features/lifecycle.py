@@ -13,13 +13,15 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcException, JsonRpcInternalError
+from pygls.exceptions import JsonRpcException
 
 from gdm.agent.session import Session
 from gdm.context.workspace import uri_to_path
 from gdm.features import code_map, notifications
 from gdm.features.capabilities import ClientCaps
-from gdm.store import open_store, store_error_type
+from gdm.features.store_open import open_configured_store
+from gdm.store import store_error_type
+from gdm.features.errors import NotReady
 
 if TYPE_CHECKING:
     from gdm.server import GdmServer
@@ -39,6 +41,7 @@ def register(server: GdmServer) -> None:
 
     @ls.feature(lsp.INITIALIZED)
     async def initialized(params: lsp.InitializedParams) -> None:
+        server.initialized = True
         await pull_configuration(server)
         await open_session(server)
 
@@ -86,26 +89,20 @@ async def pull_configuration(server: GdmServer) -> None:
 
 
 async def open_session(server: GdmServer) -> None:
-    """Open the store (off the event loop) and start the session; falls back loudly."""
+    """Open the store (off the event loop, features/store_open.py) and start the session."""
     future = server.session_future()
     if future.done():
         return
     url = server.settings.database_url
     try:
-        try:
-            store = await asyncio.to_thread(open_store, url)
-        except store_error_type() as exc:
-            if url is None:
-                raise
-            server.show(f"gdm: cannot open databaseUrl ({exc}); using the default SQLite store instead.")
-            store = await asyncio.to_thread(open_store, None)
+        store = await open_configured_store(server, url)  # retries a transient failure; falls back loudly
         session = await asyncio.to_thread(
             lambda: Session(root=server.root, settings=server.settings, store=store, buffers=server.buffers))
     except store_error_type() as exc:
         # Without a store nothing could be kept: say so, and make every gdm request say so too.
         server.show(f"gdm: cannot open its store ({exc}); gdm commands are unavailable until this is fixed "
                     f"(set gdm.databaseUrl or check the user data folder).")
-        future.set_exception(JsonRpcInternalError(f"gdm has no store: {exc}"))
+        future.set_exception(NotReady(f"gdm is not ready: it cannot open its store ({exc})"))
         return
     server.session = session
     future.set_result(session)

@@ -69,6 +69,7 @@ def patch_payload(session: Session, patch: FilePatch) -> dict[str, Any]:
     return {
         "patchId": patch.id,
         "taskId": patch.task_id,
+        "conversationId": session.conversation_of(patch.task_id),
         "uri": session.view.uri(patch.path),
         "path": patch.path,
         "kind": patch.kind.value,
@@ -84,7 +85,9 @@ def task_event(server: GdmServer, event: ev.Event) -> None:
     """Send `gdm/taskEvent` for a task event."""
     payload = task_event_payload(event)
     if payload is not None:
-        server.notify("gdm/taskEvent", payload)
+        session = server.session
+        conversation_id = session.conversation_of(event.task_id) if session is not None else None
+        server.notify("gdm/taskEvent", {**payload, "conversationId": conversation_id})
 
 
 def patch_proposed(server: GdmServer, session: Session, patch: FilePatch) -> None:
@@ -95,6 +98,10 @@ def patch_proposed(server: GdmServer, session: Session, patch: FilePatch) -> Non
 def cost_update(server: GdmServer, totals: dict[str, Any]) -> None:
     """Send `gdm/costUpdate` with task, session and day totals and the budget, and log the cost
     (`window/logMessage`) for editors that show no status bar item for gdm."""
+    session, task_id = server.session, totals.get("taskId")
+    if session is not None and task_id:  # the conversation's running total beside the task's
+        totals = {**totals, "conversationId": session.conversation_of(task_id),
+                  "conversationUsd": round(session.conversation_usd(task_id), 6)}
     server.notify("gdm/costUpdate", totals)
     task = f"task {totals['taskId']} ${totals.get('taskUsd', 0.0):.4f}, " if totals.get("taskId") else ""
     server.log(f"gdm: cost {task}day ${totals.get('dayUsd', 0.0):.4f} of ${totals.get('dayBudgetUsd', 0.0):.2f}")

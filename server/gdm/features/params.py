@@ -29,12 +29,13 @@ class Range(BaseModel):
 
 
 class AskParams(BaseModel):
-    """`gdm.ask {prompt, uri?, range?}`."""
+    """`gdm.ask {prompt, uri?, range?, followUp?}`."""
 
-    model_config = ConfigDict(extra="ignore")
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
     prompt: str | None = None
     uri: str | None = None
     range: Range | None = None
+    follow_up: str | None = Field(default=None, alias="followUp")  # a task id: continue its conversation
 
 
 class TaskIdParams(BaseModel):
@@ -75,3 +76,10 @@ def parse(model: type[T], command: str, args: tuple[Any, ...], *, optional: bool
     except ValidationError as exc:
         problems = "; ".join(f"{'.'.join(str(p) for p in e['loc']) or 'payload'}: {e['msg']}" for e in exc.errors())
         raise JsonRpcInvalidParams(f"{command}: invalid payload: {problems}") from exc
+
+
+class TaskListParams(BaseModel):
+    """`gdm.task.list {limit?}`."""
+
+    model_config = ConfigDict(extra="ignore")
+    limit: int = Field(default=50, ge=1, le=1000)

@@ -12,6 +12,7 @@ from __future__ import annotations
 import dataclasses
 import re
 from pathlib import PurePosixPath
+from urllib.parse import unquote, urlparse
 from types import MappingProxyType
 from typing import TYPE_CHECKING, Any, Literal
 
@@ -80,25 +81,28 @@ def _command(title: str, payload: dict[str, Any]) -> lsp.Command:
     return lsp.Command(title=title, command=Command.ASK.identifier, arguments=[payload])
 
 
-def _text_and_rel(server: GdmServer, uri: str) -> tuple[str, str] | None:
-    session = server.session
-    if session is None:
-        return None
-    rel = session.view.rel_of_uri(uri)
+def _text_and_name(server: GdmServer, uri: str) -> tuple[str, str] | None:
+    """The editor's text of a document and its file name (for the comment syntax); no store needed."""
+    name = PurePosixPath(unquote(urlparse(uri).path)).name
+    doc = server.ls.workspace.text_documents.get(unquote(uri))
+    if doc is not None:
+        return doc.source, name
+    session = server.session  # not open in the editor: the session reads it from disk
+    rel = session.view.rel_of_uri(uri) if session is not None else None
     current = session.view.current(rel) if rel is not None else None
-    return None if rel is None or current is None else (current.text, rel)
+    return None if current is None else (current.text, name)
 
 
 def comment_actions(server: GdmServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
     """ "gdm: <instruction>" on each `gdm:` comment line under the cursor or selection."""
     if not wanted(READY_KIND.value, params):
         return []
-    found = _text_and_rel(server, params.text_document.uri)
+    found = _text_and_name(server, params.text_document.uri)
     if found is None:
         return []
-    text, rel = found
+    text, name = found
     lines = text.splitlines()
-    openers = comment_openers(rel)
+    openers = comment_openers(name)
     first = params.range.start.line
     last = min(params.range.end.line, first + MAX_SCANNED_LINES, len(lines) - 1)
     actions = []

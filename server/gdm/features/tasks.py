@@ -8,6 +8,7 @@ A task is an asyncio task driving the session's engine; this module turns its ev
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import logging
 from collections.abc import Callable, Coroutine
@@ -17,6 +18,7 @@ from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from gdm.agent import events as ev
+from gdm.agent.conversation import FollowUpRefused
 from gdm.agent.session import Session, TaskSpec, TaskTitled, new_id
 from gdm.commands import Command
 from gdm.features import approvals, notifications, ready_actions
@@ -127,6 +129,9 @@ def register(server: GdmServer) -> None:
         session = await server.get_session()
         spec = ready_actions.refine(session, _spec(session, params), args)
         task_id = new_id("t")
+        if params.follow_up is not None:
+            spec = dataclasses.replace(spec, conversation_id=_follow_up(server, session, params.follow_up))
+            session.task_conversation[task_id] = spec.conversation_id  # before it runs: a second follow-up waits
         server.tasks.start(task_id, drive(server, session, task_id, spec), request_id=server.ls.protocol.msg_id)
         return {"taskId": task_id}
 
@@ -143,6 +148,18 @@ def register(server: GdmServer) -> None:
     def progress_cancel(params: lsp.WorkDoneProgressCancelParams) -> None:
         # The progress token of a task is its id.
         server.tasks.cancel(str(params.token))
+
+
+def _follow_up(server: GdmServer, session: Session, task_id: str) -> str:
+    """The conversation `followUp: task_id` continues; InvalidParams (logged) when it cannot be."""
+    try:
+        if not task_id.strip():
+            raise FollowUpRefused("followUp must be the id of an earlier task (gdm.ask answered it as taskId)")
+        return session.follow_up(task_id, server.tasks.running())
+    except FollowUpRefused as exc:
+        log.warning("gdm.ask refused: %s", exc)
+        server.log(f"gdm: follow-up refused: {exc}", lsp.MessageType.Warning)
+        raise JsonRpcInvalidParams(f"gdm.ask: {exc}") from exc
 
 
 def _spec(session: Session, params: AskParams) -> TaskSpec:

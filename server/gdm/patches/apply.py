@@ -13,10 +13,11 @@ model (which splits after '\\n' only) does not.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gdm.patches.locate import Context, NotFound, locate, locate_hunk
-from gdm.patches.model import FilePatch, Hunk, HunkStatus, split_lines
+from gdm.patches.model import CONTEXT, FilePatch, Hunk, HunkStatus, apply_to_base, split_lines
 
 __all__ = ["ApplyResult", "Conflict", "TextEdit", "apply_hunks", "hunk_current_range", "hunk_ranges",
            "locate_hunk", "pending_view"]
@@ -51,23 +52,45 @@ class ApplyResult:
     conflicts: list[Conflict] = field(default_factory=list)
 
 
-def _accepted_shift(patch: FilePatch, hunk: Hunk) -> int:
-    """How far accepted hunks above this one (already in the document) moved it."""
-    return sum(len(h.new_lines) - len(h.old_lines) for h in patch.hunks
-               if h.status is HunkStatus.ACCEPTED and h.old_start < hunk.old_start)
+def _expected(patch: FilePatch) -> tuple[str, dict[int, int]]:
+    """The text the document should hold now (the base with the accepted hunks in it) and where
+    each hunk's old lines start in it."""
+    done = [h for h in patch.hunks if h.status is HunkStatus.ACCEPTED]
+    shift, starts = 0, {}
+    for h in sorted(patch.hunks, key=lambda h: (h.old_start, h.index)):
+        starts[h.index] = h.old_start + shift
+        if h.status is HunkStatus.ACCEPTED:
+            shift += len(h.new_lines) - len(h.old_lines)
+    return apply_to_base(patch.base_text, done), starts
 
 
-def _place(patch: FilePatch, lines: list[str], hunks: list[Hunk],
-           fast: bool) -> tuple[dict[int, int], list[Conflict]]:
-    """Positions of the hunks that fit (by index), in document order, and conflicts for the rest."""
+def _as_seen(hunk: Hunk, start: int, expected: list[str]) -> Hunk:
+    """The hunk as it should stand in the expected text: at `start`, with a full CONTEXT lines on each
+    side taken from that text (a neighbouring change's lines included, old or accepted as they are
+    there), so that fewer than CONTEXT lines still means the file's edge to `locate`."""
+    end = start + len(hunk.old_lines)
+    return Hunk(hunk.index, start, hunk.old_lines, hunk.new_lines, expected[max(0, start - CONTEXT):start],
+                expected[end:end + CONTEXT], hunk.status)
+
+
+def _place(patch: FilePatch, lines: list[str], hunks: list[Hunk]) -> tuple[dict[int, int], list[Conflict]]:
+    """Positions of the hunks that fit (by index), in document order, and conflicts for the rest.
+
+    Each hunk is one change whose own context may be a single line between it and its neighbour:
+    it is located with the full context of the expected text instead (`_as_seen`). A document
+    equal to that text takes the recorded positions."""
     placed: dict[int, int] = {}
     conflicts: list[Conflict] = []
+    expected_text, starts = _expected(patch)
+    fast = "".join(lines) == expected_text
+    expected = split_lines(expected_text)
+    ctx = None if fast else Context(lines, expected_text)
     drift, lo = 0, 0
-    ctx = None if fast else Context(lines, patch.base_text)
-    for hunk in sorted(hunks, key=lambda h: h.old_start):
-        base_pos = hunk.old_start if fast else hunk.old_start + _accepted_shift(patch, hunk)
+    for hunk in sorted(hunks, key=lambda h: (h.old_start, h.index)):
+        base_pos = starts[hunk.index]
         try:
-            p = hunk.old_start if ctx is None else locate(hunk, ctx, base_pos + drift, lo)
+            seen = _as_seen(hunk, base_pos, expected)
+            p = base_pos if ctx is None else locate(seen, ctx, base_pos + drift, lo)
             end = p + len(hunk.old_lines)
             if hunk.new_lines and not hunk.new_lines[-1].endswith("\n") and end < len(lines):
                 raise NotFound("its last line has no newline but text now follows it")
@@ -84,10 +107,12 @@ def _utf16_len(s: str) -> int:
 
 
 class _Positions:
-    """LSP positions of the starts of the model's lines (and of the end of the text)."""
+    """LSP positions of the starts of the model's lines (and of the end of the text), with
+    characters counted in UTF-16 code units, or in code points when `code_points`."""
 
-    def __init__(self, text: str, lines: list[str]) -> None:
+    def __init__(self, text: str, lines: list[str], code_points: bool = False) -> None:
         self.text, self.lines = text, lines
+        self.width = len if code_points else _utf16_len
         self.offsets = [0]
         for line in lines:
             self.offsets.append(self.offsets[-1] + len(line))
@@ -97,18 +122,18 @@ class _Positions:
     def at(self, k: int) -> tuple[int, int]:
         """(line, UTF-16 character) of the start of model line k; k == len(lines) is the end."""
         if not self.simple:
-            return _lsp_position(self.text, self.offsets[k])
+            return _lsp_position(self.text, self.offsets[k], self.width)
         if k == len(self.lines) and self.lines and not self.lines[-1].endswith("\n"):
-            return k - 1, _utf16_len(self.lines[-1])
+            return k - 1, self.width(self.lines[-1])
         return k, 0
 
 
-def _lsp_position(text: str, offset: int) -> tuple[int, int]:
-    """(line, UTF-16 character) of a character offset, with LSP's line breaks: \\n, \\r\\n, \\r."""
+def _lsp_position(text: str, offset: int, width: Callable[[str], int] = _utf16_len) -> tuple[int, int]:
+    """(line, character) of a character offset, with LSP's line breaks: \\n, \\r\\n, \\r."""
     prefix = text[:offset]
     line = prefix.count("\n") + prefix.count("\r") - prefix.count("\r\n")
     start = max(prefix.rfind("\n"), prefix.rfind("\r")) + 1
-    return line, _utf16_len(prefix[start:])
+    return line, width(prefix[start:])
 
 
 def _select(patch: FilePatch, indices: list[int] | None) -> tuple[list[Hunk], list[Conflict]]:
@@ -128,17 +153,20 @@ def _select(patch: FilePatch, indices: list[int] | None) -> tuple[list[Hunk], li
     return chosen, conflicts
 
 
-def apply_hunks(patch: FilePatch, current_text: str, indices: list[int] | None = None) -> ApplyResult:
+def apply_hunks(patch: FilePatch, current_text: str, indices: list[int] | None = None, *,
+                code_points: bool = False) -> ApplyResult:
     """Apply the chosen pending hunks (None = all pending) to `current_text`.
 
     Edits are whole lines, non-overlapping, in document order, against `current_text`; a range
     reaching the end of a document without a final newline ends at (last line, its UTF-16 length).
+    With `code_points`, characters are counted in code points (Python string indices): the edit
+    plan's columns, converted to the client's units only at the LSP edge (features/lsp_applier.py).
     """
     chosen, conflicts = _select(patch, indices)
     lines = split_lines(current_text)
-    placed, misfits = _place(patch, lines, chosen, current_text == patch.base_text)
+    placed, misfits = _place(patch, lines, chosen)
     by_index = {h.index: h for h in patch.hunks}
-    where = _Positions(current_text, lines)
+    where = _Positions(current_text, lines, code_points)
     out: list[str] = []
     edits: list[TextEdit] = []
     pos = 0
@@ -178,7 +206,7 @@ def hunk_current_range(patch: FilePatch, hunk: Hunk, current_text: str) -> tuple
 
 def _ranges(patch: FilePatch, hunks: list[Hunk], current_text: str) -> dict[int, tuple[int, int] | None]:
     lines = split_lines(current_text)
-    placed, _ = _place(patch, lines, hunks, current_text == patch.base_text)
+    placed, _ = _place(patch, lines, hunks)
     where = _Positions(current_text, lines)
     found: dict[int, tuple[int, int] | None] = {}
     for hunk in hunks:

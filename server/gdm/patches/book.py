@@ -2,6 +2,9 @@
 
 One owner (the session) holds a PatchBook; tools add to it, review decides hunks in it, and
 every change is handed to a listener so it can be written to the store as it happens.
+
+Tasks of one conversation (the first ask, then each follow-up) are *kin*: a task reads, extends
+and moves its kin's pending patches as its own, so a conversation keeps one pending patch per file.
 """
 
 from __future__ import annotations
@@ -21,6 +24,20 @@ class PatchBook:
     def __init__(self, on_change: PatchListener | None = None) -> None:
         self._patches: dict[str, FilePatch] = {}
         self._on_change = on_change
+        self._conversation: dict[str, str] = {}  # task id -> conversation id, for the tasks told of
+
+    def join(self, task_id: str, conversation_id: str) -> None:
+        """Record that `task_id` belongs to `conversation_id` (its kin share pending patches)."""
+        self._conversation[task_id] = conversation_id
+
+    def kin(self, owner: str, task_id: str | None) -> bool:
+        """Whether a patch of task `owner` is `task_id`'s own: the same task, or one conversation."""
+        if task_id is None:
+            return False
+        if owner == task_id:
+            return True
+        mine = self._conversation.get(task_id)
+        return mine is not None and self._conversation.get(owner) == mine
 
     def set_listener(self, on_change: PatchListener | None) -> None:
         """Where changes go (the store); set once the store is open."""
@@ -54,9 +71,9 @@ class PatchBook:
         return [p for p in list(self._patches.values()) if p.task_id == task_id]
 
     def untouched(self, task_id: str, path: str) -> FilePatch | None:
-        """The task's patch on `path` that nobody has reviewed yet, which a new edit may extend."""
+        """The task's (or its kin's) patch on `path` that nobody has reviewed yet, which a new edit may extend."""
         for patch in reversed(list(self._patches.values())):
-            if patch.task_id == task_id and patch.path == path and patch.kind is not PatchKind.RENAME:
+            if self.kin(patch.task_id, task_id) and patch.path == path and patch.kind is not PatchKind.RENAME:
                 if all(h.status is HunkStatus.PENDING for h in patch.hunks):
                     return patch
                 return None
@@ -69,14 +86,14 @@ class PatchBook:
         reads and edits of the new path go; accepting the move carries them along.
         """
         for patch in self.open():
-            if patch.kind is PatchKind.RENAME and patch.task_id == task_id and patch.new_path == path:
+            if patch.kind is PatchKind.RENAME and self.kin(patch.task_id, task_id) and patch.new_path == path:
                 return patch.path
         return None
 
     def moving_to(self, task_id: str, path: str) -> str | None:
         """Where this task is moving the file at `path` (pending rename), else None."""
         for patch in self.open():
-            if patch.kind is PatchKind.RENAME and patch.task_id == task_id and patch.path == path:
+            if patch.kind is PatchKind.RENAME and self.kin(patch.task_id, task_id) and patch.path == path:
                 return patch.new_path
         return None
 

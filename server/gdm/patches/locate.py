@@ -252,9 +252,11 @@ def locate(hunk: Hunk, ctx: Context, expected: int, lo: int) -> int:
     total = len(hunk.before) + len(hunk.after)
     if not hunk.old_lines:
         full = _full_insertions(hunk, ctx, lo)
-        if full:
-            return _nearest(full, expected, "its context")
         cands = _reach(hunk, ctx, lo)
+        if full:
+            p = _nearest(full, expected, "its context")
+            _rival(hunk, ctx, [q for q in cands if q not in full], p, expected)
+            return p
         if not cands:
             raise NotFound(f"context no longer matches: cannot find where to insert (around {span})")
     else:
@@ -271,12 +273,15 @@ def locate(hunk: Hunk, ctx: Context, expected: int, lo: int) -> int:
             edge = [q for q in full if _at_its_edge(hunk, q, len(lines))]
             p = edge[0] if edge else _nearest(full, expected, "its text and context")
             _veto(hunk, ctx, cands, p, lo, lambda q, _b, _a: abs(q - expected) < abs(p - expected))
+            if not edge:
+                _rival(hunk, ctx, [q for q in cands if q not in full], p, expected)
             return p
     scored = []
     for p in cands:
         pos_weight = ctx.positional(hunk, p)[1]
         near, near_weight = ctx.nearby(hunk, p)
-        scored.append((round(pos_weight + near_weight, 9), near, p))
+        # equal weights: the place whose context lines right next to it are in place is the hunk's
+        scored.append(((round(pos_weight + near_weight, 9), _adjacent(hunk, ctx, p)), near, p))
     scored.sort(reverse=True)
     key, near, p = scored[0]
     unique_best = len(scored) == 1 or scored[1][0] < key
@@ -290,6 +295,30 @@ def locate(hunk: Hunk, ctx: Context, expected: int, lo: int) -> int:
     if near == 0:
         raise NotFound(f"context no longer matches: the lines around {span} changed")
     raise NotFound(f"ambiguous: context around {span} changed and it fits at several places")
+
+
+def _adjacent(hunk: Hunk, ctx: Context, p: int) -> int:
+    """How many of the two context lines touching the hunk (the last before, the first after) sit
+    right next to a block at p."""
+    end = p + len(hunk.old_lines)
+    found = bool(hunk.before) and p > 0 and ctx.norm[p - 1] == ctx.n(hunk.before[-1])
+    return found + (bool(hunk.after) and end < len(ctx.lines) and ctx.norm[end] == ctx.n(hunk.after[0]))
+
+
+def _rival(hunk: Hunk, ctx: Context, partial: list[int], chosen: int, expected: int) -> None:
+    """Refuse a full fit at `chosen` when a place nearer to where the hunk belongs holds its old
+    lines with at least half its context around them: that is the hunk's own place whose context
+    the user edited (often a neighbouring hunk's lines, which one change per hunk puts in the
+    context), and the full fit is a look-alike elsewhere. Places within reach of the full fit's own
+    context are that same place seen off by a line, not a rival."""
+    total = len(hunk.before) + len(hunk.after)
+    needed = max(1, math.ceil(total / 2))
+    for q in partial:
+        if abs(q - chosen) <= total + CONTEXT_SLACK or abs(q - expected) >= abs(chosen - expected):
+            continue
+        if ctx.nearby(hunk, q)[0] >= needed:
+            raise NotFound(f"ambiguous: its context stands whole at line {chosen + 1}, but line {q + 1}, "
+                           f"nearer its place, holds its lines with part of its context (edited there?)")
 
 
 def _veto(hunk: Hunk, ctx: Context, cands: list[int], chosen: int, lo: int, stronger) -> None:

@@ -2,16 +2,20 @@
 
 Versioned `documentChanges` (with a change annotation naming the task and its risk) when the
 client has them, plain `changes` otherwise; creating, deleting and moving files as `CreateFile`,
-`DeleteFile` and `RenameFile` resource operations.
+`DeleteFile` and `RenameFile` resource operations. `plan_edit` turns a whole edit plan
+(patches/plan.py: an accept, an undo) into one such edit; the per-patch builders below it
+predate the plan and keep their callers.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 from lsprotocol import types as lsp
 
 from gdm.patches.apply import TextEdit
+from gdm.patches.plan import Annotation, EditPlan, Op, Step
 from gdm.patches.model import FilePatch, PatchKind
 from gdm.patches.risk import Tier
 
@@ -96,4 +100,50 @@ def workspace_edit(patch: FilePatch, uri: str, version: int | None, edits: list[
         text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri, version=version),
         edits=[_text_edit(e, annotation_id) for e in edits]))
     annotations = {patch.id: annotation_for(patch, task_label)} if annotation_id else None
+    return lsp.WorkspaceEdit(document_changes=ops, change_annotations=annotations)
+
+
+def lsp_annotation(annotation: Annotation) -> lsp.ChangeAnnotation:
+    """A plan's annotation as LSP carries it."""
+    return lsp.ChangeAnnotation(label=annotation.label, description=annotation.description,
+                                needs_confirmation=annotation.needs_confirmation)
+
+
+def plan_edit(plan: EditPlan, uri: Callable[[str], str], support: EditSupport,
+              edits: Callable[[Step], list[TextEdit]]) -> lsp.WorkspaceEdit:
+    """The one `WorkspaceEdit` that carries out `plan`'s steps in order.
+
+    `edits(step)` gives a step's text edits in the client's position units (the caller converts).
+    Versioned `documentChanges` with one change annotation for the plan when the client has
+    them; plain `changes` (text steps only) otherwise; creating, deleting and moving files as
+    `CreateFile`, `DeleteFile` and `RenameFile` (never overwriting). A step the client cannot
+    express is an UnsupportedEdit (the applier decides whether another way is safe first).
+    """
+    for step in plan.steps:
+        needed = {Op.CREATE: "create", Op.DELETE: "delete", Op.MOVE: "rename"}.get(step.op)
+        if needed is not None and not can(support, needed):
+            why = "no documentChanges support" if not support.document_changes else f"no '{needed}' resource operation"
+            raise UnsupportedEdit(f"this editor cannot {needed} files through LSP ({why})")
+    if not support.document_changes:
+        changes: dict[str, list[lsp.TextEdit]] = {}
+        for step in plan.steps:
+            changes.setdefault(uri(step.path), []).extend(_text_edit(e, None) for e in edits(step))
+        return lsp.WorkspaceEdit(changes=changes)
+    note = plan.annotation.id if support.change_annotations else None
+    ops: list = []
+    for step in plan.steps:
+        if step.op is Op.DELETE:
+            ops.append(lsp.DeleteFile(uri=uri(step.path), annotation_id=note))
+            continue
+        if step.op is Op.MOVE:
+            ops.append(lsp.RenameFile(old_uri=uri(step.path), new_uri=uri(step.new_path or step.path), annotation_id=note,
+                                      options=lsp.RenameFileOptions(overwrite=False, ignore_if_exists=False)))
+            continue
+        if step.op is Op.CREATE:
+            ops.append(lsp.CreateFile(uri=uri(step.path), annotation_id=note,
+                                      options=lsp.CreateFileOptions(overwrite=False, ignore_if_exists=True)))
+        ops.append(lsp.TextDocumentEdit(
+            text_document=lsp.OptionalVersionedTextDocumentIdentifier(uri=uri(step.path), version=step.version),
+            edits=[_text_edit(e, note) for e in edits(step)]))
+    annotations = {note: lsp_annotation(plan.annotation)} if note else None
     return lsp.WorkspaceEdit(document_changes=ops, change_annotations=annotations)

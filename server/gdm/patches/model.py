@@ -1,12 +1,17 @@
 """The patch model: a proposed change to one file, split into hunks that are decided one by one.
 
-A FilePatch keeps the whole base and new text, plus hunks computed the way `diff -u` groups changes
-(difflib, 3 lines of context). Each hunk records the base lines it replaces and up to three context
-lines on each side, which is what `patches.apply` needs to find it again after the user has typed.
+A FilePatch keeps the whole base and new text, plus one hunk per change: every run of changed lines
+separated from the next by at least one unchanged line is its own hunk (difflib's opcodes), decided
+alone, and its index never changes for the life of the patch. Each hunk records the base lines it
+replaces and up to three unchanged lines on each side, cut where a neighbouring change starts: context
+is shown around a hunk, never merged with its neighbour. (`patches.apply` finds a hunk again with its
+full three lines of context, taken from the text the document should hold: see there.)
 
 Lines here are split after '\\n' only and keep their ending ('\\n', '\\r\\n' or nothing on the last
-line), the convention difflib, unidiff and git share. Diffs are rendered with difflib and parsed with
-unidiff, so `parse_diff(render_diff(...))` gives back the hunks `make_patch` computed.
+line), the convention difflib, unidiff and git share. Diffs are rendered one `@@` section per hunk
+(sections of nearby changes share their context lines: GNU patch applies them, `git apply` refuses
+overlapping sections) and parsed with unidiff, one hunk per change whatever the sections merged, so
+`parse_diff(render_diff(...))` gives back the hunks `make_patch` computed.
 """
 
 from __future__ import annotations
@@ -75,10 +80,10 @@ def split_lines(text: str) -> list[str]:
 
 @dataclass
 class Hunk:
-    """One contiguous change: `old_lines` at `old_start` in the base become `new_lines`.
+    """One change: `old_lines` at `old_start` in the base become `new_lines`.
 
-    A hunk that merges nearby changes keeps the unchanged lines between them inside both
-    `old_lines` and `new_lines`. `before`/`after` are the (up to 3) base lines around it.
+    No unchanged line is inside a hunk: two changes one line apart are two hunks. `before`/`after`
+    are the (up to 3) unchanged base lines around it, cut at the neighbouring change's lines.
     """
 
     index: int
@@ -189,18 +194,16 @@ def apply_to_base(base_text: str, hunks: list[Hunk]) -> str:
 
 
 def compute_hunks(base_text: str, new_text: str) -> list[Hunk]:
-    """Hunks between two texts, grouped exactly as `difflib.unified_diff` groups them."""
+    """One hunk per change (a non-equal difflib opcode: they are always apart by an unchanged line),
+    with up to CONTEXT unchanged lines on each side, never reaching into a neighbouring change."""
     a, b = split_lines(base_text), split_lines(new_text)
+    changes = [op for op in difflib.SequenceMatcher(None, a, b).get_opcodes() if op[0] != "equal"]
     hunks: list[Hunk] = []
-    for group in difflib.SequenceMatcher(None, a, b).get_grouped_opcodes(CONTEXT):
-        changes = [op for op in group if op[0] != "equal"]
-        i1, j1 = changes[0][1], changes[0][3]
-        i2, j2 = changes[-1][2], changes[-1][4]
-        first, last = group[0], group[-1]
-        before = a[first[1]:first[2]] if first[0] == "equal" else []
-        after = a[last[1]:last[2]] if last[0] == "equal" else []
-        hunks.append(Hunk(index=len(hunks), old_start=i1, old_lines=a[i1:i2], new_lines=b[j1:j2],
-                          before=before, after=after))
+    for k, (_tag, i1, i2, j1, j2) in enumerate(changes):
+        prev_end = changes[k - 1][2] if k else 0
+        next_start = changes[k + 1][1] if k + 1 < len(changes) else len(a)
+        hunks.append(Hunk(index=k, old_start=i1, old_lines=a[i1:i2], new_lines=b[j1:j2],
+                          before=a[max(prev_end, i1 - CONTEXT):i1], after=a[i2:min(next_start, i2 + CONTEXT)]))
     return hunks
 
 
@@ -238,22 +241,36 @@ def _body_line(prefix: str, line: str) -> str:
     return prefix + line + "\n" + NO_NEWLINE_MARKER
 
 
+def _range(start: int, length: int) -> str:
+    # difflib's _format_range_unified: "N" for one line, "N,0" after line N for none
+    if length == 1:
+        return f"{start + 1}"
+    return f"{start + 1 if length else start},{length}"
+
+
 def render_diff(path: str, old_text: str, new_text: str, kind: PatchKind = PatchKind.MODIFY) -> str:
-    """Unified diff of one file with 3 lines of context; "" when the texts are equal.
+    """Unified diff of one file, one `@@` section per hunk with its context; "" when the texts are equal.
 
     Lines without a final newline get the "\\ No newline at end of file" marker, as git writes it.
     """
+    hunks = compute_hunks(old_text, new_text)
+    if not hunks:
+        return ""
     kind = PatchKind(kind)
     from_file = DEV_NULL if kind is PatchKind.CREATE else f"a/{path}"
     to_file = DEV_NULL if kind is PatchKind.DELETE else f"b/{path}"
-    out: list[str] = []
-    diff = difflib.unified_diff(split_lines(old_text), split_lines(new_text),
-                                fromfile=from_file, tofile=to_file, n=CONTEXT)
-    for n, line in enumerate(diff):
-        if n < 2 or line.startswith("@@"):
-            out.append(line)  # headers and hunk ranges already end with "\n"
-        else:
-            out.append(_body_line(line[0], line[1:]))
+    out = [f"--- {from_file}\n", f"+++ {to_file}\n"]
+    shift = 0
+    for h in hunks:
+        start = h.old_start - len(h.before)
+        old_len = len(h.before) + len(h.old_lines) + len(h.after)
+        new_len = len(h.before) + len(h.new_lines) + len(h.after)
+        out.append(f"@@ -{_range(start, old_len)} +{_range(start + shift, new_len)} @@\n")
+        out += [_body_line(" ", line) for line in h.before]
+        out += [_body_line("-", line) for line in h.old_lines]
+        out += [_body_line("+", line) for line in h.new_lines]
+        out += [_body_line(" ", line) for line in h.after]
+        shift += len(h.new_lines) - len(h.old_lines)
     return "".join(out)
 
 
@@ -263,7 +280,8 @@ def _strip_marker_newline(lines: list[tuple[str, str]]) -> None:
 
 
 def parse_diff(diff_text: str) -> list[Hunk]:
-    """Hunks of a one-file unified diff (inverse of `render_diff`), parsed with unidiff."""
+    """Hunks of a one-file unified diff (inverse of `render_diff`), parsed with unidiff: one hunk per
+    change, so a section of `diff -u` that holds several changes gives several hunks."""
     files = PatchSet(diff_text)
     if not files:
         return []
@@ -277,19 +295,33 @@ def parse_diff(diff_text: str) -> list[Hunk]:
                 _strip_marker_newline(body)
             else:
                 body.append((line.line_type, line.value))
-        hunks.append(_hunk_from_body(len(hunks), uhunk.source_start, uhunk.source_length, body))
+        # an empty source range names the line after which it sits, i.e. the 0-based insertion index
+        first_line = uhunk.source_start - 1 if uhunk.source_length > 0 else uhunk.source_start
+        hunks += _hunks_from_body(len(hunks), first_line, body)
     return hunks
 
 
-def _hunk_from_body(index: int, source_start: int, source_length: int,
-                    body: list[tuple[str, str]]) -> Hunk:
-    changed = [i for i, (kind, _) in enumerate(body) if kind != " "]
-    first, last = changed[0], changed[-1]
-    core = body[first:last + 1]
-    before = [v for _, v in body[:first]]
-    # an empty source range names the line after which it sits, i.e. the 0-based insertion index
-    first_line = source_start - 1 if source_length > 0 else source_start
-    return Hunk(index=index, old_start=first_line + len(before),
-                old_lines=[v for k, v in core if k != "+"], new_lines=[v for k, v in core if k != "-"],
-                before=before, after=[v for _, v in body[last + 1:]])
-
+def _hunks_from_body(index: int, first_line: int, body: list[tuple[str, str]]) -> list[Hunk]:
+    """The changes of one section: runs of '-'/'+' lines, each with the context lines next to it."""
+    runs: list[tuple[int, int]] = []  # [start, end) in body
+    for i, (kind, _) in enumerate(body):
+        if kind == " ":
+            continue
+        if runs and runs[-1][1] == i:
+            runs[-1] = (runs[-1][0], i + 1)
+        else:
+            runs.append((i, i + 1))
+    source_at = [first_line]  # base line number of each body line
+    for kind, _ in body:
+        source_at.append(source_at[-1] + (kind != "+"))
+    hunks: list[Hunk] = []
+    for k, (first, last) in enumerate(runs):
+        lo = runs[k - 1][1] if k else 0
+        hi = runs[k + 1][0] if k + 1 < len(runs) else len(body)
+        core = body[first:last]
+        hunks.append(Hunk(index=index + k, old_start=source_at[first],
+                          old_lines=[v for kind, v in core if kind != "+"],
+                          new_lines=[v for kind, v in core if kind != "-"],
+                          before=[v for _, v in body[max(lo, first - CONTEXT):first]],
+                          after=[v for _, v in body[last:min(hi, last + CONTEXT)]]))
+    return hunks

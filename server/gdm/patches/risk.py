@@ -41,6 +41,16 @@ class Tier(str, Enum):
 TIER_FLOOR = {Tier.LOW: 0.0, Tier.MEDIUM: 0.25, Tier.HIGH: 0.5, Tier.CRITICAL: 0.75}
 
 
+# Checks after edits (agent/checks.py): each kind of problem the patch adds, its weight and the
+# lowest tier it leaves the patch in. An unused import is worth a look; a new type error is
+# likely a bug; a security linter's finding needs a person.
+CHECK_WEIGHTS: dict[str, tuple[float, Tier]] = {
+    "lint_new": (0.1, Tier.LOW),
+    "types_new": (0.2, Tier.MEDIUM),
+    "security_new": (0.3, Tier.MEDIUM),
+}
+
+
 def tier_for(score: float) -> Tier:
     """LOW < 0.25 <= MEDIUM < 0.5 <= HIGH < 0.75 <= CRITICAL."""
     if score >= 0.75:
@@ -185,6 +195,19 @@ def score_patch(patch: FilePatch, ctx: RiskContext) -> Risk:
     total = min(1.0, sum(r.weight for r in sig.reasons))
     score = round(max(total, TIER_FLOOR[sig.floor]), 2)
     return Risk(score=score, tier=tier_for(score), reasons=sig.reasons)
+
+
+def set_reasons(risk: Risk, code: str, messages: list[str], weight: float, floor: Tier = Tier.LOW) -> None:
+    """Replace the reason `code` of a risk (taking its weight back off) with one for `messages`, if
+    any, adding `weight` and raising the score to `floor`'s at least; the tier follows the score."""
+    old = [r for r in risk.reasons if r.code == code]
+    risk.reasons = [r for r in risk.reasons if r.code != code]
+    score = max(0.0, risk.score - sum(r.weight for r in old))
+    if messages:
+        risk.reasons.append(RiskReason(code, weight, "; ".join(messages)))
+        score = max(min(1.0, score + weight), TIER_FLOOR[floor])
+    risk.score = round(score, 2)
+    risk.tier = max(tier_for(risk.score), floor, key=lambda t: t.rank)
 
 
 def changed_lines(patch: FilePatch) -> tuple[list[str], list[str]]:

@@ -6,7 +6,8 @@ sums in memory instead, seeded from the store when the session opens, and adds e
 as it is written (the write and the addition happen under one lock, so a re-read never counts a
 cost twice or misses one of ours).
 
-The day total is shared by every gdm process on the same database (two editor windows). The
+The day total is shared by every gdm process on the same database (two editor windows) and is the
+day of one user (`user`: `Settings.effective_user()`) when the ledger is given one. The
 ledger's day figure is the store's day sum as last read plus this session's costs since; it is
 read again from the store
 - when a task starts (`refresh_day`),
@@ -33,21 +34,24 @@ DAY_NEAR_FRACTION = 0.8
 class _CostStore(Protocol):
     """The store calls the ledger makes (gdm.store.repo.Store has them)."""
 
-    def totals(self, *, session_id: str, task_id: str | None, day: str | None = None) -> dict[str, Any]: ...
-    def day_usd(self, day: str | None = None) -> float: ...
+    def totals(self, *, session_id: str, task_id: str | None, day: str | None = None,
+               user: str | None = None) -> dict[str, Any]: ...
+    def day_usd(self, day: str | None = None, user: str | None = None) -> float: ...
 
 
 class Ledger:
     """Task, session and day totals of one session; thread-safe (costs are written from worker threads)."""
 
     def __init__(self, store: _CostStore, session_id: str, *, clock: Callable[[], float] = time.monotonic,
-                 today: Callable[[], str] = utc_day) -> None:
+                 today: Callable[[], str] = utc_day, user: str | None = None) -> None:
         self._store, self._session_id = store, session_id
+        self._user = user  # the day is this user's, across every session on the database
         self._clock, self._today = clock, today
         self._lock = threading.Lock()
         self._tasks: dict[str, float] = {}
         self._day = today()
-        seed = store.totals(session_id=session_id, task_id=None, day=self._day)
+        seed = (store.totals(session_id=session_id, task_id=None, day=self._day) if user is None
+                else store.totals(session_id=session_id, task_id=None, day=self._day, user=user))
         self.session_usd: float = seed["sessionUsd"]
         self.tokens_in: int = seed["tokensIn"]
         self.tokens_out: int = seed["tokensOut"]
@@ -99,7 +103,8 @@ class Ledger:
         """Read today's total from the store now."""
         with self._lock:
             self._day = self._today()
-            self._day_usd = float(self._store.day_usd(self._day))
+            self._day_usd = float(self._store.day_usd(self._day) if self._user is None
+                                  else self._store.day_usd(self._day, user=self._user))
             self._day_read_at = self._clock()
             self.day_reads += 1
             return self._day_usd

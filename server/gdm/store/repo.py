@@ -17,19 +17,19 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Iterator
+import socket
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, event, func, insert
+from sqlalchemy import case, event, func, insert, update
 from sqlalchemy.engine import URL, Engine, make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlalchemy.pool import StaticPool
 from sqlmodel import Session, SQLModel, create_engine, select
 
 from gdm.store.tables import (
-    ALL_TABLES,
     PATCH_STATUSES,
     TASK_STATUSES,
     AuditRow,
@@ -42,6 +42,10 @@ from gdm.store.tables import (
     utc_day,
     utc_now,
 )
+from gdm.store.errors import is_transient
+from gdm.store.liveness import INTERRUPTED_ERROR
+from gdm.store.migrations import SchemaTooNew, migrate
+from gdm.store.conversations import ConversationQueries
 from gdm.store.turns import rebuild
 
 SQLITE_BUSY_TIMEOUT_MS = 5000
@@ -49,7 +53,15 @@ SQLITE_BUSY_TIMEOUT_MS = 5000
 
 
 class StoreError(Exception):
-    """The database could not be opened, read or written; the message says which and why."""
+    """The database could not be opened, read or written; the message says which and why.
+
+    ``transient`` is True when trying again may succeed (a server not up yet, a lock held, a
+    connection dropped), False when it cannot (a malformed URL, a missing driver, a database
+    newer than this gdm, bad credentials, a read-only file)."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
 
 
 def default_database_url() -> str:
@@ -109,7 +121,7 @@ def _row_dict(row: SQLModel) -> dict[str, Any]:
     return {c.name: getattr(row, c.name) for c in row.__table__.columns}  # type: ignore[attr-defined]
 
 
-class Store:
+class Store(ConversationQueries):
     """Sessions, tasks, turns, tool calls, patches, costs and audit records in one database.
 
     ``url`` is a SQLAlchemy URL (``sqlite:///path``, ``postgresql+psycopg://…``); None means
@@ -120,13 +132,22 @@ class Store:
     def __init__(self, url: str | None = None) -> None:
         self.url: str = default_database_url() if url is None else url
         self._closed = False
+        self._users: dict[str, str | None] = {}  # session id -> user, for the cost rows it writes
+        self.fallback_reason: str | None = None  # set by whoever opened this store in place of another
         try:
             self._engine = _make_engine(self.url)
-            SQLModel.metadata.create_all(
-                self._engine, tables=[t.__table__ for t in ALL_TABLES]  # type: ignore[attr-defined]
-            )
+            self.migration = migrate(self._engine, _shown(self.url))
+        except SchemaTooNew as exc:
+            self._engine.dispose()
+            raise StoreError(str(exc), transient=False) from exc
         except (ArgumentError, SQLAlchemyError, ImportError, OSError) as exc:
-            raise StoreError(f"cannot open the database {_shown(self.url)}: {exc}") from exc
+            raise StoreError(f"cannot open the database {_shown(self.url)}: {exc}",
+                             transient=is_transient(exc)) from exc
+
+    def status(self) -> dict[str, Any]:
+        """Which store this is, for the editor: ``{"url"`` (password hidden), ``"backend"`` (sqlite,
+        postgresql), ``"fallback"`` (why the configured store was not used, else None)``}``."""
+        return {"url": _shown(self.url), "backend": self._engine.dialect.name, "fallback": self.fallback_reason}
 
     def close(self) -> None:
         """Release every connection; the store refuses calls afterwards."""
@@ -167,14 +188,18 @@ class Store:
 
     # -- sessions -------------------------------------------------------------------------
 
-    def start_session(self, session_id: str, workspace: str, model: str | None) -> None:
-        """Record a session as active; starting a known id again resumes it."""
+    def start_session(self, session_id: str, workspace: str, model: str | None, user: str | None = None) -> None:
+        """Record a session as active, run by `user` in this process; starting a known id again
+        resumes it. The session's costs are charged to `user` (the day budget is per user)."""
+        host, pid = socket.gethostname(), os.getpid()
+        self._users[session_id] = user
         with self._session() as s:
             row = s.get(SessionRow, session_id)
             if row is None:
-                s.add(SessionRow(id=session_id, workspace=workspace, model=model))
+                s.add(SessionRow(id=session_id, workspace=workspace, model=model, user=user, host=host, pid=pid))
             else:
                 row.workspace, row.model, row.status = workspace, model, "active"
+                row.user, row.host, row.pid = user, host, pid
                 s.add(row)
 
     def end_session(self, session_id: str) -> None:
@@ -219,6 +244,19 @@ class Store:
             row.status, row.error, row.finished_at = status, error, utc_now()
             s.add(row)
 
+    def interrupt_orphaned_tasks(self, alive: Callable[[str | None, int | None], bool]) -> list[str]:
+        """Mark "interrupted" the running tasks whose server is gone (``alive(host, pid)`` False,
+        store/liveness.py); returns their ids. Safe when several servers do it at once."""
+        query = (select(TaskRow.id, SessionRow.host, SessionRow.pid)
+                 .join(SessionRow, SessionRow.id == TaskRow.session_id, isouter=True)  # type: ignore[arg-type]
+                 .where(TaskRow.status == "running"))
+        with self._session() as s:
+            dead = [task_id for task_id, host, pid in s.exec(query) if not alive(host, pid)]
+            if dead:
+                s.exec(update(TaskRow).where(TaskRow.id.in_(dead), TaskRow.status == "running")  # type: ignore[call-overload, attr-defined]
+                       .values(status="interrupted", error=INTERRUPTED_ERROR, finished_at=utc_now()))
+        return dead
+
     def get_task(self, task_id: str) -> dict[str, Any] | None:
         """The task's row as a dict plus ``range`` (``range_json`` decoded), or None."""
         with self._session() as s:
@@ -246,7 +284,8 @@ class Store:
         self._insert(
             _turn_row(task_id, index, model, request, response, tokens_in, tokens_out, usd),
             (CostRow, {"session_id": session_id, "task_id": task_id, "model": model, "tokens_in": tokens_in,
-                       "tokens_out": tokens_out, "usd": usd, "day": day or utc_day()}),
+                       "tokens_out": tokens_out, "usd": usd, "day": day or utc_day(),
+                       "user": self._users.get(session_id)}),
         )  # fmt: skip
 
     def turns(self, task_id: str) -> list[dict[str, Any]]:
@@ -326,16 +365,20 @@ class Store:
         """Record one model call's cost; ``usd`` None means unpriced; ``day`` defaults to today UTC."""
         self._insert((CostRow, {
             "session_id": session_id, "task_id": task_id, "model": model, "tokens_in": tokens_in,
-            "tokens_out": tokens_out, "usd": usd, "day": day or utc_day(),
+            "tokens_out": tokens_out, "usd": usd, "day": day or utc_day(), "user": self._users.get(session_id),
         }))  # fmt: skip
 
-    def day_usd(self, day: str | None = None) -> float:
-        """USD spent on ``day`` (default today UTC) by every session on this database."""
+    def day_usd(self, day: str | None = None, user: str | None = None) -> float:
+        """USD spent on ``day`` (default today UTC) by every session on this database, or by every
+        session of ``user`` (rows from before users, NULL, count as anyone's)."""
         with self._session() as s:
-            return float(s.exec(select(_sum(CostRow.usd, 0.0)).where(CostRow.day == (day or utc_day()))).one())
+            query = select(_sum(CostRow.usd, 0.0)).where(CostRow.day == (day or utc_day()))
+            return float(s.exec(_of_user(query, user)).one())
 
-    def totals(self, *, session_id: str, task_id: str | None, day: str | None = None) -> dict[str, Any]:
-        """USD spent by the task, the session and the day (all sessions), and the session's tokens.
+    def totals(self, *, session_id: str, task_id: str | None, day: str | None = None,
+               user: str | None = None) -> dict[str, Any]:
+        """USD spent by the task, the session and the day (all sessions, or ``user``'s), and the
+        session's tokens.
 
         Returns ``{"taskUsd", "sessionUsd", "dayUsd", "tokensIn", "tokensOut", "unpricedCalls"}``;
         ``taskUsd`` is 0.0 when ``task_id`` is None; ``day`` defaults to today UTC.
@@ -346,7 +389,7 @@ class Store:
                 usd, _sum(CostRow.tokens_in), _sum(CostRow.tokens_out), _unpriced_count()
             ).where(CostRow.session_id == session_id)
             session_usd, tokens_in, tokens_out, unpriced_calls = s.exec(session_q).one()
-            day_usd = s.exec(select(usd).where(CostRow.day == (day or utc_day()))).one()
+            day_usd = s.exec(_of_user(select(usd).where(CostRow.day == (day or utc_day())), user)).one()
             task_usd = 0.0
             if task_id is not None:
                 task_usd = s.exec(select(usd).where(CostRow.task_id == task_id)).one()
@@ -359,7 +402,8 @@ class Store:
             "unpricedCalls": int(unpriced_calls),
         }
 
-    def by_model(self, *, session_id: str | None = None, day: str | None = None) -> list[dict[str, Any]]:
+    def by_model(self, *, session_id: str | None = None, day: str | None = None,
+                 user: str | None = None) -> list[dict[str, Any]]:
         """Per-model sums, sorted by model: ``{"model", "calls", "usd", "tokensIn", "tokensOut",
         "unpricedCalls"}``; no filter means every session and every day."""
         query = select(
@@ -370,10 +414,18 @@ class Store:
             query = query.where(CostRow.session_id == session_id)
         if day is not None:
             query = query.where(CostRow.day == day)
+        query = _of_user(query, user)
         query = query.group_by(CostRow.model).order_by(CostRow.model)
         keys = ("model", "calls", "usd", "tokensIn", "tokensOut", "unpricedCalls")
         with self._session() as s:
             return [dict(zip(keys, row, strict=True)) for row in s.exec(query)]
+
+    # -- reports --------------------------------------------------------------------------
+
+    def rows(self, statement: Any) -> list[dict[str, Any]]:
+        """Run a read-only SELECT (store/reports.py builds them); each row a dict keyed by label."""
+        with self._session() as s:
+            return [dict(row._mapping) for row in s.connection().execute(statement)]
 
     # -- audit ----------------------------------------------------------------------------
 
@@ -392,11 +444,45 @@ class Store:
             return [{**_row_dict(r), "detail": json.loads(r.detail_json)} for r in s.exec(query)]
 
 
+    # -- task history (gdm.task.list, gdm.task.undo) --------------------------------------
+
+    def tasks_of_sessions(self, session_ids: list[str], limit: int) -> list[dict[str, Any]]:
+        """The newest ``limit`` tasks of these sessions, newest first, each row dict plus ``costUsd``."""
+        query = (select(TaskRow).where(TaskRow.session_id.in_(session_ids))  # type: ignore[attr-defined]
+                 .order_by(TaskRow.created_at.desc(), TaskRow.id.desc()).limit(limit))  # type: ignore[attr-defined]
+        with self._session() as s:
+            rows = [_row_dict(r) for r in s.exec(query)]
+            ids = [r["id"] for r in rows]
+            costs = dict(s.exec(select(CostRow.task_id, _sum(CostRow.usd, 0.0))  # type: ignore[call-overload]
+                                .where(CostRow.task_id.in_(ids)).group_by(CostRow.task_id)).all()) if ids else {}  # type: ignore[union-attr]
+        return [{**r, "costUsd": float(costs.get(r["id"], 0.0))} for r in rows]
+
+    def task_patches(self, task_ids: list[str]) -> list[dict[str, Any]]:
+        """Saved patches of these tasks' (data, status overlaid), oldest first."""
+        query = (select(PatchRow).where(PatchRow.task_id.in_(task_ids))  # type: ignore[attr-defined]
+                 .order_by(PatchRow.created_at, PatchRow.id))  # type: ignore[arg-type]
+        with self._session() as s:
+            return [_patch_data(r) for r in s.exec(query)]
+
+    def task_audit(self, task_ids: list[str], kinds: list[str]) -> list[dict[str, Any]]:
+        """Audit rows of these tasks and kinds, oldest first, each plus ``detail`` decoded."""
+        query = (select(AuditRow).where(AuditRow.task_id.in_(task_ids), AuditRow.kind.in_(kinds))  # type: ignore[union-attr,attr-defined]
+                 .order_by(AuditRow.created_at, AuditRow.id))  # type: ignore[arg-type]
+        with self._session() as s:
+            return [{**_row_dict(r), "detail": json.loads(r.detail_json)} for r in s.exec(query)]
+
 def _turn_row(task_id: str, index: int, model: str, request: dict[str, Any], response: dict[str, Any],
               tokens_in: int, tokens_out: int, cost_usd: float | None) -> tuple[type[SQLModel], dict[str, Any]]:
     return (TurnRow, {"task_id": task_id, "index": index, "model": model, "request_json": _dumps(request),
                       "response_json": _dumps(response), "tokens_in": tokens_in, "tokens_out": tokens_out,
                       "cost_usd": cost_usd})
+
+
+def _of_user(query: Any, user: str | None) -> Any:
+    """`query` on cost rows narrowed to ``user``'s (and the rows from before users); all when None."""
+    if user is None:
+        return query
+    return query.where((CostRow.user == user) | CostRow.user.is_(None))  # type: ignore[union-attr]
 
 
 def _sum(column: Any, zero: float = 0) -> Any:

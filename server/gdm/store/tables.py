@@ -24,8 +24,9 @@ def utc_now() -> str:
     return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
-TASK_STATUSES = ("running", "done", "cancelled", "error", "budget")
-"""The states a task can be in; every state but "running" is final."""
+TASK_STATUSES = ("running", "done", "cancelled", "error", "budget", "interrupted")
+"""The states a task can be in; every state but "running" is final. "interrupted": its server was
+killed while it ran (set when a server on the same database next opens it, store/liveness.py)."""
 
 PATCH_STATUSES = ("pending", "partial", "accepted", "rejected")
 """The states a patch can be in; "partial" means some of its hunks were accepted."""
@@ -41,6 +42,9 @@ class SessionRow(SQLModel, table=True):
     workspace: str
     model: str | None = None
     status: str = "active"
+    user: str | None = Field(default=None, index=True)  # Settings.effective_user(); NULL before migration 0002
+    host: str | None = None  # the server process: host name and pid, to tell a killed server's tasks
+    pid: int | None = None
 
 
 class TaskRow(SQLModel, table=True):
@@ -53,7 +57,7 @@ class TaskRow(SQLModel, table=True):
     prompt: str
     uri: str | None = None
     range_json: str | None = None
-    status: str = "running"
+    status: str = Field(default="running", index=True)
     error: str | None = None
     created_at: str = Field(default_factory=utc_now)
     finished_at: str | None = None
@@ -123,6 +127,7 @@ class CostRow(SQLModel, table=True):
     usd: float | None = None
     day: str = Field(default_factory=utc_day, index=True)
     created_at: str = Field(default_factory=utc_now)
+    user: str | None = Field(default=None, index=True)  # who is charged: the day budget is per user
 
 
 class AuditRow(SQLModel, table=True):
@@ -138,5 +143,21 @@ class AuditRow(SQLModel, table=True):
     created_at: str = Field(default_factory=utc_now)
 
 
-ALL_TABLES = (SessionRow, TaskRow, TurnRow, ToolCallRow, PatchRow, CostRow, AuditRow)
+class ConversationTaskRow(SQLModel, table=True):
+    """A task's place in a conversation: the first ask (seq 0), then each follow-up (issue 17).
+
+    A table of its own rather than a column of `tasks` (migration 0003 adds it to older databases);
+    `workspace` scopes listing to one workspace's conversations.
+    """
+
+    __tablename__ = "conversation_tasks"
+
+    task_id: str = Field(primary_key=True)
+    conversation_id: str = Field(index=True)
+    workspace: str = Field(index=True)
+    seq: int = 0
+    created_at: str = Field(default_factory=utc_now)
+
+
+ALL_TABLES = (SessionRow, TaskRow, TurnRow, ToolCallRow, PatchRow, CostRow, AuditRow, ConversationTaskRow)
 """Every table of the store, in creation order."""

@@ -1,7 +1,9 @@
 """`edit_file` and `write_file`: every change becomes a pending patch, never a disk write.
 
 A task's edits to one file accumulate in one patch (same id) until the user reviews it, so
-`read_file` shows the model what it proposed and the user reviews one diff per file.
+`read_file` shows the model what it proposed and the user reviews one diff per file. A follow-up
+extends its conversation's patch the same way; the patch then belongs to the follow-up (the
+latest task that shaped it), still under its id.
 """
 
 from __future__ import annotations
@@ -44,7 +46,7 @@ def propose(ctx: ToolContext, rel: str, new_text: str) -> FilePatch:
 def supersede(ctx: ToolContext, rel: str) -> None:
     """A new patch on a file whose earlier patch was partly reviewed replaces its pending rest."""
     for old in ctx.patches.open_for_path(rel):
-        if old.task_id == ctx.task_id:
+        if ctx.patches.kin(old.task_id, ctx.task_id):
             ctx.patches.set_hunks(old, [h.index for h in old.pending_hunks()], HunkStatus.REJECTED)
 
 

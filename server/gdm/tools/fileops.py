@@ -22,7 +22,7 @@ def _not_moving(ctx: ToolContext, rel: str) -> None:
 
 
 def _own_creations(ctx: ToolContext, rel: str) -> list[FilePatch]:
-    return [p for p in ctx.patches.open_for_path(rel) if p.task_id == ctx.task_id and p.kind is PatchKind.CREATE]
+    return [p for p in ctx.patches.open_for_path(rel) if ctx.patches.kin(p.task_id, ctx.task_id) and p.kind is PatchKind.CREATE]
 
 
 def _scored(ctx: ToolContext, patch: FilePatch) -> FilePatch:

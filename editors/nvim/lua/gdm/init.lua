@@ -1,5 +1,6 @@
 -- gdm for Neovim: starts the gdm language server on the buffers you choose, keeps the cost and
--- the pending changes for your statusline, and gives you :GdmAsk to ask with a prompt.
+-- the pending changes for your statusline, and gives you :GdmAsk to ask with a prompt and
+-- :GdmFollowUp to continue the last task's conversation (gdm.ask with followUp).
 --
 --   require("gdm").setup({ settings = { model = "openai/gpt-4.1" } })
 --   vim.o.statusline = "%f %m%=%{v:lua.require'gdm'.statusline()} "
@@ -23,7 +24,7 @@ local defaults = {
 }
 
 -- One table of state per Neovim, owned by this module's table (no hidden globals).
-M.state = { config = nil, cost = nil, patches = {}, tasks = {} }
+M.state = { config = nil, cost = nil, patches = {}, tasks = {}, last_task = nil }
 
 local function root_dir(bufnr, markers)
   local name = vim.api.nvim_buf_get_name(bufnr)
@@ -128,12 +129,14 @@ local function send_ask(client, payload, bufnr)
       vim.notify("gdm: " .. (err.message or vim.inspect(err)), vim.log.levels.ERROR)
     elseif result then
       M.state.tasks[result.taskId] = "running"
+      M.state.last_task = result.taskId -- what :GdmFollowUp continues
     end
   end, bufnr)
 end
 
---- Ask gdm: `prompt` about the current line, or the lines first..last (1-based).
-function M.ask(prompt, first, last)
+--- Ask gdm: `prompt` about the current line, or the lines first..last (1-based); with
+--- `follow_up` (a task id), continue that task's conversation.
+function M.ask(prompt, first, last, follow_up)
   local client = M.client(0)
   if not client then
     vim.notify("gdm: not attached to this buffer", vim.log.levels.ERROR)
@@ -145,8 +148,27 @@ function M.ask(prompt, first, last)
     prompt = prompt,
     uri = vim.uri_from_bufnr(0),
     range = { start = { line = first - 1, character = 0 }, ["end"] = { line = last, character = 0 } },
+    followUp = follow_up,
   }
   send_ask(client, payload, 0)
+end
+
+--- Follow up on the last task this Neovim started: `prompt` (asked with vim.ui.input when empty)
+--- continues its conversation; the model sees the earlier messages and pending changes.
+function M.follow_up(prompt, first, last)
+  local task = M.state.last_task
+  if not task then
+    vim.notify("gdm: no task to follow up yet (:GdmAsk first)", vim.log.levels.ERROR)
+    return
+  end
+  if prompt and prompt ~= "" then
+    return M.ask(prompt, first, last, task)
+  end
+  vim.ui.input({ prompt = "Follow up on gdm's last task: " }, function(text)
+    if text and text ~= "" then
+      M.ask(text, first, last, task)
+    end
+  end)
 end
 
 -- The gdm.ask command of every code action: "Ask gdm…" carries no prompt, so ask for one here
@@ -235,6 +257,9 @@ function M.setup(opts)
   vim.api.nvim_create_user_command("GdmAsk", function(args)
     M.ask(args.args, args.line1, args.line2)
   end, { nargs = "+", range = true, desc = "Ask gdm about the current line or range" })
+  vim.api.nvim_create_user_command("GdmFollowUp", function(args)
+    M.follow_up(args.args, args.line1, args.line2)
+  end, { nargs = "*", range = true, desc = "Continue gdm's last task (a follow-up in its conversation)" })
 end
 
 return M

@@ -1,0 +1,63 @@
+"""Conversations: `gdm.conversation.list` and `gdm.conversation.get` (DESIGN.md, "Conversations").
+
+What a panel lists (this workspace's conversations, newest first) and renders (one conversation's
+messages); both read the store (agent/conversation_view.py), on a worker thread.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from typing import TYPE_CHECKING, Any
+
+from pydantic import BaseModel, ConfigDict, Field
+from pygls.exceptions import JsonRpcInvalidParams
+
+from gdm.agent import conversation_view
+from gdm.agent.conversation import FollowUpRefused
+from gdm.commands import Command
+from gdm.features.params import parse
+
+if TYPE_CHECKING:
+    from gdm.server import GdmServer
+
+log = logging.getLogger(__name__)
+
+MAX_LIMIT = 1000
+
+
+class ListParams(BaseModel):
+    """`gdm.conversation.list {limit?}`."""
+
+    model_config = ConfigDict(extra="ignore")
+    limit: int | None = Field(default=None, ge=1, le=MAX_LIMIT)
+
+
+class GetParams(BaseModel):
+    """`gdm.conversation.get {conversationId}`."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    conversation_id: str = Field(alias="conversationId", min_length=1)
+
+
+def register(server: GdmServer) -> None:
+    """Register the conversation commands."""
+    ls = server.ls
+
+    @ls.command(Command.CONVERSATION_LIST.identifier)
+    async def list_conversations(*args: Any) -> dict[str, Any]:
+        params = parse(ListParams, Command.CONVERSATION_LIST.identifier, args, optional=True)
+        session = await server.get_session()
+        return await asyncio.to_thread(conversation_view.listing, session.store, str(session.view.root),
+                                       params.limit)
+
+    @ls.command(Command.CONVERSATION_GET.identifier)
+    async def get_conversation(*args: Any) -> dict[str, Any]:
+        params = parse(GetParams, Command.CONVERSATION_GET.identifier, args)
+        session = await server.get_session()
+        try:
+            return await asyncio.to_thread(conversation_view.messages, session.store, str(session.view.root),
+                                           params.conversation_id)
+        except FollowUpRefused as exc:
+            log.warning("gdm.conversation.get refused: %s", exc)
+            raise JsonRpcInvalidParams(f"{Command.CONVERSATION_GET.identifier}: {exc}") from exc

@@ -1,0 +1,14 @@
+"""JSON-RPC errors gdm answers with beyond pygls' own (LSP's RequestFailed for a session not ready)."""
+
+from __future__ import annotations
+
+from pygls.exceptions import JsonRpcException
+
+REQUEST_FAILED = -32803  # LSP's RequestFailed: the request was valid, gdm could not do it now
+
+
+class NotReady(JsonRpcException):
+    """The session did not open in time, or cannot open: the request fails with the reason."""
+
+    CODE = REQUEST_FAILED
+    MESSAGE = "gdm is not ready"

@@ -1,0 +1,110 @@
+"""Task history: `gdm.task.undo`, `gdm.task.list`, the "↶ Undo task" lens and its code action.
+
+Undo is planned by the review engine (review/undo.py, review/history.py) and sent by the LSP
+applier as one versioned `workspace/applyEdit` labelled `gdm: undo <task>`, so the editor's own
+undo takes it back. The lens sits on the first changed line of each file a task changed, while
+its undo would still revert something there; editors without lenses get the same command as a
+code action anywhere in such a file.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcInvalidParams
+
+from gdm.commands import Command
+from gdm.features.code_actions import wanted
+from gdm.features.params import TaskIdParams, TaskListParams, parse
+from gdm.features.review import engine
+from gdm.patches.plan import Op
+from gdm.review.history import UndoRefused, list_tasks, undo_task
+from gdm.review.undo import accepted, plan_undo
+
+if TYPE_CHECKING:
+    from gdm.server import GdmServer
+
+UNDO_LENS = "↶ Undo task"
+UNDO_KIND = lsp.CodeActionKind.QuickFix
+
+
+@dataclass(frozen=True)
+class UndoTarget:
+    """A task whose undo would change this file, and the first line it would change."""
+
+    task_id: str
+    label: str
+    line: int
+
+
+def undo_targets(server: GdmServer, uri: str) -> list[UndoTarget]:
+    """The finished tasks of this session whose accepted changes could be undone in this document."""
+    session = server.session
+    rel = session.view.rel_of_uri(uri) if session is not None else None
+    if session is None or rel is None:
+        return []
+    running = set(server.tasks.running())
+    by_task: dict[str, list] = {}
+    for patch in session.patches.all():
+        by_task.setdefault(patch.task_id, []).append(patch)
+    found = []
+    for task_id, patches in by_task.items():
+        touched = {p.path for p in patches} | {p.new_path for p in patches if p.new_path}
+        if task_id in running or rel not in touched or not any(accepted(p) for p in patches):
+            continue
+        label = session.task_label(task_id)
+        for step in plan_undo(session.view, task_id, patches, label).plan.steps:
+            if step.path == rel and step.op in (Op.EDIT, Op.MOVE, Op.DELETE):
+                line = step.edits[0].start_line if step.edits else 0
+                found.append(UndoTarget(task_id, label, line))
+                break
+    return found
+
+
+def undo_lenses(server: GdmServer, uri: str) -> list[lsp.CodeLens]:
+    """"↶ Undo task" on the first line each undoable task would change in this document."""
+    lenses = []
+    for target in undo_targets(server, uri):
+        pos = lsp.Position(line=target.line, character=0)
+        lenses.append(lsp.CodeLens(range=lsp.Range(start=pos, end=pos), command=lsp.Command(
+            title=UNDO_LENS, command=Command.TASK_UNDO.identifier, arguments=[{"taskId": target.task_id}])))
+    return lenses
+
+
+def undo_actions(server: GdmServer, params: lsp.CodeActionParams) -> list[lsp.CodeAction]:
+    """"gdm: Undo task <title>" anywhere in a file an undoable task changed (editors without lenses)."""
+    if not wanted(UNDO_KIND.value, params):
+        return []
+    actions = []
+    for target in undo_targets(server, params.text_document.uri):
+        title = f"gdm: Undo task “{target.label[:60]}”"
+        actions.append(lsp.CodeAction(title=title, kind=UNDO_KIND, command=lsp.Command(
+            title=title, command=Command.TASK_UNDO.identifier, arguments=[{"taskId": target.task_id}])))
+    return actions
+
+
+def register(server: GdmServer) -> None:
+    """Register `gdm.task.undo` and `gdm.task.list`."""
+    ls = server.ls
+
+    @ls.command(Command.TASK_UNDO.identifier)
+    async def undo(*args: Any) -> dict[str, Any]:
+        params = parse(TaskIdParams, Command.TASK_UNDO.identifier, args)
+        session = await server.get_session()
+        review, applier = engine(server, session)
+        try:
+            return await undo_task(review, session.store, session.id, params.task_id, applier,
+                                   server.tasks.running())
+        except UndoRefused as exc:
+            raise JsonRpcInvalidParams(f"{Command.TASK_UNDO.identifier}: {exc}") from exc
+
+    @ls.command(Command.TASK_LIST.identifier)
+    async def task_list(*args: Any) -> dict[str, Any]:
+        params = parse(TaskListParams, Command.TASK_LIST.identifier, args, optional=True)
+        session = await server.get_session()
+        review, _ = engine(server, session)
+        titles = dict(session.titles)  # a snapshot: the store is read off the event loop
+        return {"tasks": await asyncio.to_thread(list_tasks, session.store, review, titles, params.limit)}

@@ -1,0 +1,149 @@
+"""FROZEN COPY of server/gdm/store/tables.py as it was before migrations (commit b2b47d5): the schema
+of every gdm database made before Alembic, which migration 0001 (baseline) must match. Never edit.
+make_legacy_db.py builds such a database (SQLModel.metadata.create_all, as that gdm did) in a
+process of its own, since these classes share table names with the live ones.
+
+The original docstring follows.
+
+The sqlmodel tables behind gdm's store.
+
+One row type per thing written as it happens: sessions, tasks, model turns, tool calls,
+patches, cost entries and audit records. Payloads that other layers own (messages sent to the
+model, raw replies, whole patches, audit details) are kept as JSON text so that the store never
+imports those layers.
+
+Timestamps are ISO-8601 UTC strings with milliseconds (``2025-01-02T03:04:05.678+00:00``): one
+fixed format, so they sort as text and read the same from SQLite and PostgreSQL.
+Only ``store/`` imports this module (and sqlmodel).
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from sqlmodel import Field, SQLModel
+
+from gdm.store.days import utc_day
+
+
+def utc_now() -> str:
+    """Return the current time as the store's timestamp string (ISO-8601, UTC, ms)."""
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
+
+
+TASK_STATUSES = ("running", "done", "cancelled", "error", "budget")
+"""The states a task can be in; every state but "running" is final."""
+
+PATCH_STATUSES = ("pending", "partial", "accepted", "rejected")
+"""The states a patch can be in; "partial" means some of its hunks were accepted."""
+
+
+class SessionRow(SQLModel, table=True):
+    """One server session in one workspace; status is "active" or "ended"."""
+
+    __tablename__ = "sessions"
+
+    id: str = Field(primary_key=True)
+    started_at: str = Field(default_factory=utc_now)
+    workspace: str
+    model: str | None = None
+    status: str = "active"
+
+
+class TaskRow(SQLModel, table=True):
+    """One user request; status is running, done, cancelled, error or budget."""
+
+    __tablename__ = "tasks"
+
+    id: str = Field(primary_key=True)
+    session_id: str = Field(index=True)
+    prompt: str
+    uri: str | None = None
+    range_json: str | None = None
+    status: str = "running"
+    error: str | None = None
+    created_at: str = Field(default_factory=utc_now)
+    finished_at: str | None = None
+
+
+class TurnRow(SQLModel, table=True):
+    """One model call of a task: what was sent and the raw reply, for replay."""
+
+    __tablename__ = "turns"
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: str = Field(index=True)
+    index: int
+    model: str
+    request_json: str
+    response_json: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float | None = None
+    created_at: str = Field(default_factory=utc_now)
+
+
+class ToolCallRow(SQLModel, table=True):
+    """One tool call the model made, with its raw arguments text and the result it got."""
+
+    __tablename__ = "tool_calls"
+
+    id: int | None = Field(default=None, primary_key=True)
+    task_id: str = Field(index=True)
+    turn_index: int
+    call_id: str
+    name: str
+    arguments: str
+    result: str
+    is_error: bool = False
+    created_at: str = Field(default_factory=utc_now)
+
+
+class PatchRow(SQLModel, table=True):
+    """A proposed change; status is pending, partial, accepted or rejected."""
+
+    __tablename__ = "patches"
+
+    id: str = Field(primary_key=True)
+    task_id: str = Field(index=True)
+    session_id: str = Field(index=True)
+    path: str
+    status: str = "pending"
+    risk_score: float | None = None
+    risk_tier: str | None = None
+    data_json: str
+    created_at: str = Field(default_factory=utc_now)
+    updated_at: str = Field(default_factory=utc_now)
+
+
+class CostRow(SQLModel, table=True):
+    """The cost of one model call; usd is NULL when the model has no known price."""
+
+    __tablename__ = "costs"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: str = Field(index=True)
+    task_id: str | None = Field(default=None, index=True)
+    model: str
+    tokens_in: int = 0
+    tokens_out: int = 0
+    usd: float | None = None
+    day: str = Field(default_factory=utc_day, index=True)
+    created_at: str = Field(default_factory=utc_now)
+
+
+class AuditRow(SQLModel, table=True):
+    """A record of a decision (an approval, a denial, an auto-apply) and its details."""
+
+    __tablename__ = "audit"
+
+    id: int | None = Field(default=None, primary_key=True)
+    session_id: str
+    task_id: str | None = None
+    kind: str
+    detail_json: str
+    created_at: str = Field(default_factory=utc_now)
+
+
+ALL_TABLES = (SessionRow, TaskRow, TurnRow, ToolCallRow, PatchRow, CostRow, AuditRow)
+"""Every table of the store, in creation order."""
