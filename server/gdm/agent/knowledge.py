@@ -48,6 +48,13 @@ class ProjectKnowledge:
         except (OSError, RuntimeError, ValueError) as exc:  # a map that cannot be built is no task failure
             log.warning("code map: indexing failed: %s", exc)
 
+    async def wait_indexed(self, timeout: float = FIRST_MAP_WAIT_S) -> bool:
+        """Wait (at most `timeout` seconds) for the first index; start it if nobody has."""
+        task = self.start_indexing()
+        if not task.done():
+            await asyncio.wait({task}, timeout=timeout)
+        return task.done()
+
     def indexing_done(self) -> bool:
         """Whether the first index has finished."""
         return self._indexing is not None and self._indexing.done()
@@ -57,9 +64,7 @@ class ProjectKnowledge:
         """The map a task's first message carries (None when `max_tokens` is 0 or it fails)."""
         if max_tokens <= 0:
             return None
-        task = self.start_indexing()
-        if not task.done():
-            await asyncio.wait({task}, timeout=FIRST_MAP_WAIT_S)
+        await self.wait_indexed()
         overlay = Overlay({p: b.text for p in view.buffers.open_paths()
                            if (b := view.buffers.buffer(p)) is not None and not view.is_secret(p)})
         known = list(overlay.buffers) + ([path] if path else [])

@@ -115,6 +115,7 @@ def register(server: GdmServer) -> None:
         overlay = Overlay({p: b.text for p in session.view.buffers.open_paths()
                            if (b := session.view.buffers.buffer(p)) is not None and not session.view.is_secret(p)})
         tokens = params.max_tokens or session.settings.map_tokens or 2048
+        await session.knowledge.wait_indexed()  # a large first index: what is ready after 3 s
         result = await asyncio.to_thread(session.knowledge.code_map.map, [f for f in focus if f], tokens,
                                          overlay=overlay)
         return {"text": result.text, "files": result.files, "symbols": result.symbols, "ms": result.ms}
