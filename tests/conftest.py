@@ -18,6 +18,12 @@ FIXTURES = REPO / "fixtures"
 SCRIPTED_PRICES = {"openai/scripted": {"inputPerMTok": 2.0, "outputPerMTok": 8.0}}
 
 
+@pytest.fixture(autouse=True)
+def _user_cache(tmp_path_factory: pytest.TempPathFactory, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The code map's cache ($XDG_CACHE_HOME/gdm/) in a temporary folder, never the user's."""
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path_factory.mktemp("xdg-cache")))
+
+
 @pytest.fixture
 def workspace(tmp_path: Path) -> Path:
     """A fresh copy of fixtures/workspaces/calc."""

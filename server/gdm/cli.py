@@ -9,6 +9,8 @@
     gdm export SESSION FILE                        write a session as a replay fixture
     gdm usage [--since DATE] [--by day|model|user|task] [--format table|json|csv]   costs (reports.py)
     gdm audit [--since DATE] [--kind shell|accept|reject|undo|mcp] [--format …]     decisions
+    gdm map [--workspace DIR] [--tokens N] [--focus PATH…]   the ranked code map (mapcli.py)
+    gdm symbols NAME… [--workspace DIR]                    where names are defined
 """
 
 from __future__ import annotations
@@ -29,6 +31,8 @@ from gdm.context.workspace import NoBuffers
 from gdm.demo import run_demo
 from gdm.headless import run_ask, run_undo
 from gdm import reports
+from gdm.headless import run_ask
+from gdm import mapcli
 from gdm.models import replay
 from gdm.store import open_store
 
@@ -81,6 +85,10 @@ def main(argv: list[str] | None = None) -> None:
     args = parser.parse_args(argv)
     if args.command in ("usage", "audit"):
         raise SystemExit(reports.run(args, sys.stdout, sys.stderr))
+    mapcli.add_parsers(sub)
+    args = parser.parse_args(argv)
+    if args.command in ("map", "symbols"):
+        raise SystemExit(mapcli.run(args, settings_from_env().map_tokens or 2048))
     if args.command == "serve":
         serve_stdio([])
         return

@@ -26,6 +26,7 @@ class Command(enum.Enum):
     TASK_LIST = ("gdm.task.list", "gdm: List tasks")
     CONVERSATION_LIST = ("gdm.conversation.list", "gdm: List conversations")
     CONVERSATION_GET = ("gdm.conversation.get", "gdm: Show a conversation")
+    MAP = ("gdm.map", "gdm: Show code map")
 
     @property
     def identifier(self) -> str:

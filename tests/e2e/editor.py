@@ -252,7 +252,8 @@ class Editor:
 def server_env(tmp: Path, **extra: str) -> dict[str, str]:
     """A clean environment for the server under test: its own data dir, no real keys."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("GDM_", "OPENAI_", "ANTHROPIC_"))}
-    env.update({"XDG_DATA_HOME": str(tmp / "xdg"), "LITELLM_LOCAL_MODEL_COST_MAP": "True",
+    env.update({"XDG_DATA_HOME": str(tmp / "xdg"), "XDG_CACHE_HOME": str(tmp / "xdg-cache"),
+                "LITELLM_LOCAL_MODEL_COST_MAP": "True",
                 "PYTHONPATH": str(REPO / "server")})
     env.update(extra)
     return env

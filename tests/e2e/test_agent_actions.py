@@ -116,7 +116,9 @@ async def test_explain_shows_the_answer_and_can_not_edit(editor, agent_model):
     assert any(e["text"] == answer for e in editor.events(task_id, "response") if not e["delta"])
     assert done["patchIds"] == []
     offered = {t["function"]["name"] for r in agent_model.requests for t in r.get("tools", [])}
-    assert offered == {"read_file", "list_files", "search"}
+    # Reading tools only: the code tools read too (issue 18), nothing that edits or runs.
+    assert offered == {"read_file", "list_files", "search", "code_map", "find_symbol", "find_references",
+                       "file_outline"}
     assert "Do NOT edit" in agent_model.requests[0]["messages"][1]["content"]
 
 

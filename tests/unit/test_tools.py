@@ -11,7 +11,7 @@ from gdm.patches.risk import RiskContext
 from gdm.tools import default_tools
 from gdm.tools.base import ToolContext, ToolError, counter_ids
 
-NAMES = ["read_file", "list_files", "search", "edit_file", "write_file", "delete_file", "rename_file"]
+NAMES = ["read_file", "list_files", "search", "code_map", "find_symbol", "find_references", "file_outline", "edit_file", "write_file", "delete_file", "rename_file"]
 
 
 @pytest.fixture
@@ -31,7 +31,9 @@ def test_tool_names_and_schemas_are_the_contract():
     assert tools.names() == NAMES
     props = {s["function"]["name"]: set(s["function"]["parameters"]["properties"]) for s in tools.schemas()}
     assert props == {"read_file": {"path", "start_line", "end_line"}, "list_files": {"path", "pattern"},
-                     "search": {"query", "path", "regex"}, "edit_file": {"path", "old_text", "new_text"},
+                     "search": {"query", "path", "regex"}, "code_map": {"focus", "max_tokens"},
+                     "find_symbol": {"name", "kind"}, "find_references": {"name", "path"}, "file_outline": {"path"},
+                     "edit_file": {"path", "old_text", "new_text"},
                      "write_file": {"path", "content"}, "delete_file": {"path"},
                      "rename_file": {"path", "new_path"}}
 

@@ -3,9 +3,14 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import TYPE_CHECKING
+
+if TYPE_CHECKING:
+    from gdm.context.repomap.render import MapResult
 
 SYSTEM = """You are gdm, a careful coding agent working inside the user's editor through a language server.
-You can read, list and search the workspace, and propose edits with edit_file and write_file
+You can read, list and search the workspace, look code up (code_map, find_symbol, find_references,
+file_outline), and propose edits with edit_file and write_file
 (and delete_file / rename_file when the request needs a file removed or moved).
 Your edits are NOT written to disk: each becomes a pending patch that the user reviews hunk by hunk, with a
 risk score. So: read before you edit, keep changes small and focused on the request, match the file's style,
@@ -65,3 +70,18 @@ def task_message(prompt: str, focus: Focus | None) -> str:
     else:
         parts.append(f"\n(The whole file is {len(focus.text)} characters: use read_file with a line range.)")
     return "\n".join(parts)
+
+
+def map_section(result: MapResult | None) -> str:
+    """The code map's part of the first user message ("" without a map)."""
+    if result is None or not result.text:
+        return ""
+    notes = "".join(f" ({note})" for note in result.notes)
+    return (f"\n\nCode map of the workspace (most relevant first; signatures only, use code_map, find_symbol, "
+            f"file_outline or read_file for more){notes}:\n```\n{result.text}```")
+
+
+def rules_note(files: list[str], cut: list[str]) -> str:
+    """The thinking event that says which project rules files a task uses."""
+    note = f" ({', '.join(cut)} cut to the rules budget)" if cut else ""
+    return f"Project rules: {', '.join(files)}{note}"

@@ -20,6 +20,7 @@ from gdm.agent import compaction, conversation, prompts
 from gdm.agent.compaction import Compactor
 from gdm.agent.conversation import Conversations, FollowUpRefused
 from gdm.agent.events import CostRecorded, Done, Error, Event, PatchProposed, Thinking
+from gdm.agent.knowledge import ProjectKnowledge
 from gdm.agent.loop import LoopDeps, run_loop
 from gdm.agent.recording import Budget, Recorder
 from gdm.agent.checks import check_commands
@@ -112,6 +113,7 @@ class Session:
         self.conversation_spent: dict[str, float] = {}  # task id -> what its conversation's earlier tasks cost
         self._unlinked: set[str] = set()  # tasks the store knows no conversation of
         self._load_open_patches()
+        self.knowledge = ProjectKnowledge(self.view.root)  # code map and project rules (agent/knowledge.py)
 
     # -- settings and patches --------------------------------------------------------
 
@@ -252,7 +254,8 @@ class Session:
         """Tests after edits: `testCommand`, else a detected pytest / npm test; none for read-only tasks."""
         if spec.read_only:
             return None
-        command = self.settings.test_command or await asyncio.to_thread(detect_test_command, self.view.root)
+        command = self.settings.test_command or await asyncio.to_thread(detect_test_command, self.view.root,
+                                                                        self.settings.rules != "off")
         checks, notes = await asyncio.to_thread(check_commands, self.settings.check_commands, self.view.root)
         return TestGate(ctx, command, checks=checks, check_notes=notes) if command or checks else None
 
@@ -381,21 +384,29 @@ class Session:
                 focus = self.focus(spec, task_id)
             except PathRefused as exc:
                 focus, error = None, str(exc)
+            rules = await self.knowledge.rules(self.view.root, spec.path, self.settings.rules)
+            if rules.files:  # the task's first thinking event names them
+                yield Thinking(task_id, prompts.rules_note(rules.files, rules.cut))
             first = conversation.follow_up_message if link.history else prompts.task_message
-            messages = [{"role": "system", "content": prompts.SYSTEM}, *link.history,
-                        {"role": "user", "content": first(spec.prompt, focus)}]
             mentioned = ({spec.path} if spec.path else set()) | link.paths
             ctx = ToolContext(task_id, self.view, self.patches,
                               RiskContext(mentioned_paths=mentioned | _paths_in(spec.prompt),
                                           open_paths=self.view.buffers.open_paths()),
                               counter_ids(f"{task_id}-p"), approve=approver, shell_policy=self.settings.shell,
                               always_allowed=self.always_allowed, audit=self._auditor(task_id),
-                              hidden_env=frozenset(filter(None, [self.settings.api_key_env])))
+                              hidden_env=frozenset(filter(None, [self.settings.api_key_env])),
+                              code_map=self.knowledge.code_map)
             redactor = await asyncio.to_thread(Redactor.for_workspace, self.view.root)
             title = await self.task_title(task_id, spec.prompt, redactor)
             if title:
                 yield TaskTitled(task_id, f"Title: {title}", title)
             llm = (llm_factory or self.llm_client)(self.model_config(), self.prices)
+            # The map is counted in the tokens of the model that reads it (a replay's: the recorded one).
+            code_map = None if link.history else await self.knowledge.task_map(  # a follow-up has it already
+                self.view, spec.prompt, spec.path, self.settings.map_tokens,
+                getattr(getattr(llm, "config", None), "model", None))
+            messages = [{"role": "system", "content": prompts.SYSTEM + rules.section()}, *link.history,
+                        {"role": "user", "content": first(spec.prompt, focus) + prompts.map_section(code_map)}]
             tools = default_tools(read_only=spec.read_only, shell=True)
             deps = LoopDeps(RedactingClient(llm, redactor), tools, ctx, Recorder(self), Budget(self, llm),
                             self.settings.max_turns, self.stream, gate=await self._test_gate(ctx, spec),

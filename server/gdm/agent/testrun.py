@@ -27,6 +27,7 @@ from pathlib import Path
 from gdm.agent import checks as chk
 from gdm.agent.events import Event, PatchProposed, Thinking
 from gdm.agent.scratch import Scratch, overlay
+from gdm.context.rules import rules_test_command
 from gdm.context.secrets import scrub_env
 from gdm.patches.risk import CHECK_WEIGHTS, RiskReason, Tier, set_reasons, tier_for
 from gdm.tools.base import ToolContext
@@ -41,8 +42,12 @@ FAILING_WEIGHT = 0.3
 PYTEST_NO_TESTS = 5  # pytest's exit code when it collected no tests
 
 
-def detect_test_command(root: Path) -> str | None:
-    """`npm test` for a package.json with a test script, pytest for a Python project, else None."""
+def detect_test_command(root: Path, rules: bool = True) -> str | None:
+    """A test command the project rules name (AGENTS.md…, unless `rules` is off), else `npm test`
+    for a package.json with a test script, pytest for a Python project, else None."""
+    named = rules_test_command(root) if rules else None
+    if named:
+        return named
     package = root / "package.json"
     if package.is_file():
         try:

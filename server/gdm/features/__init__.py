@@ -7,11 +7,12 @@ from typing import TYPE_CHECKING
 from gdm.features import (code_actions, code_lens, cost, history, lifecycle, ready_actions, review, review_actions,
                           tasks)
 from gdm.features import conversations, follow_up_actions
+from gdm.features import code_map
 
 if TYPE_CHECKING:
     from gdm.server import GdmServer
 
-FEATURES = (lifecycle, code_lens, tasks, review, cost, history, conversations)
+FEATURES = (lifecycle, code_lens, tasks, review, cost, history, conversations, code_map)
 
 # Every provider of code actions, in the order the editor lists them.
 ACTION_PROVIDERS: tuple[code_actions.ActionProvider, ...] = (

@@ -17,7 +17,7 @@ from pygls.exceptions import JsonRpcException
 
 from gdm.agent.session import Session
 from gdm.context.workspace import uri_to_path
-from gdm.features import notifications
+from gdm.features import code_map, notifications
 from gdm.features.capabilities import ClientCaps
 from gdm.features.store_open import open_configured_store
 from gdm.store import store_error_type
@@ -111,3 +111,4 @@ async def open_session(server: GdmServer) -> None:
         server.log(f"gdm: {reopened} pending patch(es) from earlier sessions are ready for review")
         server.refresh_code_lenses()
     notifications.cost_update(server, session.totals())
+    code_map.start_indexing(server, session)  # in the background; the first task never waits for it all

@@ -409,3 +409,20 @@ def _combined(failures: list[LLMError]) -> LLMError:
         f"{first.message} The fallback model {last.model} failed too: {last.message}",
         last.retryable, model=last.model, status=last.status, partial_text=last.partial_text,
     )
+
+
+def text_token_counter(model: str | None) -> Callable[[str], int] | None:
+    """Tokens of a text by litellm's tokenizer for `model` (imports litellm: call off the event
+    loop), or None when there is no model or its tokenizer cannot be loaded."""
+    if not model:
+        return None
+    litellm = _litellm()
+
+    def count(text: str) -> int:
+        return int(litellm.token_counter(model=model, text=text))
+    try:
+        count("probe")
+    except (ValueError, TypeError, KeyError, AttributeError, OSError) as exc:
+        log.info("no tokenizer for %s (%s): the code map counts characters / 4", model, exc)
+        return None
+    return count

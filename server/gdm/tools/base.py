@@ -64,6 +64,7 @@ class ToolContext:
     audit: Callable[[str, dict[str, Any]], None] | None = None
     cwd: Path | None = None  # where commands run: the workspace root unless a scratch copy is given
     hidden_env: frozenset[str] = frozenset()  # more variable names to drop from commands' environment
+    code_map: Any = None  # the session's context.repomap CodeMap (None: the code tools make their own)
 
 
 class Tool(abc.ABC):

@@ -1,0 +1,209 @@
+"""Ranking: a def/ref graph between files, PageRank personalised on the focus.
+
+A file that references a name another file defines gets an edge to it, weighted as Aider weighs
+them (names the prompt mentions ×10, long specific names ×10, private `_names` ×0.1, names
+defined in more than five files ×0.1, √ of the reference count), plus one rule of ours: names of
+methods of the language's own types (`append`, `join`, `get`, `push`…) weigh ×0.01, and the
+language's built-in functions (`len`, `super`) and dunder names nothing — a call of `x.append()` says nothing about a project's `append`.
+PageRank (power iteration, damping 0.85, numpy) runs over the files; each file's rank then flows
+along its out-edges to the (file, name) definitions it uses, which orders what a map shows.
+"""
+
+from __future__ import annotations
+
+import builtins
+import importlib
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any
+
+from gdm.context.repomap.tags import FileTags
+
+if TYPE_CHECKING:
+    import numpy as np
+
+DAMPING = 0.85
+ITERATIONS = 50
+TOLERANCE = 1e-6
+FOCUS_WEIGHT = 100.0
+
+_PY_TYPES = (list, dict, str, set, bytes, tuple, int, float, object, frozenset)
+COMMON_NAMES = {
+    "python": frozenset().union(*(dir(t) for t in _PY_TYPES)),
+    "js": frozenset({"push", "pop", "map", "filter", "reduce", "forEach", "join", "split", "slice", "splice",
+                     "indexOf", "includes", "concat", "keys", "values", "entries", "then", "catch", "finally",
+                     "toString", "get", "set", "has", "add", "delete", "clear", "call", "apply", "bind", "log",
+                     "error", "warn", "replace", "trim", "test", "exec", "match", "resolve", "reject", "parse",
+                     "stringify", "assign", "create", "freeze", "from", "of", "isArray", "find", "some", "every",
+                     "sort", "length", "require", "String", "Number", "Object", "Array", "Promise", "Error",
+                     "Map", "Set", "Date", "JSON", "Math", "console"}),
+    "go": frozenset({"len", "cap", "make", "new", "append", "copy", "delete", "panic", "recover", "print",
+                     "println", "string", "int", "int64", "int32", "uint", "uint8", "uint32", "uint64", "byte",
+                     "rune", "bool", "error", "float64", "float32", "any", "Error", "String", "Errorf", "Sprintf",
+                     "Printf", "Println", "New"}),
+    "c": frozenset({"int", "char", "void", "size_t", "NULL", "malloc", "free", "memcpy", "memset", "strlen",
+                    "printf", "sizeof", "i", "j", "k", "n", "len", "ret", "err", "p", "x", "y", "data", "size"}),
+}
+# Calls of these are the language's own (Python's built-in functions): no edge at all.
+BUILTIN_NAMES = {"python": frozenset(dir(builtins)) | {"self", "cls"}}
+_FAMILY = {"python": "python", "javascript": "js", "typescript": "js", "tsx": "js", "go": "go",
+           "c": "c", "cpp": "c"}
+
+
+def _numpy() -> Any:
+    # numpy costs ~0.4 s to import (measured here): loaded at the first ranking, not by `import
+    # gdm.server`, which must answer `initialize` first. This module is numpy's adapter.
+    return importlib.import_module("numpy")
+
+
+@dataclass
+class Ranking:
+    """Files by rank, and definitions `(path, name)` by rank, both best first."""
+
+    files: list[tuple[str, float]]
+    defs: list[tuple[tuple[str, str], float]]
+
+
+def _base_weight(name: str, common: bool) -> float:
+    """The part of a name's weight that never changes (everything but mentions and definer count)."""
+    if name.startswith("__") and name.endswith("__"):
+        return 0.0
+    weight = 1.0
+    if len(name) >= 8 and ("_" in name.strip("_") or (name != name.lower() and name != name.upper())):
+        weight *= 10
+    if name.startswith("_"):
+        weight *= 0.1
+    if common:
+        weight *= 0.01
+    return weight
+
+
+class Ranker:
+    """Ranks snapshots of one index; keeps each file's name ids, so a re-rank after one file
+    changed converts only that file (one per index; not thread-safe: callers hold a lock)."""
+
+    def __init__(self) -> None:
+        self.names: list[str] = []
+        self._name_id: dict[str, int] = {}
+        self._base: list[float] = []
+        self._common: list[bool] = []
+        self._files: dict[str, tuple[FileTags, np.ndarray, np.ndarray, np.ndarray]] = {}
+
+    def _nid(self, name: str, lang: str | None) -> int:
+        nid = self._name_id.get(name)
+        if nid is None:
+            nid = self._name_id[name] = len(self.names)
+            family = _FAMILY.get(lang or "", "")
+            common = name in COMMON_NAMES.get(family, ())
+            self.names.append(name)
+            self._common.append(common)
+            self._base.append(0.0 if name in BUILTIN_NAMES.get(family, ()) else _base_weight(name, common))
+        return nid
+
+    def _arrays(self, np: Any, path: str, tags: FileTags) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        known = self._files.get(path)
+        if known is not None and known[0] is tags:
+            return known[1], known[2], known[3]
+        defs = tags.defs
+        def_ids = np.fromiter(dict.fromkeys(self._nid(defs[i].name, tags.lang) for i in tags.top_level()),
+                              dtype=np.int64)
+        ref_ids = np.fromiter((self._nid(n, tags.lang) for n in tags.refs), dtype=np.int64, count=len(tags.refs))
+        counts = np.fromiter(tags.refs.values(), dtype=np.float64, count=len(tags.refs))
+        self._files[path] = (tags, def_ids, ref_ids, counts)
+        return def_ids, ref_ids, counts
+
+    def rank(self, tags: Mapping[str, FileTags], focus: Iterable[str] = (), mentioned: Iterable[str] = (),
+             limit: int | None = None) -> Ranking:
+        """Rank the files and their definitions (the best `limit` of them); `focus` files and
+        `mentioned` names weigh more."""
+        np = _numpy()
+        # Files listed by path only (no definitions, no references) take no part in the graph.
+        paths = [p for p, t in tags.items() if t.defs or t.refs]
+        plain = sorted(p for p, t in tags.items() if not t.defs and not t.refs)
+        for gone in set(self._files) - set(paths):
+            del self._files[gone]
+        arrays = [self._arrays(np, p, tags[p]) for p in paths]
+        n_names = len(self.names)
+        def_file = np.repeat(np.arange(len(paths), dtype=np.int64), [len(a[0]) for a in arrays])
+        def_name = np.concatenate([a[0] for a in arrays]) if arrays else np.zeros(0, dtype=np.int64)
+        ref_src = np.repeat(np.arange(len(paths), dtype=np.int64), [len(a[1]) for a in arrays])
+        ref_nid = np.concatenate([a[1] for a in arrays]) if arrays else np.zeros(0, dtype=np.int64)
+        ref_count = np.concatenate([a[2] for a in arrays]) if arrays else np.zeros(0)
+        per_name = np.bincount(def_name, minlength=n_names)
+        weights = np.asarray(self._base) * np.where(per_name > 5, 0.1, 1.0)
+        mentioned_ids = []
+        for name in set(mentioned):
+            nid = self._name_id.get(name)
+            if nid is not None and weights[nid] > 0:
+                weights[nid] *= 10 * (100 if self._common[nid] else 1)
+                if 0 < per_name[nid] <= 5:  # a specific name, not `get` defined all over
+                    mentioned_ids.append(nid)
+        index_of = {p: i for i, p in enumerate(paths)}
+        focus_ids = [index_of[p] for p in focus if p in index_of]
+        # The files defining a name the prompt mentions are part of the focus too.
+        focus_ids += def_file[np.isin(def_name, mentioned_ids)].tolist() if mentioned_ids else []
+        ranking = _solve(paths, self.names, (def_file, def_name, per_name), (ref_src, ref_nid, ref_count), weights,
+                         focus_ids, limit)
+        focused = set(focus)
+        ranking.files += [(p, 0.0) for p in sorted(plain, key=lambda p: p not in focused)][:limit]
+        return ranking
+
+
+def rank(tags: Mapping[str, FileTags], focus: Iterable[str] = (), mentioned: Iterable[str] = (),
+         limit: int | None = None) -> Ranking:
+    """Rank once (a fresh Ranker); an index keeps its own Ranker to re-rank cheaply."""
+    return Ranker().rank(tags, focus, mentioned, limit)
+
+
+def _solve(paths: list[str], names: list[str], defs: tuple[np.ndarray, np.ndarray, np.ndarray],
+           refs: tuple[np.ndarray, np.ndarray, np.ndarray], weights: np.ndarray, focus: list[int],
+           limit: int | None) -> Ranking:
+    np = _numpy()
+    n = len(paths)
+    if n == 0:
+        return Ranking([], [])
+    def_file, def_name, per_name = defs
+    order = np.argsort(def_name, kind="stable")
+    def_file, def_name = def_file[order], def_name[order]  # grouped by name: CSR over names
+    name_start = np.cumsum(per_name) - per_name
+    src, nid, count = refs
+    k = per_name[nid]
+    # Every reference expands to one edge per file defining the name: pair = its definition slot.
+    pair = np.repeat(name_start[nid] - (np.cumsum(k) - k), k) + np.arange(int(k.sum()), dtype=np.int64)
+    src_e = np.repeat(src, k)
+    w_e = np.repeat(weights[nid] * np.sqrt(count), k)
+    dst_e = def_file[pair]
+    keep = (src_e != dst_e) & (w_e > 0)
+    src_e, dst_e, w_e, pair = src_e[keep], dst_e[keep], w_e[keep], pair[keep]
+    ranks, norm = _pagerank(n, src_e, dst_e, w_e, focus)
+    score = np.bincount(pair, weights=ranks[src_e] * norm, minlength=len(def_file)).astype(np.float64)
+    score += ranks[def_file] * 1e-3  # unreferenced definitions still count a little
+    file_order = np.lexsort((np.arange(n), -ranks))[:limit]
+    files = [(paths[i], r) for i, r in zip(file_order.tolist(), ranks[file_order].tolist())]
+    ranked = np.argsort(-score, kind="stable")[:limit]
+    files_of, names_of, scores = def_file[ranked].tolist(), def_name[ranked].tolist(), score[ranked].tolist()
+    out = [((paths[f], names[m]), s) for f, m, s in zip(files_of, names_of, scores)]
+    return Ranking(files, out)
+
+
+def _pagerank(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray,
+              focus: list[int]) -> tuple[np.ndarray, np.ndarray]:
+    """Personalised PageRank by power iteration; dangling files give their rank to the focus.
+    Returns the ranks and each edge's weight normalised by its source's total."""
+    np = _numpy()
+    personal = np.zeros(n) if focus else np.full(n, 1.0 / n)
+    if focus:
+        np.add.at(personal, np.asarray(focus), FOCUS_WEIGHT)
+        personal /= personal.sum()
+    out_total = np.bincount(src, weights=weight, minlength=n)
+    norm = weight / out_total[src] if len(src) else weight
+    dangling = out_total == 0
+    ranks = personal.copy()
+    for _ in range(ITERATIONS):
+        flow = np.bincount(dst, weights=ranks[src] * norm, minlength=n)
+        new = DAMPING * flow + (DAMPING * ranks[dangling].sum() + 1.0 - DAMPING) * personal
+        delta = np.abs(new - ranks).sum()
+        ranks = new
+        if delta < TOLERANCE:
+            break
+    return ranks, norm
