@@ -35,6 +35,7 @@ from gdm.patches.model import FilePatch
 from gdm.patches.risk import RiskContext
 from gdm.store.days import utc_day
 from gdm.store.ledger import Ledger
+from gdm.mcp_tools.manager import McpManager
 from gdm.tools import default_tools
 from gdm.tools.base import Approver, ToolContext, counter_ids
 from gdm.tools.edit import propose
@@ -92,6 +93,8 @@ class Session:
         # One breaker per session: a provider that failed in the last task stays avoided in the next.
         self.breaker = CircuitBreaker()
         self.model_loop = ModelLoop()  # litellm's calls run there, off the editor's loop
+        # MCP servers (mcpServers): started by the first task that needs their tools, on their own loop.
+        self.mcp = McpManager(self.view.root, settings, hidden_env=frozenset(filter(None, [settings.api_key_env])))
         self.titles: dict[str, str] = {}  # task id -> the cheap model's title, this session's tasks
         # Compaction (agent/compaction.py): None = from the model's window; tests lower these.
         self.compact_at_tokens: int | None = None
@@ -107,6 +110,7 @@ class Session:
         """New settings apply to the next model call of every task."""
         self.settings = settings
         self.prices = PriceBook(settings.prices_json(), litellm_price_lookup)
+        self.mcp.update(settings)
 
     def _save_patch(self, patch: FilePatch) -> None:
         risk = patch.risk
@@ -324,6 +328,8 @@ class Session:
                 yield TaskTitled(task_id, f"Title: {title}", title)
             llm = (llm_factory or self.llm_client)(self.model_config(), self.prices)
             tools = default_tools(read_only=spec.read_only, shell=True)
+            if not spec.read_only:  # MCP tools may change things: never offered to an Explain
+                tools = await self.mcp.registry(tools, ctx)
             deps = LoopDeps(RedactingClient(llm, redactor), tools, ctx, Recorder(self), Budget(self, llm),
                             self.settings.max_turns, self.stream, gate=await self._test_gate(ctx, spec),
                             compactor=await self._compactor(llm, redactor))
