@@ -5,6 +5,7 @@
     gdm serve           the language server on stdio (same as `gdm-lsp`)
     gdm replay SESSION|FIXTURE [--workspace DIR]   re-run a recorded session offline, compare
     gdm export SESSION FILE                        write a session as a replay fixture
+    gdm mcp list [--workspace DIR] [--mcp-config FILE] [--allow-workspace-mcp]   MCP servers and their tools
 """
 
 from __future__ import annotations
@@ -22,13 +23,19 @@ from gdm.config import Settings, env_layer, resolve
 from gdm.context.workspace import NoBuffers
 from gdm.demo import run_demo
 from gdm.headless import run_ask
+from gdm.mcp_tools import listing as mcp_listing
 from gdm.models import replay
 from gdm.store import open_store
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """Environment, then command-line flags; bad values are reported and defaulted."""
-    flags = {"model": args.model, "apiBase": args.api_base, "databaseUrl": args.database_url}
+    flags = {"model": getattr(args, "model", None), "apiBase": getattr(args, "api_base", None),
+             "databaseUrl": getattr(args, "database_url", None)}
+    try:
+        flags.update(mcp_listing.mcp_config_layer(getattr(args, "mcp_config", None)))
+    except ValueError as exc:
+        raise SystemExit(f"gdm: {exc}") from None
     result = resolve([env_layer(), flags], ["environment", "command line"])
     for error in result.errors:
         print(f"gdm: {error}", file=sys.stderr)
@@ -45,6 +52,14 @@ def main(argv: list[str] | None = None) -> None:
     ask.add_argument("--file", help="the file the request is about")
     ask.add_argument("--range", dest="line_range", help="L1:L2, 1-based inclusive line range in --file")
     ask.add_argument("--apply", action="store_true", help="write the patches to disk (CRITICAL risk never)")
+    mcp = sub.add_parser("mcp", help="MCP servers: `gdm mcp list` starts each and shows its tools")
+    mcp.add_argument("action", choices=["list"])
+    mcp.add_argument("--workspace", default=".", help="workspace root (default: current folder)")
+    mcp.add_argument("--format", choices=["table", "json"], default="table")
+    for p in (ask, mcp):
+        p.add_argument("--mcp-config", help="the user's MCP servers, an mcp.json file ({\"mcpServers\": {...}})")
+        p.add_argument("--allow-workspace-mcp", action="store_true",
+                       help="start the MCP servers the workspace's .mcp.json / .vscode/mcp.json define")
     for p in (ask,):
         p.add_argument("--model", help="litellm model string (else GDM_MODEL)")
         p.add_argument("--api-base", help="base URL of the provider (else GDM_API_BASE)")
@@ -69,11 +84,13 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(replay_or_export(args, sys.stdout))
     if args.command == "demo":
         raise SystemExit(run_demo(keep=args.keep, out=sys.stdout))
+    if args.command == "mcp":
+        raise SystemExit(mcp_list(args, sys.stdout))
     workspace = Path(args.workspace).resolve()
     if not workspace.is_dir():
         raise SystemExit(f"gdm: --workspace {args.workspace} is not a folder")
     code = asyncio.run(run_ask(settings_from(args), workspace, args.prompt, args.file, args.line_range,
-                               args.apply, sys.stdout))
+                               args.apply, sys.stdout, allow_workspace_mcp=args.allow_workspace_mcp))
     raise SystemExit(code)
 
 
@@ -103,6 +120,16 @@ def replay_or_export(args: argparse.Namespace, out: TextIO) -> int:
         for problem in found:
             out.write(f"    {problem}\n")
     return 0 if not any(problems) else 1
+
+
+def mcp_list(args: argparse.Namespace, out: TextIO) -> int:
+    """`gdm mcp list`: 0 when every server on offer started (or waits for a yes), 1 when one failed."""
+    workspace = Path(args.workspace).resolve()
+    if not workspace.is_dir():
+        out.write(f"gdm: --workspace {args.workspace} is not a folder\n")
+        return 2
+    rows = asyncio.run(mcp_listing.list_servers(settings_from(args), workspace, args.allow_workspace_mcp))
+    return mcp_listing.print_servers(rows, out, args.format)
 
 
 def settings_from_env() -> Settings:

@@ -312,7 +312,7 @@ class McpManager:
             [self._row(ServerState(s)) for s in specs]
         for row, spec in zip(rows, specs):
             if spec.from_workspace and spec not in allowed:
-                row["status"] = "not allowed (workspace-defined: needs your yes)"
+                row["status"] = "not started (defined by the workspace: needs your yes, e.g. --allow-workspace-mcp)"
         return rows
 
     async def _rows(self, specs: list[ServerSpec]) -> list[dict[str, Any]]:
