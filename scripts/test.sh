@@ -12,6 +12,9 @@ if [ -f editors/ci.sh ]; then
   bash editors/ci.sh
 fi
 
+# The real MCP servers the MCP tests talk to (mcp-server-git from PyPI, server-everything from npm).
+bash scripts/ci/mcp.sh
+
 # Unit tests of every layer, and end-to-end tests that drive the real server (python -m gdm)
 # over LSP against the scripted model on 127.0.0.1.
 .venv/bin/python -m pytest -q -p no:cacheprovider
