@@ -205,7 +205,7 @@ async def run_ask(settings: Settings, workspace: Path, prompt: str, file: str | 
             apply_to_disk(session, patch, out)
     printer.cost(session.totals(task_id))
     session.model_loop.close()
-    session.mcp.close()
+    await session.mcp.aclose()
     store.close()
     return EXIT.get(status, 1)
 

@@ -161,5 +161,5 @@ async def test_manager_environment_cwd_gate_timeout_and_stop(tmp_path, monkeypat
             await asyncio.sleep(0.05)
         assert not alive(pid)
     finally:
-        manager.close()
+        await manager.aclose()
     assert os.environ["OPENAI_API_KEY"]  # the parent's environment is untouched

@@ -37,7 +37,7 @@ async def list_servers(settings: Settings, workspace: Path, allow_workspace: boo
     try:
         rows = await manager.servers(start=True)
     finally:
-        manager.close()
+        await manager.aclose()
     return rows
 
 

@@ -1,10 +1,12 @@
 """The session's MCP servers: started lazily, restarted once, stopped when removed or at the end.
 
-Every SDK session is bound to the event loop it was created on, and tasks run on whichever loop
-drives the session (the editor's, a headless `asyncio.run`). So the servers live on a loop of
-their own, on a thread started when a task first needs a tool list; callers hop there and back
-(`_hop`). State is touched only on that loop. What the user must hear (a server that did not
-start, one that crashed) is queued there and handed to `report` on the caller's loop, once.
+Every SDK session is bound to the event loop it was created on. Tools run on the loop that drives
+the task (the editor's loop; a headless `asyncio.run`), so the servers live on that loop — the
+manager's home, set by the first task that needs a tool list — and a call costs no thread
+hand-over (a hop to another thread was +4 ms a call on this loaded machine; benchmarks/README.md).
+A call from another thread's loop is handed to the home loop (`_hop`); a home loop that has ended
+(a finished `asyncio.run`) took its connections with it, so the next one starts afresh. What the
+user must hear (a server that did not start, one that crashed) goes to `report`, once.
 """
 
 from __future__ import annotations
@@ -14,7 +16,6 @@ import collections
 import json
 import logging
 import os
-import threading
 from collections.abc import Callable, Coroutine
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -46,40 +47,6 @@ def _seconds(name: str, default: float) -> float:
     except ValueError:
         return default
     return value if value > 0 else default
-
-
-class LoopThread:
-    """An event loop on a daemon thread, started on first use."""
-
-    def __init__(self, name: str) -> None:
-        self.name = name
-        self.loop: asyncio.AbstractEventLoop | None = None
-        self._thread: threading.Thread | None = None
-        self._lock = threading.Lock()
-
-    def running(self) -> asyncio.AbstractEventLoop:
-        """The loop, started if needed."""
-        with self._lock:
-            if self.loop is None:
-                self.loop = asyncio.new_event_loop()
-                self._thread = threading.Thread(target=self.loop.run_forever, name=self.name, daemon=True)
-                self._thread.start()
-            return self.loop
-
-    def submit(self, coro: Coroutine[Any, Any, T]) -> Any:
-        """Schedule `coro` there; a concurrent future."""
-        return asyncio.run_coroutine_threadsafe(coro, self.running())
-
-    def stop(self) -> None:
-        """Stop the loop and join its thread."""
-        with self._lock:
-            loop, thread, self.loop, self._thread = self.loop, self._thread, None, None
-        if loop is None or thread is None:
-            return
-        loop.call_soon_threadsafe(loop.stop)
-        thread.join(5)
-        if not thread.is_alive():
-            loop.close()
 
 
 @dataclass
@@ -114,9 +81,10 @@ class McpManager:
         self.report: Callable[[str], None] = lambda message: log.warning("%s", message)
         self.start_timeout_s = _seconds(START_TIMEOUT_ENV, START_TIMEOUT_S)
         self.call_timeout_s = _seconds(CALL_TIMEOUT_ENV, CALL_TIMEOUT_S)
-        self._thread = LoopThread("gdm-mcp-loop")
-        self._servers: dict[str, ServerState] = {}  # touched on the MCP loop only
+        self._home: asyncio.AbstractEventLoop | None = None  # where the servers' connections live
+        self._servers: dict[str, ServerState] = {}  # touched on the home loop only
         self._queued: collections.deque[str] = collections.deque()
+        self._pending: set[asyncio.Task[None]] = set()
         self._reported: set[str] = set()
         self.update(settings)
 
@@ -127,9 +95,22 @@ class McpManager:
         self.policy = settings.mcp_policy
         self.user = settings.effective_user()
         self.configured = dict(settings.mcp_servers)
-        if self._thread.loop is not None:
+        if self._servers and self._home is not None and not self._home.is_closed():
             wanted = {name: fingerprint(ServerSpec(name, config)) for name, config in self.configured.items()}
-            self._thread.submit(self._drop_settings_servers(wanted))
+            self._background(self._drop_settings_servers(wanted))
+
+    def _background(self, coro: Coroutine[Any, Any, None]) -> None:
+        """Run `coro` on the home loop without waiting for it (from a sync caller)."""
+        assert self._home is not None
+        try:
+            running = asyncio.get_running_loop()
+        except RuntimeError:
+            running = None
+        if running is self._home:
+            self._pending.add(task := self._home.create_task(coro))
+            task.add_done_callback(self._pending.discard)
+        else:
+            asyncio.run_coroutine_threadsafe(coro, self._home)
 
     async def _drop_settings_servers(self, wanted: dict[str, str]) -> None:
         for name, state in list(self._servers.items()):
@@ -160,8 +141,18 @@ class McpManager:
             self.report(self._queued.popleft())
 
     async def _hop(self, coro: Coroutine[Any, Any, T]) -> T:
+        """Await `coro` on the home loop: right here when this is it (the usual case)."""
+        loop = asyncio.get_running_loop()
+        home = self._home
+        if home is not None and home is not loop and (home.is_closed() or not home.is_running()):
+            log.info("the MCP servers' event loop has ended; they start afresh on this one")
+            self._servers, home = {}, None
+        if home is None:
+            self._home = home = loop
         try:
-            return await asyncio.wrap_future(self._thread.submit(coro))
+            if home is loop:
+                return await coro
+            return await asyncio.wrap_future(asyncio.run_coroutine_threadsafe(coro, home))
         finally:
             self.flush()
 
@@ -308,8 +299,7 @@ class McpManager:
                    or self.consent.get(fingerprint(s))]
         if start and allowed:
             await self._hop(self._ensure(allowed))
-        rows = await self._hop(self._rows(specs)) if self._thread.loop is not None else \
-            [self._row(ServerState(s)) for s in specs]
+        rows = await self._hop(self._rows(specs))
         for row, spec in zip(rows, specs):
             if spec.from_workspace and spec not in allowed:
                 row["status"] = "not started (defined by the workspace: needs your yes, e.g. --allow-workspace-mcp)"
@@ -337,12 +327,16 @@ class McpManager:
     async def _stop_all(self) -> None:
         await asyncio.gather(*(self._forget(name) for name in list(self._servers)))
 
+    async def aclose(self) -> None:
+        """Stop every server (the end of a headless run); safe to call twice."""
+        if self._servers:
+            await self._hop(self._stop_all())
+
     def close(self) -> None:
-        """Stop every server and the loop (shutdown); safe to call twice."""
-        if self._thread.loop is None:
-            return
-        try:
-            self._thread.submit(self._stop_all()).result(timeout=20)
-        except TimeoutError:
-            log.warning("MCP servers did not stop within 20 s")
-        self._thread.stop()
+        """Stop every server without waiting (shutdown, from a sync handler on the home loop).
+
+        The SDK closes each server's stdin, then terminates its process tree; a server still
+        running when gdm exits gets end-of-file on stdin, which ends any MCP stdio server.
+        """
+        if self._servers and self._home is not None and not self._home.is_closed():
+            self._background(self._stop_all())

@@ -120,16 +120,21 @@ class McpTool(Tool):
 
     async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolOutcome:
         decision, reason = await self.decide(ctx, args)
-        if ctx.audit is not None:
-            detail = {"tool": self.name, "server": self.server, "serverTool": self.remote, "arguments": args,
-                      "policy": self.manager.policy, "decision": decision, "reason": reason,
-                      "by": self.manager.user}
-            await asyncio.to_thread(ctx.audit, "mcp", detail)
+        detail = {"tool": self.name, "server": self.server, "serverTool": self.remote, "arguments": args,
+                  "policy": self.manager.policy, "decision": decision, "reason": reason, "by": self.manager.user}
+        # The audit row is written (a store write: a worker thread) while the call runs, not before it.
+        audit = asyncio.ensure_future(asyncio.to_thread(ctx.audit, "mcp", detail) if ctx.audit else _nothing())
         if decision == DENY:
+            await audit
             who = "by the user" if reason == "user" else f"({reason})"
             raise ToolError(f"{self.name}: calling the tool {self.remote!r} of MCP server {self.server!r} was denied "
                             f"{who}. Do not retry it; continue without it or explain what the user could do.")
-        result = await self.manager.call(self.server, self.remote, args)
+        try:
+            result = await self.manager.call(self.server, self.remote, args)
+        except ToolError:
+            await audit
+            raise
+        await audit
         text = cap_output(result.text)
         if len(text) < len(result.text):
             self.manager.problem(f"gdm: the MCP tool {self.remote!r} of server {self.server!r} returned "
@@ -157,6 +162,10 @@ class McpTool(Tool):
         if answer == ALWAYS_ALLOW:
             self.manager.always_allowed.add(self.name)
         return (answer if answer in (ALLOW_ONCE, ALWAYS_ALLOW) else DENY), "user"
+
+
+async def _nothing() -> None:
+    return None
 
 
 class UnusableTool(Tool):
