@@ -22,6 +22,7 @@ class Command(enum.Enum):
     PATCH_SHOW_RISK = ("gdm.patch.showRisk", "gdm: Show risk of change")
     TASK_ACCEPT = ("gdm.task.accept", "gdm: Accept all changes of a task")
     COST = ("gdm.cost", "gdm: Show cost")
+    MCP_LIST = ("gdm.mcp.list", "gdm: MCP servers")
 
     @property
     def identifier(self) -> str:

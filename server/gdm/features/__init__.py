@@ -4,12 +4,12 @@ from __future__ import annotations
 
 from typing import TYPE_CHECKING
 
-from gdm.features import code_actions, code_lens, cost, lifecycle, ready_actions, review, review_actions, tasks
+from gdm.features import code_actions, code_lens, cost, lifecycle, mcp, ready_actions, review, review_actions, tasks
 
 if TYPE_CHECKING:
     from gdm.server import GdmServer
 
-FEATURES = (lifecycle, code_lens, tasks, review, cost)
+FEATURES = (lifecycle, code_lens, tasks, review, cost, mcp)
 
 # Every provider of code actions, in the order the editor lists them.
 ACTION_PROVIDERS: tuple[code_actions.ActionProvider, ...] = (
