@@ -18,6 +18,9 @@ bash scripts/ci/acp.sh
 # A throwaway PostgreSQL cluster (Debian's postgresql), stopped on exit: the store tests run on it too.
 . scripts/ci/postgres.sh
 
+# The real MCP servers the MCP tests talk to (mcp-server-git from PyPI, server-everything from npm).
+bash scripts/ci/mcp.sh
+
 # Unit tests of every layer, and end-to-end tests that drive the real server (python -m gdm)
 # over LSP against the scripted model on 127.0.0.1.
 .venv/bin/python -m pytest -q -p no:cacheprovider

@@ -11,6 +11,7 @@
     gdm audit [--since DATE] [--kind shell|accept|reject|undo|mcp] [--format …]     decisions
     gdm map [--workspace DIR] [--tokens N] [--focus PATH…]   the ranked code map (mapcli.py)
     gdm symbols NAME… [--workspace DIR]                    where names are defined
+    gdm mcp list [--workspace DIR] [--mcp-config FILE] [--allow-workspace-mcp]   MCP servers and their tools
 """
 
 from __future__ import annotations
@@ -33,13 +34,19 @@ from gdm.headless import run_ask, run_undo
 from gdm import reports
 from gdm.headless import run_ask
 from gdm import mapcli
+from gdm.mcp_tools import listing as mcp_listing
 from gdm.models import replay
 from gdm.store import open_store
 
 
 def settings_from(args: argparse.Namespace) -> Settings:
     """Environment, then command-line flags; bad values are reported and defaulted."""
-    flags = {"model": args.model, "apiBase": args.api_base, "databaseUrl": args.database_url}
+    flags = {"model": getattr(args, "model", None), "apiBase": getattr(args, "api_base", None),
+             "databaseUrl": getattr(args, "database_url", None)}
+    try:
+        flags.update(mcp_listing.mcp_config_layer(getattr(args, "mcp_config", None)))
+    except ValueError as exc:
+        raise SystemExit(f"gdm: {exc}") from None
     result = resolve([env_layer(), flags], ["environment", "command line"])
     for error in result.errors:
         print(f"gdm: {error}", file=sys.stderr)
@@ -59,6 +66,14 @@ def main(argv: list[str] | None = None) -> None:
     ask.add_argument("--apply", action="store_true", help="write the patches to disk (CRITICAL risk never)")
     ask.add_argument("--continue", dest="follow_up", metavar="TASK_ID",
                      help="a follow-up: continue the conversation of that earlier task")
+    mcp = sub.add_parser("mcp", help="MCP servers: `gdm mcp list` starts each and shows its tools")
+    mcp.add_argument("action", choices=["list"])
+    mcp.add_argument("--workspace", default=".", help="workspace root (default: current folder)")
+    mcp.add_argument("--format", choices=["table", "json"], default="table")
+    for p in (ask, mcp):
+        p.add_argument("--mcp-config", help="the user's MCP servers, an mcp.json file ({\"mcpServers\": {...}})")
+        p.add_argument("--allow-workspace-mcp", action="store_true",
+                       help="start the MCP servers the workspace's .mcp.json / .vscode/mcp.json define")
     for p in (ask,):
         p.add_argument("--model", help="litellm model string (else GDM_MODEL)")
         p.add_argument("--api-base", help="base URL of the provider (else GDM_API_BASE)")
@@ -99,13 +114,16 @@ def main(argv: list[str] | None = None) -> None:
         raise SystemExit(replay_or_export(args, sys.stdout))
     if args.command == "demo":
         raise SystemExit(run_demo(keep=args.keep, out=sys.stdout))
+    if args.command == "mcp":
+        raise SystemExit(mcp_list(args, sys.stdout))
     workspace = Path(args.workspace).resolve()
     if not workspace.is_dir():
         raise SystemExit(f"gdm: --workspace {args.workspace} is not a folder")
     if args.command == "undo":
         raise SystemExit(asyncio.run(run_undo(undo_settings(args), workspace, args.task_id, sys.stdout)))
     code = asyncio.run(run_ask(settings_from(args), workspace, args.prompt, args.file, args.line_range,
-                               args.apply, sys.stdout, follow_up=args.follow_up))
+                               args.apply, sys.stdout, follow_up=args.follow_up,
+                               allow_workspace_mcp=args.allow_workspace_mcp))
     raise SystemExit(code)
 
 
@@ -141,6 +159,16 @@ def undo_settings(args: argparse.Namespace) -> Settings:
     """Environment, then `--database-url` (the only setting an undo needs)."""
     result = resolve([env_layer(), {"databaseUrl": args.database_url}], ["environment", "command line"])
     return result.settings
+
+
+def mcp_list(args: argparse.Namespace, out: TextIO) -> int:
+    """`gdm mcp list`: 0 when every server on offer started (or waits for a yes), 1 when one failed."""
+    workspace = Path(args.workspace).resolve()
+    if not workspace.is_dir():
+        out.write(f"gdm: --workspace {args.workspace} is not a folder\n")
+        return 2
+    rows = asyncio.run(mcp_listing.list_servers(settings_from(args), workspace, args.allow_workspace_mcp))
+    return mcp_listing.print_servers(rows, out, args.format)
 
 
 def settings_from_env() -> Settings:

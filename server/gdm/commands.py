@@ -27,6 +27,7 @@ class Command(enum.Enum):
     CONVERSATION_LIST = ("gdm.conversation.list", "gdm: List conversations")
     CONVERSATION_GET = ("gdm.conversation.get", "gdm: Show a conversation")
     MAP = ("gdm.map", "gdm: Show code map")
+    MCP_LIST = ("gdm.mcp.list", "gdm: MCP servers")
 
     @property
     def identifier(self) -> str:

@@ -160,11 +160,16 @@ def terminal_approver(stdin: TextIO, out: TextIO) -> Approver:
 
     async def ask(request: ApprovalRequest) -> str:
         if not stdin.isatty():
+            knob = "GDM_MCP_POLICY=allow calls MCP tools" if request.kind == "mcp" else "GDM_SHELL=allow runs commands"
             out.write(f"gdm: denied `{request.command}`: stdin is not a terminal to ask on "
-                      f"(GDM_SHELL=allow runs commands without asking)\n")
+                      f"({knob} without asking)\n")
             return DENY
-        out.write(f"\ngdm wants to run:\n  {request.command}\nin {request.cwd}\n"
-                  f"[o] allow once  [a] always allow this command  [N] deny: ")
+        if request.kind == "mcp":
+            out.write(f"\ngdm wants to call the tool {request.server_tool!r} of the MCP server {request.server!r} "
+                      f"with the arguments:\n{request.command}\n[o] allow once  [a] always allow this tool  [N] deny: ")
+        else:
+            out.write(f"\ngdm wants to run:\n  {request.command}\nin {request.cwd}\n"
+                      f"[o] allow once  [a] always allow this command  [N] deny: ")
         out.flush()
         answer = (await asyncio.to_thread(stdin.readline)).strip().lower()
         return {"o": ALLOW_ONCE, "y": ALLOW_ONCE, "a": ALWAYS_ALLOW}.get(answer[:1], DENY)
@@ -173,7 +178,8 @@ def terminal_approver(stdin: TextIO, out: TextIO) -> Approver:
 
 
 async def run_ask(settings: Settings, workspace: Path, prompt: str, file: str | None, line_range: str | None,
-                  apply: bool, out: TextIO, stdin: TextIO | None = None, follow_up: str | None = None) -> int:
+                  apply: bool, out: TextIO, stdin: TextIO | None = None, follow_up: str | None = None,
+                  allow_workspace_mcp: bool = False) -> int:
     """Run one task headless and print it (with `follow_up`, a task id: continuing its
     conversation); returns the exit code (2: fix the command line first)."""
     if not settings.model:
@@ -185,6 +191,9 @@ async def run_ask(settings: Settings, workspace: Path, prompt: str, file: str | 
         return CONFIG_ERROR
     store = open_store(settings.database_url)
     session = Session(root=workspace, settings=settings, store=store, buffers=NoBuffers())
+    # Headless, a workspace-defined MCP server starts only with the explicit flag, never by a prompt.
+    session.mcp.allow_workspace = allow_workspace_mcp
+    session.mcp.report = lambda message: out.write(message + "\n")
     rel = None
     if file:
         try:
@@ -234,6 +243,7 @@ async def run_ask(settings: Settings, workspace: Path, prompt: str, file: str | 
               f"(${session.conversation_usd(task_id):.6f} so far); follow up with: "
               f"gdm ask --continue {task_id} \"<prompt>\"\n")
     session.model_loop.close()
+    await session.mcp.aclose()
     store.close()
     return EXIT.get(status, 1)
 

@@ -40,6 +40,7 @@ from gdm.store import store_error_type
 from gdm.store.days import utc_day
 from gdm.store.ledger import Ledger
 from gdm.store.liveness import server_alive
+from gdm.mcp_tools.manager import McpManager
 from gdm.tools import default_tools
 from gdm.tools.base import Approver, ToolContext, counter_ids
 from gdm.tools.edit import propose
@@ -99,6 +100,8 @@ class Session:
         self.breaker = CircuitBreaker()
         self.model_loop = ModelLoop()  # litellm's calls run there, off the editor's loop
         self._decisions: dict[str, tuple] = {}  # patch id -> the decisions last audited
+        # MCP servers (mcpServers): started by the first task that needs their tools, on their own loop.
+        self.mcp = McpManager(self.view.root, settings, hidden_env=frozenset(filter(None, [settings.api_key_env])))
         self.titles: dict[str, str] = {}  # task id -> the cheap model's title, this session's tasks
         # Compaction (agent/compaction.py): None = from the model's window; tests lower these.
         self.compact_at_tokens: int | None = None
@@ -121,6 +124,7 @@ class Session:
         """New settings apply to the next model call of every task."""
         self.settings = settings
         self.prices = PriceBook(settings.prices_json(), litellm_price_lookup)
+        self.mcp.update(settings)
 
     def _save_patch(self, patch: FilePatch) -> None:
         risk = patch.risk
@@ -408,6 +412,8 @@ class Session:
             messages = [{"role": "system", "content": prompts.SYSTEM + rules.section()}, *link.history,
                         {"role": "user", "content": first(spec.prompt, focus) + prompts.map_section(code_map)}]
             tools = default_tools(read_only=spec.read_only, shell=True)
+            if not spec.read_only:  # MCP tools may change things: never offered to an Explain
+                tools = await self.mcp.registry(tools, ctx)
             deps = LoopDeps(RedactingClient(llm, redactor), tools, ctx, Recorder(self), Budget(self, llm),
                             self.settings.max_turns, self.stream, gate=await self._test_gate(ctx, spec),
                             compactor=await self._compactor(llm, redactor))

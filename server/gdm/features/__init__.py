@@ -8,11 +8,12 @@ from gdm.features import (code_actions, code_lens, cost, history, lifecycle, rea
                           tasks)
 from gdm.features import conversations, follow_up_actions
 from gdm.features import code_map
+from gdm.features import mcp
 
 if TYPE_CHECKING:
     from gdm.server import GdmServer
 
-FEATURES = (lifecycle, code_lens, tasks, review, cost, history, conversations, code_map)
+FEATURES = (lifecycle, code_lens, tasks, review, cost, history, conversations, code_map, mcp)
 
 # Every provider of code actions, in the order the editor lists them.
 ACTION_PROVIDERS: tuple[code_actions.ActionProvider, ...] = (

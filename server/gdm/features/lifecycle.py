@@ -59,6 +59,7 @@ def register(server: GdmServer) -> None:
         server.tasks.cancel_all()
         if server.session is not None:
             server.session.store.end_session(server.session.id)
+            server.session.mcp.close()  # every MCP server this session started
 
 
 def _root_of(params: lsp.InitializeParams) -> Path:
@@ -105,6 +106,7 @@ async def open_session(server: GdmServer) -> None:
         future.set_exception(NotReady(f"gdm is not ready: it cannot open its store ({exc})"))
         return
     server.session = session
+    session.mcp.report = lambda message: server.show(message, lsp.MessageType.Warning)
     future.set_result(session)
     reopened = len(session.patches.open())
     if reopened:

@@ -34,12 +34,20 @@ class ToolOutcome:
 
 @dataclass(frozen=True)
 class ApprovalRequest:
-    """A gated tool asks the user: which tool, what exactly it would run, and where."""
+    """A gated tool asks the user: which tool, what exactly it would run, and where.
+
+    `kind` says what is asked: `shell` (run `command`), `mcp` (call `server_tool` of MCP server
+    `server` with the JSON arguments in `command`), `mcp-server` (start the workspace-defined
+    server `server`, whose command line is `command` and whose file is `server_tool`).
+    """
 
     task_id: str
     tool: str
     command: str
     cwd: str
+    kind: str = "shell"
+    server: str | None = None
+    server_tool: str | None = None
 
 
 # The user's answer to an ApprovalRequest: one of these three words.
