@@ -28,7 +28,9 @@ if TYPE_CHECKING:
     from gdm.server import GdmServer
 
 UNDO_LENS = "↶ Undo task"
-UNDO_KIND = lsp.CodeActionKind.QuickFix
+# Rewrite, not quickfix: offered anywhere in a changed file, it must not take the first place (and the
+# focus) of every lightbulb menu from "Ask gdm…" and from fixes that concern the line at hand.
+UNDO_KIND = lsp.CodeActionKind.RefactorRewrite
 
 
 @dataclass(frozen=True)
