@@ -30,7 +30,7 @@ sys.path[:0] = [str(REPO / "server"), str(REPO)]
 from mcp import Client  # noqa: E402
 from mcp.client.stdio import StdioServerParameters  # noqa: E402
 
-from gdm.__main__ import SWITCH_INTERVAL_S  # noqa: E402
+from gdm.stdout_guard import SWITCH_INTERVAL_S  # noqa: E402
 from gdm.config import Settings  # noqa: E402
 from gdm.mcp_tools.manager import McpManager  # noqa: E402
 from gdm.store import open_store  # noqa: E402
@@ -112,7 +112,7 @@ def main() -> None:
     parser.add_argument("--calls", type=int, default=300)
     parser.add_argument("--cold", type=int, default=5)
     args = parser.parse_args()
-    sys.setswitchinterval(SWITCH_INTERVAL_S)  # as the server runs (gdm/__main__.py)
+    sys.setswitchinterval(SWITCH_INTERVAL_S)  # as the servers run (gdm/stdout_guard.py)
     with tempfile.TemporaryDirectory(prefix="gdm-mcp-bench-") as tmp:
         calls = asyncio.run(per_call(Path(tmp), args.calls))
         starts = asyncio.run(cold(Path(tmp), args.cold))

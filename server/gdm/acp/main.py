@@ -8,22 +8,15 @@ stderr before anything that could print (litellm's banners) is imported.
 from __future__ import annotations
 
 import asyncio
-import logging
-import os
 import sys
 from typing import BinaryIO
 
-SWITCH_INTERVAL_S = 0.0002  # as for LSP: model calls and store writes run in other threads
+from gdm.stdout_guard import claim_stdout
 
 
 def main() -> None:
     """Serve ACP on stdin/stdout until the client closes stdin."""
-    rpc_out = os.fdopen(os.dup(sys.stdout.fileno()), "wb", buffering=0)
-    os.dup2(sys.stderr.fileno(), sys.stdout.fileno())
-    sys.stdout = sys.stderr
-    logging.basicConfig(level=os.environ.get("GDM_LOG_LEVEL", "WARNING"), stream=sys.stderr,
-                        format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    sys.setswitchinterval(SWITCH_INTERVAL_S)
+    rpc_out = claim_stdout()
     try:
         asyncio.run(serve(sys.stdin.buffer, rpc_out))
     except (KeyboardInterrupt, BrokenPipeError):

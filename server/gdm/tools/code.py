@@ -15,7 +15,7 @@ from gdm.context.repomap.tags import KINDS
 from gdm.context.workspace import PathRefused
 from gdm.patches.model import PatchKind
 from gdm.tools.base import Tool, ToolContext, ToolError, ToolOutcome, cap
-from gdm.tools.files import fenced
+from gdm.tools.files import fenced, read_fenced
 
 DEFAULT_MAP_TOKENS = 1024
 MAX_MAP_TOKENS = 8192
@@ -169,13 +169,7 @@ class FileOutline(Tool):
     }
 
     async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolOutcome:
-        rel = fenced(ctx, args["path"])
-        try:
-            text = ctx.view.read(rel, ctx.task_id)
-        except PathRefused as exc:
-            raise ToolError(str(exc)) from exc
-        if text is None:
-            raise ToolError(f"{rel}: no such file")
+        rel, text = read_fenced(ctx, args["path"])
         outline = await asyncio.to_thread(code_map_of(ctx).outline, rel, text)
         if not outline:
             return ToolOutcome(f"(no definitions found in {rel})")

@@ -19,6 +19,18 @@ def fenced(ctx: ToolContext, path: str, *, allow_secret: bool = False) -> str:
     return rel
 
 
+def read_fenced(ctx: ToolContext, path: str) -> tuple[str, str]:
+    """(workspace-relative path, text as the task sees it), or a ToolError the model can read."""
+    rel = fenced(ctx, path)
+    try:
+        text = ctx.view.read(rel, ctx.task_id)
+    except PathRefused as exc:
+        raise ToolError(str(exc)) from exc
+    if text is None:
+        raise ToolError(f"{rel}: no such file")
+    return rel, text
+
+
 class ReadFile(Tool):
     """Text of a file: open buffer, else disk, with this task's pending patches on top."""
 
@@ -36,13 +48,7 @@ class ReadFile(Tool):
     }
 
     async def run(self, args: dict[str, Any], ctx: ToolContext) -> ToolOutcome:
-        rel = fenced(ctx, args["path"])
-        try:
-            text = ctx.view.read(rel, ctx.task_id)
-        except PathRefused as exc:
-            raise ToolError(str(exc)) from exc
-        if text is None:
-            raise ToolError(f"{rel}: no such file")
+        rel, text = read_fenced(ctx, args["path"])
         start, end = args.get("start_line"), args.get("end_line")
         if start is None and end is None:
             return ToolOutcome(cap(text))
