@@ -20,11 +20,11 @@ from pygls.protocol import LanguageServerProtocol
 
 from gdm import __version__, features
 from gdm.config import Settings, SettingsResult, env_layer, resolve
+from gdm.client_caps import ClientCaps
 from gdm.context.workspace import Buffer, uri_to_path
-from gdm.features.capabilities import ClientCaps
 from gdm.features.errors import NotReady
 from gdm.features.protocol import MessageGate
-from gdm.features.tasks import TaskRegistry
+from gdm.task_registry import TaskRegistry
 
 if TYPE_CHECKING:
     from gdm.agent.session import Session

@@ -18,7 +18,7 @@ from pygls.exceptions import JsonRpcException
 from gdm.agent.session import Session
 from gdm.context.workspace import uri_to_path
 from gdm.features import code_map, notifications
-from gdm.features.capabilities import ClientCaps
+from gdm.client_caps import ClientCaps
 from gdm.features.store_open import open_configured_store
 from gdm.store import store_error_type
 from gdm.features.errors import NotReady

@@ -7,13 +7,12 @@ its state can be lost: a new file is made empty on disk and its content still ar
 editor edit; a file the editor does not have open is deleted or moved on disk by the server (the
 reviewed content stays in the store); an open one is refused with what to do instead.
 
-This is the one place where plan columns (code points) become the client's position units,
-through pygls' position codec.
+Plan columns (code points) become the client's position units here, at the edge, through
+patches/positions.py (the one owner of position encoding) with pygls' position codec.
 """
 
 from __future__ import annotations
 
-import re
 from dataclasses import replace
 from typing import TYPE_CHECKING
 
@@ -24,19 +23,14 @@ from gdm.features.apply_edit import send_edit
 from gdm.patches.apply import TextEdit
 from gdm.patches.lsp import EditSupport, UnsupportedEdit, can, plan_edit
 from gdm.patches.plan import Annotation, EditPlan, Op, Step
+from gdm.patches.positions import to_client_units
 from gdm.review.appliers import Applied, DiskApplier
 
 if TYPE_CHECKING:
     from gdm.server import GdmServer
 
-LSP_LINES = re.compile(r"[^\r\n]*(?:\r\n|\r|\n)|[^\r\n]+$")  # LSP's line breaks: \n, \r\n, \r
 OPERATION = {Op.CREATE: "create", Op.DELETE: "delete", Op.MOVE: "rename"}
 NO_NOTE = Annotation("", "", "", False)  # steps done on disk carry no editor annotation
-
-
-def lsp_lines(text: str) -> list[str]:
-    """`text` split at LSP's line breaks, each line keeping its break."""
-    return LSP_LINES.findall(text)
 
 
 class LspApplier:
@@ -48,17 +42,7 @@ class LspApplier:
 
     def to_client(self, step: Step) -> list[TextEdit]:
         """The step's edits with columns in the client's position encoding (pygls' codec)."""
-        if all(e.start_char == 0 and e.end_char == 0 for e in step.edits):
-            return list(step.edits)
-        codec = self.server.ls.workspace.position_codec
-        lines = lsp_lines(step.before or "")
-        out = []
-        for e in step.edits:
-            rng = codec.range_to_client_units(lines, lsp.Range(lsp.Position(e.start_line, e.start_char),
-                                                                lsp.Position(e.end_line, e.end_char)))
-            out.append(replace(e, start_line=rng.start.line, start_char=rng.start.character,
-                               end_line=rng.end.line, end_char=rng.end.character))
-        return out
+        return to_client_units(self.server.ls.workspace.position_codec, step.before or "", step.edits)
 
     async def apply(self, plan: EditPlan) -> Applied:
         support = self.server.caps.edit_support()

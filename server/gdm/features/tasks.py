@@ -11,7 +11,7 @@ import asyncio
 import dataclasses
 import json
 import logging
-from collections.abc import Callable, Coroutine
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
@@ -24,6 +24,7 @@ from gdm.commands import Command
 from gdm.features import approvals, notifications, ready_actions
 from gdm.features.params import AskParams, TaskIdParams, parse
 from gdm.features.review import accept_patch
+from gdm.task_registry import TaskRegistry  # noqa: F401  (moved to server state; this name stays for imports)
 from gdm.patches.risk import Tier
 
 if TYPE_CHECKING:
@@ -62,58 +63,6 @@ class DeltaCoalescer:
         if self._pieces:
             text, self._pieces = "".join(self._pieces), []
             self._send(text)
-
-
-class TaskRegistry:
-    """Running tasks by id; the only place that starts or cancels them."""
-
-    def __init__(self) -> None:
-        self._tasks: dict[str, asyncio.Task[None]] = {}
-        self._by_request: dict[Any, str] = {}  # JSON-RPC id of the request that started a task -> task id
-
-    def start(self, task_id: str, work: Coroutine[Any, Any, None], request_id: Any = None) -> None:
-        """Run `work` in the background under `task_id` (started by request `request_id`, if any)."""
-        task = asyncio.ensure_future(work)
-        self._tasks[task_id] = task
-        if request_id is not None:
-            self._by_request[request_id] = task_id
-
-        def forget(_task: asyncio.Task[None]) -> None:
-            self._tasks.pop(task_id, None)
-            self._by_request.pop(request_id, None)
-        task.add_done_callback(forget)
-
-    def cancel_request(self, request_id: Any) -> bool:
-        """`$/cancelRequest` for the request that started a task cancels the task.
-
-        `gdm.ask` answers at once with the task id, so the request itself is long over; its id is
-        what a client that knows only standard LSP holds to stop the work it asked for.
-        """
-        task_id = self._by_request.get(request_id)
-        return task_id is not None and self.cancel(task_id)
-
-    def cancel(self, task_id: str) -> bool:
-        """Cancel a running task; False if there is none with that id."""
-        task = self._tasks.get(task_id)
-        if task is None or task.done():
-            return False
-        task.cancel()
-        return True
-
-    def cancel_all(self) -> None:
-        """Cancel every running task (shutdown)."""
-        for task in list(self._tasks.values()):
-            task.cancel()
-
-    def running(self) -> list[str]:
-        """Ids of the running tasks."""
-        return list(self._tasks)
-
-    async def wait(self, task_id: str) -> None:
-        """Wait for a task to finish (tests, headless)."""
-        task = self._tasks.get(task_id)
-        if task is not None:
-            await asyncio.wait({task})
 
 
 def register(server: GdmServer) -> None:

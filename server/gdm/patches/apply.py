@@ -13,11 +13,11 @@ model (which splits after '\\n' only) does not.
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from dataclasses import dataclass, field
 
 from gdm.patches.locate import Context, NotFound, locate, locate_hunk
 from gdm.patches.model import CONTEXT, FilePatch, Hunk, HunkStatus, apply_to_base, split_lines
+from gdm.patches.positions import LinePositions
 
 __all__ = ["ApplyResult", "Conflict", "TextEdit", "apply_hunks", "hunk_current_range", "hunk_ranges",
            "locate_hunk", "pending_view"]
@@ -102,40 +102,6 @@ def _place(patch: FilePatch, lines: list[str], hunks: list[Hunk]) -> tuple[dict[
     return placed, conflicts
 
 
-def _utf16_len(s: str) -> int:
-    return len(s.encode("utf-16-le")) // 2
-
-
-class _Positions:
-    """LSP positions of the starts of the model's lines (and of the end of the text), with
-    characters counted in UTF-16 code units, or in code points when `code_points`."""
-
-    def __init__(self, text: str, lines: list[str], code_points: bool = False) -> None:
-        self.text, self.lines = text, lines
-        self.width = len if code_points else _utf16_len
-        self.offsets = [0]
-        for line in lines:
-            self.offsets.append(self.offsets[-1] + len(line))
-        # LSP also breaks lines at a lone '\r'; only then do its line numbers differ from ours
-        self.simple = text.count("\r") == text.count("\r\n")
-
-    def at(self, k: int) -> tuple[int, int]:
-        """(line, UTF-16 character) of the start of model line k; k == len(lines) is the end."""
-        if not self.simple:
-            return _lsp_position(self.text, self.offsets[k], self.width)
-        if k == len(self.lines) and self.lines and not self.lines[-1].endswith("\n"):
-            return k - 1, self.width(self.lines[-1])
-        return k, 0
-
-
-def _lsp_position(text: str, offset: int, width: Callable[[str], int] = _utf16_len) -> tuple[int, int]:
-    """(line, character) of a character offset, with LSP's line breaks: \\n, \\r\\n, \\r."""
-    prefix = text[:offset]
-    line = prefix.count("\n") + prefix.count("\r") - prefix.count("\r\n")
-    start = max(prefix.rfind("\n"), prefix.rfind("\r")) + 1
-    return line, width(prefix[start:])
-
-
 def _select(patch: FilePatch, indices: list[int] | None) -> tuple[list[Hunk], list[Conflict]]:
     if indices is None:
         return patch.pending_hunks(), []
@@ -166,7 +132,7 @@ def apply_hunks(patch: FilePatch, current_text: str, indices: list[int] | None =
     lines = split_lines(current_text)
     placed, misfits = _place(patch, lines, chosen)
     by_index = {h.index: h for h in patch.hunks}
-    where = _Positions(current_text, lines, code_points)
+    where = LinePositions(current_text, lines, code_points)
     out: list[str] = []
     edits: list[TextEdit] = []
     pos = 0
@@ -207,7 +173,7 @@ def hunk_current_range(patch: FilePatch, hunk: Hunk, current_text: str) -> tuple
 def _ranges(patch: FilePatch, hunks: list[Hunk], current_text: str) -> dict[int, tuple[int, int] | None]:
     lines = split_lines(current_text)
     placed, _ = _place(patch, lines, hunks)
-    where = _Positions(current_text, lines)
+    where = LinePositions(current_text, lines)
     found: dict[int, tuple[int, int] | None] = {}
     for hunk in hunks:
         if hunk.index not in placed:
