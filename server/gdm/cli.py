@@ -26,7 +26,8 @@ from typing import TextIO
 from gdm import __version__
 from gdm.__main__ import main as serve_stdio
 from gdm.acp.main import main as serve_acp
-from gdm.agent.session import Session, TaskSpec, new_id
+from gdm.agent.factory import open_session
+from gdm.agent.session import TaskSpec, new_id
 from gdm.config import Settings, env_layer, resolve
 from gdm.context.workspace import NoBuffers
 from gdm.demo import run_demo
@@ -181,7 +182,7 @@ async def replay_recording(recording: replay.Recording, workspace: Path) -> list
     recording (no network), in a scratch store; per task, how it differs (empty: identical)."""
     results = []
     with tempfile.TemporaryDirectory(prefix="gdm-replay-") as tmp, open_store(f"sqlite:///{tmp}/replay.db") as store:
-        session = Session(root=workspace, settings=Settings(), store=store, buffers=NoBuffers(), stream=False)
+        session = open_session(root=workspace, settings=Settings(), store=store, buffers=NoBuffers(), stream=False)
         for task in recording.tasks:
             # Stop where the original stopped: its number of model calls, and no budget of ours.
             session.update_settings(Settings.model_validate(

@@ -16,6 +16,7 @@ from typing import TextIO
 
 from gdm.agent import events as ev
 from gdm.agent.conversation import FollowUpRefused
+from gdm.agent.factory import open_session
 from gdm.agent.session import Session, TaskSpec, new_id
 from gdm.config import Settings
 from gdm.context.workspace import NoBuffers, PathRefused
@@ -190,7 +191,7 @@ async def run_ask(settings: Settings, workspace: Path, prompt: str, file: str | 
         out.write("gdm: --range needs --file: the lines are lines of that file\n")
         return CONFIG_ERROR
     store = open_store(settings.database_url)
-    session = Session(root=workspace, settings=settings, store=store, buffers=NoBuffers())
+    session = open_session(root=workspace, settings=settings, store=store, buffers=NoBuffers())
     # Headless, a workspace-defined MCP server starts only with the explicit flag, never by a prompt.
     session.mcp.allow_workspace = allow_workspace_mcp
     session.mcp.report = lambda message: out.write(message + "\n")
@@ -252,7 +253,7 @@ async def run_ask(settings: Settings, workspace: Path, prompt: str, file: str | 
 async def run_undo(settings: Settings, workspace: Path, task_id: str, out: TextIO) -> int:
     """`gdm undo TASK`: revert a task's accepted changes on disk; 0 all undone, 1 conflicts, 2 refused."""
     store = open_store(settings.database_url)
-    session = Session(root=workspace, settings=settings, store=store, buffers=NoBuffers())
+    session = open_session(root=workspace, settings=settings, store=store, buffers=NoBuffers())
     try:
         review = Review(session.view, session.patches, session.task_label)
         try:

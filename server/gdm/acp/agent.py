@@ -22,7 +22,8 @@ from gdm.acp.buffers import ClientBuffers, ClientRefused
 from gdm.acp.prompt import BadPrompt, parse
 from gdm.acp.state import MODES, AcpSession, ClientFs, session_settings
 from gdm.acp.turn import Turn
-from gdm.agent.session import Session, new_id
+from gdm.agent.factory import open_session
+from gdm.agent.session import new_id
 from gdm.config import Settings
 from gdm.store import open_store, store_error_type
 
@@ -194,8 +195,8 @@ class GdmAgent(acp.Agent):
             raise invalid(f"no stored session {session_id!r} in {result.settings.database_url or 'the default store'}",
                           sessionId=session_id)
         buffers = ClientBuffers(Path(os.path.realpath(cwd)), self._reader(session_id) if self.fs.read else None)
-        session = await asyncio.to_thread(lambda: Session(root=Path(cwd), settings=result.settings, store=store,
-                                                          buffers=buffers, session_id=session_id))
+        session = await asyncio.to_thread(lambda: open_session(root=Path(cwd), settings=result.settings, store=store,
+                                                               buffers=buffers, session_id=session_id))
         state = AcpSession(session, buffers, self.fs, notes=list(result.errors))
         self.sessions[session_id] = state
         return state

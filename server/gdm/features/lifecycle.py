@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 
-from gdm.agent.session import Session
+from gdm.agent import factory
 from gdm.context.workspace import uri_to_path
 from gdm.features import code_map, notifications
 from gdm.client_caps import ClientCaps
@@ -98,7 +98,8 @@ async def open_session(server: GdmServer) -> None:
     try:
         store = await open_configured_store(server, url)  # retries a transient failure; falls back loudly
         session = await asyncio.to_thread(
-            lambda: Session(root=server.root, settings=server.settings, store=store, buffers=server.buffers))
+            lambda: factory.open_session(root=server.root, settings=server.settings, store=store,
+                                         buffers=server.buffers))
     except store_error_type() as exc:
         # Without a store nothing could be kept: say so, and make every gdm request say so too.
         server.show(f"gdm: cannot open its store ({exc}); gdm commands are unavailable until this is fixed "
