@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from gdm.server import GdmServer
 
 log = logging.getLogger(__name__)
+MCP_STOP_S = 8.0  # the SDK needs up to ~4 s to end a server that ignores its stdin and SIGTERM
 
 
 def register(server: GdmServer) -> None:
@@ -55,11 +56,22 @@ def register(server: GdmServer) -> None:
             server.apply_settings_layer("workspace/configuration", settings["gdm"])
 
     @ls.feature(lsp.SHUTDOWN)
-    def shutdown(params: Any = None) -> None:
+    async def shutdown(params: Any = None) -> None:
         server.tasks.cancel_all()
         if server.session is not None:
             server.session.store.end_session(server.session.id)
-            server.session.mcp.close()  # every MCP server this session started
+            await stop_mcp_servers(server)
+
+
+async def stop_mcp_servers(server: GdmServer) -> None:
+    """Stop every MCP server the session started and wait for them (bounded), so that none outlives
+    gdm: the SDK closes a server's stdin, waits 2 s, sends SIGTERM to its process group, and SIGKILL
+    2 s later; `exit` may follow `shutdown` at once, so shutdown answers only when that is done."""
+    assert server.session is not None
+    try:
+        await asyncio.wait_for(server.session.mcp.aclose(), MCP_STOP_S)
+    except asyncio.TimeoutError:
+        server.log(f"gdm: MCP servers still stopping after {MCP_STOP_S:g} s at shutdown", lsp.MessageType.Warning)
 
 
 def _root_of(params: lsp.InitializeParams) -> Path:
