@@ -7,7 +7,8 @@ now the follow-up task's), and accepting it lands both changes in the editor's b
 from __future__ import annotations
 
 from gdm.scripted import ScriptedModel
-from tests.editors.conftest import REPO, EditorRun, original_calc, require
+
+from tests.editors.conftest import REPO, EditorRun, original_calc, require, with_comment
 
 DRIVERS = REPO / "tests" / "editors" / "drivers"
 FIRST = "EDTEST conversation first"
@@ -16,8 +17,6 @@ MORE = "EDTEST conversation more"
 
 def both_changes() -> str:
     """calc.py with the first task's and the follow-up's docstrings (the comment of the fixture stays)."""
-    from tests.editors.conftest import with_comment  # noqa: PLC0415 - same helper as the other editor tests
-
     text = with_comment(original_calc())
     return (text.replace('    """Return a + b."""\n', '    """Return the sum of a and b."""\n', 1)
                 .replace('    """Return a / b."""\n', '    """Return the quotient of a and b."""\n', 1))

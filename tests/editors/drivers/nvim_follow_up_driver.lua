@@ -4,16 +4,8 @@
 local ws = os.getenv("GDM_TEST_WORKSPACE")
 local result = { steps = {} }
 
-local function text()
-  return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n") .. "\n"
-end
-
-local function wait(what, predicate)
-  if not vim.wait(30000, predicate, 50) then
-    error("timed out waiting for " .. what)
-  end
-  table.insert(result.steps, what)
-end
+local common = dofile(os.getenv("GDM_TEST_REPO") .. "/tests/editors/drivers/nvim_common.lua")(result)
+local text, wait, write = common.text, common.wait, common.write
 
 local function over(gdm, n)
   local count = 0
@@ -80,7 +72,5 @@ if not ok then
   result.error = tostring(err)
 end
 result.final = text()
-local file = assert(io.open(os.getenv("GDM_TEST_RESULT"), "w"))
-file:write(vim.fn.json_encode(result))
-file:close()
+write()
 vim.cmd(ok and "qa!" or "cq!")
