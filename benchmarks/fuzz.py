@@ -21,8 +21,8 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "server")]
 
-from tests.e2e.editor import server_env  # noqa: E402
-from tests.e2e.fuzz import run_fuzz  # noqa: E402
+from tests.e2e.editor import server_env
+from tests.e2e.fuzz import run_fuzz
 
 
 async def one(messages: int, seed: int) -> tuple[object, str]:

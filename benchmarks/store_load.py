@@ -32,9 +32,9 @@ RESPONSE = {"choices": [{"message": {"role": "assistant", "content": "y" * 400}}
 USD = 0.000125  # per write: exact in binary, so sums compare exactly
 
 
-def writer(url: str, number: int, writes: int, start, out) -> None:  # noqa: ANN001 - a Barrier and a Queue
+def writer(url: str, number: int, writes: int, start, out) -> None:
     """One server's worth of writes: a session, a task, `writes` model calls recorded one by one."""
-    from gdm.store import open_store  # noqa: PLC0415 - in the child
+    from gdm.store import open_store
 
     store = open_store(url)
     session, task = f"s-load-{number}-{uuid.uuid4().hex[:6]}", f"t-load-{number}-{uuid.uuid4().hex[:6]}"
@@ -48,7 +48,7 @@ def writer(url: str, number: int, writes: int, start, out) -> None:  # noqa: ANN
         try:
             store.record_turn(session, task, index, "openai/scripted", REQUEST, RESPONSE, 1000, 100, USD)
             written += 1
-        except Exception as exc:  # noqa: BLE001 - counted and shown: the figure is what was lost
+        except Exception as exc:
             errors.append(f"{type(exc).__name__}: {exc}"[:200])
         latencies.append(time.perf_counter() - t0)
     elapsed = time.perf_counter() - began
@@ -59,7 +59,7 @@ def writer(url: str, number: int, writes: int, start, out) -> None:  # noqa: ANN
 
 def held(url: str, tasks: list[str]) -> tuple[int, int, float]:
     """Turn rows, cost rows and cost USD the database holds for `tasks`."""
-    import sqlalchemy as sa  # noqa: PLC0415
+    import sqlalchemy as sa
 
     engine = sa.create_engine(url)
     with engine.connect() as conn:
@@ -92,7 +92,7 @@ def run(url: str, writers: int, writes: int) -> dict:
 
 
 def main() -> None:
-    from tests.store_fixtures import fresh_postgres_database  # noqa: PLC0415
+    from tests.store_fixtures import fresh_postgres_database
 
     parser = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     parser.add_argument("--database-url", default=os.environ.get("GDM_TEST_POSTGRES_URL"),
@@ -109,7 +109,7 @@ def main() -> None:
     bad = False
     for count in [int(x) for x in args.writers.split(",")]:
         with fresh_postgres_database(args.database_url) as url:
-            from gdm.store import open_store  # noqa: PLC0415
+            from gdm.store import open_store
 
             open_store(url).close()  # migrated once, before the writers (each also opens it: the lock is tested elsewhere)
             r = run(url, count, args.writes)
