@@ -18,6 +18,7 @@ import { PatchStore } from "./patchStore";
 import { ReviewDecorations } from "./review";
 import { ConversationPanel, PANEL_VIEW } from "./panel";
 import { TaskUi } from "./tasks";
+import { TasksView } from "./tasksView";
 
 
 const SEVERITY: Record<number, Severity> = { [MessageType.Error]: "error", [MessageType.Warning]: "warning" };
@@ -30,6 +31,7 @@ class Gdm implements vscode.Disposable {
   private readonly cost = new CostStatus();
   private readonly ui: CommandUi;
   readonly panel: ConversationPanel;
+  private readonly tasksView: TasksView;
   private readonly actions: ActionHandlers;
   private refreshTimer: NodeJS.Timeout | undefined;
 
@@ -48,8 +50,16 @@ class Gdm implements vscode.Disposable {
       patch: (id) => this.store.get(id),
       log: (line) => this.tasks.channel.appendLine(line),
     });
+    this.tasksView = new TasksView({
+      execute: (command, ...args) => vscode.commands.executeCommand(command, ...args),
+      patch: (id) => this.store.get(id),
+      review: (patch) => showPatchDiff(patch),
+      log: (line) => this.tasks.channel.appendLine(line),
+    });
     context.subscriptions.push(
       this,
+      this.tasksView,
+      this.store.onDidChange(() => this.tasksView.scheduleRefresh()),
       this.store,
       this.tasks,
       this.cost,
@@ -87,6 +97,9 @@ class Gdm implements vscode.Disposable {
     client.onNotification(TASK_EVENT, (ev: TaskEvent) => {
       this.tasks.onEvent(ev);
       this.panel.onEvent(ev);
+      if (ev.kind === "done") {
+        this.tasksView.scheduleRefresh();
+      }
     });
     client.onNotification(PATCH_PROPOSED, (p: Patch) => {
       this.store.upsert(p);
@@ -115,6 +128,7 @@ class Gdm implements vscode.Disposable {
       return;
     }
     await this.refreshPatches();
+    this.tasksView.scheduleRefresh();
   }
 
   async stop(): Promise<void> {
