@@ -56,6 +56,7 @@ class Review:
                 return False
             if decision == REJECT:
                 self.reject(patch)
+                await self.state.session.patches.settled()  # stored before the client hears of it
             else:
                 await self.apply(patch)
         return True

@@ -15,6 +15,7 @@ from gdm.agent import compaction
 from gdm.agent.compaction import Compactor
 from gdm.agent.events import CostRecorded, Event
 from gdm.agent.spending import Spending
+from gdm.agent.store_writes import off_loop
 from gdm.config import Settings
 from gdm.context.secrets import RedactingClient, Redactor
 from gdm.models import tiers
@@ -82,7 +83,7 @@ class CheapModel:
             log.warning("no task title from %s: %s", cheap, exc.message)
             return None
         title = tiers.clean_title(reply.text)
-        await asyncio.to_thread(self._record_title, task_id, messages, reply, title)
+        await off_loop(self._record_title, task_id, messages, reply, title)
         return title
 
     def _record_title(self, task_id: str, messages: list[dict], reply: ModelReply, title: str | None) -> None:
@@ -128,6 +129,6 @@ class CheapModel:
         def record() -> None:
             self.spending.charge(task_id, reply)
             self._audit(task_id, "task.compaction", detail)
-        await asyncio.to_thread(record)
+        await off_loop(record)
         return reply.text, [CostRecorded(task_id, reply.model, reply.usage.tokens_in, reply.usage.tokens_out,
                                          reply.cost_usd)]

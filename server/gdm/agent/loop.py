@@ -17,6 +17,7 @@ from typing import Any, Protocol
 
 from gdm.agent.compaction import Compactor
 from gdm.agent.events import CostRecorded, Done, Error, Event, PatchProposed, Response, Thinking, ToolCall, ToolResult
+from gdm.agent.store_writes import off_loop
 from gdm.models.llm import LLMError, ModelReply, ToolCallRequest
 from gdm.tools.base import ToolContext, ToolError, ToolOutcome, ToolRegistry
 
@@ -99,8 +100,9 @@ async def run_loop(task_id: str, messages: list[dict], deps: LoopDeps) -> AsyncI
             yield _done(task_id, "error", patch_ids, deps)
             return
         assert reply is not None
-        # Store writes (the turn's new messages, its cost): a worker thread, not the event loop.
-        yield await asyncio.to_thread(deps.recorder.turn, task_id, turn, list(messages), schemas, reply)
+        # Store writes (the turn's new messages, its cost): a worker thread, not the event loop; a
+        # cancel waits for it, so the cost is counted once and lands before the task's final status.
+        yield await off_loop(deps.recorder.turn, task_id, turn, list(messages), schemas, reply)
         if reply.text:
             yield Response(task_id, reply.text, delta=False)
         messages.append(_assistant_message(reply))
@@ -176,7 +178,7 @@ async def _run_tool(task_id: str, turn: int, call: ToolCallRequest, deps: LoopDe
     yield ToolResult(task_id, call.id, call.name, ok, outcome.text[:EVENT_RESULT_CHARS])
     for patch_id in outcome.patch_ids:
         yield PatchProposed(task_id, patch_id)
-    await asyncio.to_thread(deps.recorder.tool_call, task_id, turn, call, outcome.text, ok)
+    await off_loop(deps.recorder.tool_call, task_id, turn, call, outcome.text, ok)
     messages.append({"role": "tool", "tool_call_id": call.id, "content": outcome.text})
 
 

@@ -2,14 +2,20 @@
 it happens, an audit row when the user's decisions on it change, and the pending patches of
 earlier runs loaded back so they stay reviewable.
 
-A collaborator of agent/session.py (the patch book's `on_change` listener).
+A collaborator of agent/session.py (the patch book's `on_change` listener). A change made on the
+event loop (a tool's proposal, an accept) is written by the session's writer thread, in order,
+from a copy of the patch as it was; the code that made it awaits the write at its next settle
+point (`settled()`: the patch book's, before the front end is told of the change), where a
+failure is raised as a synchronous write would have. Off the loop the write is made at once.
 """
 
 from __future__ import annotations
 
+import copy
 import logging
 from typing import TYPE_CHECKING
 
+from gdm.agent.store_writes import SerialWriter, on_event_loop
 from gdm.patches.book import PatchBook
 from gdm.patches.model import FilePatch
 
@@ -24,10 +30,28 @@ class PatchStore:
 
     def __init__(self, store: Store, session_id: str, user: str | None) -> None:
         self.store, self.session_id, self.user = store, session_id, user
-        self._decisions: dict[str, tuple] = {}  # patch id -> the decisions last audited
+        self._decisions: dict[str, tuple] = {}  # patch id -> the decisions last audited (the writer's)
+        self._writer = SerialWriter(f"gdm-patches-{session_id}")
 
     def save(self, patch: FilePatch) -> None:
-        """Write the patch as it is now (the patch book calls this on every change)."""
+        """Write the patch as it is now (the patch book calls this on every change): on the event
+        loop in the background (`settled()` awaits it), elsewhere at once."""
+        if on_event_loop():
+            snapshot = copy.deepcopy(patch)  # the loop may change the patch again before it is written
+            self._writer.submit(lambda: self._write(snapshot))
+        else:
+            self._writer.settle()  # earlier writes first, and their failure
+            self._write(patch)
+
+    async def settled(self) -> None:
+        """Wait (off the loop) for the writes of every change so far; raise the first that failed."""
+        await self._writer.settled()
+
+    def close(self) -> None:
+        """Finish the queued writes and stop the writer thread."""
+        self._writer.close()
+
+    def _write(self, patch: FilePatch) -> None:
         risk = patch.risk
         self.store.save_patch(patch.id, patch.task_id, self.session_id, patch.path, patch.status.value,
                               risk.score if risk else None, risk.tier.value if risk else None, patch.to_dict())

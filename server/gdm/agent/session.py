@@ -76,7 +76,7 @@ class Session:
         parts = parts or SessionParts.standard(store, self.id, settings)
         self.spending, self.patch_store, self.models = parts.spending, parts.patch_store, parts.models
         self.cheap, self.runner = parts.cheap, parts.runner
-        self.patches = PatchBook(on_change=self.patch_store.save)
+        self.patches = PatchBook(on_change=self.patch_store.save, settle=self.patch_store.settled)
         self.view = WorkspaceView(root, buffers, self.patches)
         self.last_task_id: str | None = None
         self.always_allowed: set[str] = set()  # commands the user chose "Always allow" for, this session

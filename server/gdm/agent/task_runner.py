@@ -4,25 +4,29 @@ removed).
 
 A collaborator of agent/session.py: the session holds the state every task shares; this is the
 job of driving one task over it. The store writes of a task's start and end run in a worker
-thread, awaited (so whoever reads after the task sees them), never on the event loop.
+thread, awaited (so whoever reads after the task sees them), never on the event loop; the patch
+writes its tools start on the loop are awaited before each event that reports them goes out
+(agent/store_writes.py).
 """
 
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import dataclasses
 import logging
 import uuid
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass, field
 from pathlib import PurePosixPath
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 from gdm.agent import conversation, prompts
 from gdm.agent.checks import check_commands
 from gdm.agent.events import Done, Error, Event, PatchProposed, Thinking
 from gdm.agent.loop import LoopDeps, run_loop
 from gdm.agent.recording import Budget, Recorder
+from gdm.agent.store_writes import off_loop
 from gdm.agent.testrun import TestGate, detect_test_command
 from gdm.context.secrets import RedactingClient, Redactor
 from gdm.context.workspace import PathRefused
@@ -38,8 +42,6 @@ if TYPE_CHECKING:
     from gdm.agent.session import Session
 
 log = logging.getLogger(__name__)
-
-T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -102,13 +104,16 @@ class TaskRunner:
             async for event in self._prepare(session, task_id, spec, llm_factory, approver, ready):
                 yield event
             assert ready.deps is not None and ready.ctx is not None
-            async for event in run_loop(task_id, ready.messages, ready.deps):
-                for out in _after_loop(event, ready.ctx, spec):
-                    if getattr(out, "kind", None) == "done":
-                        status = out.status  # type: ignore[attr-defined]
-                    elif getattr(out, "kind", None) == "error":
-                        ready.error = out.message  # type: ignore[attr-defined]
-                    yield out
+            async with contextlib.aclosing(run_loop(task_id, ready.messages, ready.deps)) as loop_events:
+                async for event in loop_events:
+                    for out in _after_loop(event, ready.ctx, spec):
+                        # The patch writes behind the event land first (a failed one stops the task here).
+                        await session.patches.settled()
+                        if getattr(out, "kind", None) == "done":
+                            status = out.status  # type: ignore[attr-defined]
+                        elif getattr(out, "kind", None) == "error":
+                            ready.error = out.message  # type: ignore[attr-defined]
+                        yield out
         except asyncio.CancelledError:
             status = "cancelled"
             raise
@@ -117,6 +122,7 @@ class TaskRunner:
             for event in store_failed(session, task_id, exc):
                 yield event
         finally:
+            await self._settle(session, task_id)
             await self._finish(session, task_id, status, ready.error if status != "done" else None)
 
     @staticmethod
@@ -127,6 +133,14 @@ class TaskRunner:
         session.ledger.start_task(task_id)
         # The store lists tasks by id only; this names the session's tasks in order, for replay.
         session.store.add_audit(session.id, task_id, "task.start", {"prompt": spec.prompt, "path": spec.path})
+
+    @staticmethod
+    async def _settle(session: Session, task_id: str) -> None:
+        """The task's patch writes still queued (a cancel, a stop) land before its final status."""
+        try:
+            await session.patches.settled()
+        except store_error_type() as exc:
+            log.error("task %s: a patch could not be stored: %s", task_id, exc)
 
     @staticmethod
     async def _finish(session: Session, task_id: str, status: str, error: str | None) -> None:
@@ -173,20 +187,6 @@ class TaskRunner:
         compactor = await session.cheap.compactor(llm, redactor, session.compact_at_tokens, session.compact_keep_recent)
         ready.deps = LoopDeps(RedactingClient(llm, redactor), tools, ctx, Recorder(session), Budget(session, llm),
                               session.settings.max_turns, session.stream, gate=gate, compactor=compactor)
-
-
-async def off_loop(fn: Callable[..., T], *args: Any) -> T:
-    """`fn(*args)` in a worker thread, awaited: the event loop goes on meanwhile, and whoever reads
-    after the await sees what it wrote. A cancel while it runs waits for it to end, then is raised
-    (a store write is never left running unseen)."""
-    future = asyncio.ensure_future(asyncio.to_thread(fn, *args))
-    try:
-        return await asyncio.shield(future)
-    except asyncio.CancelledError:
-        await asyncio.wait({future})
-        if not future.cancelled() and future.exception() is not None:
-            log.error("a store write during a cancel failed: %s", future.exception())
-        raise
 
 
 def _tool_context(session: Session, task_id: str, spec: TaskSpec, linked: set[str],

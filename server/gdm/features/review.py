@@ -42,12 +42,13 @@ def register(server: GdmServer) -> None:
         session = await server.get_session()
         patch = _patch(session, params.patch_id)
         if patch.kind is PatchKind.RENAME:
-            return _reject_move(server, session, patch, params.hunks)
+            return await _reject_move(server, session, patch, params.hunks)
         pending = {h.index for h in patch.pending_hunks()}
         wanted = sorted(pending) if params.hunks is None else params.hunks
         rejected = [i for i in wanted if i in pending]
         conflicts = [{"hunk": i, "reason": not_pending(patch, i)} for i in wanted if i not in pending]
         session.patches.set_hunks(patch, rejected, HunkStatus.REJECTED)
+        await session.patches.settled()  # stored before the answer
         changed(server, session, patch)
         return {"applied": False, "rejected": rejected, "conflicts": conflicts}
 
@@ -93,12 +94,14 @@ def _patch(session: Session, patch_id: str) -> FilePatch:
     return patch
 
 
-def _reject_move(server: GdmServer, session: Session, patch: FilePatch, hunks: list[int] | None) -> dict[str, Any]:
+async def _reject_move(server: GdmServer, session: Session, patch: FilePatch,
+                       hunks: list[int] | None) -> dict[str, Any]:
     wanted = [MOVE] if hunks is None else hunks
     if wanted != [MOVE] or patch.decision is not HunkStatus.PENDING:
         reason = f"the move is already {patch.decision.value}" if wanted == [MOVE] else "a move has only hunk 0"
         return {"applied": False, "rejected": [], "conflicts": [{"hunk": i, "reason": reason} for i in wanted]}
     session.patches.decide(patch, HunkStatus.REJECTED)
+    await session.patches.settled()
     changed(server, session, patch)
     return {"applied": False, "rejected": [MOVE], "conflicts": []}
 

@@ -9,11 +9,12 @@ and moves its kin's pending patches as its own, so a conversation keeps one pend
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Awaitable, Callable
 
 from gdm.patches.model import FilePatch, HunkStatus, PatchKind, PatchStatus
 
 PatchListener = Callable[[FilePatch], None]
+Settle = Callable[[], Awaitable[None]]
 
 OPEN_STATUSES = (PatchStatus.PENDING, PatchStatus.PARTIAL)
 
@@ -21,9 +22,10 @@ OPEN_STATUSES = (PatchStatus.PENDING, PatchStatus.PARTIAL)
 class PatchBook:
     """Patches by id, in creation order, with a listener called on every change."""
 
-    def __init__(self, on_change: PatchListener | None = None) -> None:
+    def __init__(self, on_change: PatchListener | None = None, settle: Settle | None = None) -> None:
         self._patches: dict[str, FilePatch] = {}
         self._on_change = on_change
+        self._settle = settle  # awaits what the listener still writes in the background
         self._conversation: dict[str, str] = {}  # task id -> conversation id, for the tasks told of
 
     def join(self, task_id: str, conversation_id: str) -> None:
@@ -48,6 +50,12 @@ class PatchBook:
         self._patches[patch.id] = patch
         if notify and self._on_change is not None:
             self._on_change(patch)
+
+    async def settled(self) -> None:
+        """Wait until the listener has written every change so far (raising its failure): call it
+        before telling anyone of a change, or answering for it."""
+        if self._settle is not None:
+            await self._settle()
 
     def get(self, patch_id: str) -> FilePatch | None:
         """The patch with this id, or None."""

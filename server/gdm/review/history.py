@@ -71,7 +71,7 @@ async def undo_task(review: Review, store: Store, session_id: str, task_id: str 
     if plan.steps:
         outcome = await applier.apply(plan)
         if outcome.ok:
-            _record(review, undo)
+            await _record(review, undo)
             result = {"applied": True, "conflicts": conflicts, "undoneHunks": undo.count()}
         else:
             reason = outcome.reason or "the change was not applied"
@@ -82,9 +82,9 @@ async def undo_task(review: Review, store: Store, session_id: str, task_id: str 
     return result
 
 
-def _record(review: Review, undo: UndoPlan) -> None:
-    """What was reverted is no longer accepted: marked rejected; a file moved back takes its open
-    patches along."""
+async def _record(review: Review, undo: UndoPlan) -> None:
+    """What was reverted is no longer accepted: marked rejected (in the store before anyone hears
+    of it); a file moved back takes its open patches along."""
     for patch_id, hunks in undo.reverted.items():
         patch = review.book.get(patch_id)
         if patch is None:
@@ -94,6 +94,7 @@ def _record(review: Review, undo: UndoPlan) -> None:
             review.book.moved(patch.new_path or patch.path, patch.path)
         else:
             review.book.set_hunks(patch, hunks, HunkStatus.REJECTED)
+        await review.book.settled()
         review.changed(patch)
 
 

@@ -61,16 +61,18 @@ class Review:
         outcome = await applier.apply(plan)
         if not outcome.ok:
             return refusal(done, outcome.reason or "the change was not applied", conflicts)
-        self.record_accept(patch, done)
+        await self.record_accept(patch, done)
         return {"applied": True, "conflicts": conflicts, "appliedHunks": done}
 
-    def record_accept(self, patch: FilePatch, hunks: list[int]) -> None:
-        """What landed is accepted; a file that moved takes its other open patches along."""
+    async def record_accept(self, patch: FilePatch, hunks: list[int]) -> None:
+        """What landed is accepted (in the store before anyone hears of it); a file that moved takes
+        its other open patches along."""
         if patch.kind is PatchKind.RENAME:
             self.book.decide(patch, HunkStatus.ACCEPTED)
             self.book.moved(patch.path, patch.new_path or patch.path)
         else:
             self.book.set_hunks(patch, hunks, HunkStatus.ACCEPTED)
+        await self.book.settled()
         self.changed(patch)
 
     def changed(self, patch: FilePatch) -> None:
