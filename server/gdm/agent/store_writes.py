@@ -55,7 +55,7 @@ class SerialWriter:
         self._executor: ThreadPoolExecutor | None = None  # its thread starts with the first write
         self._lock = threading.Lock()
         self._pending: list[Future[None]] = []
-        self._failed: BaseException | None = None  # the first failure no settle point has raised yet
+        self._failed = False  # a write failed, and no settle point has raised it yet
 
     def submit(self, write: Callable[[], None]) -> None:
         """Queue `write`; `settled()` / `settle()` wait for it and raise its failure."""
@@ -66,14 +66,13 @@ class SerialWriter:
 
     def _run(self, write: Callable[[], None]) -> None:
         with self._lock:
-            failed = self._failed
-        if failed is not None:
-            raise failed
+            if self._failed:
+                return  # not attempted: the failure before it is raised at the settle point
         try:
             write()
-        except BaseException as exc:
+        except BaseException:
             with self._lock:
-                self._failed = self._failed or exc
+                self._failed = True
             raise
 
     async def settled(self) -> None:
@@ -83,12 +82,17 @@ class SerialWriter:
             futures = list(self._pending)
         if not futures:
             return
-        waiter = asyncio.ensure_future(asyncio.wait([asyncio.wrap_future(f) for f in futures]))
+        wrapped = [asyncio.wrap_future(f) for f in futures]
+        waiter = asyncio.ensure_future(asyncio.wait(wrapped))
         try:
             await asyncio.shield(waiter)
         except asyncio.CancelledError:
             await asyncio.wait({waiter})
             raise
+        finally:
+            for w in wrapped:  # their errors are raised from `futures` (else asyncio logs them at GC)
+                if w.done() and not w.cancelled():
+                    w.exception()
         self._collect(futures)
 
     def settle(self) -> None:
@@ -105,7 +109,7 @@ class SerialWriter:
             done = set(futures)
             self._pending = [f for f in self._pending if f not in done]
             if not self._pending:
-                self._failed = None  # raised below, or skipped writes still queued will raise it
+                self._failed = False  # raised below
         errors = [f.exception() for f in futures if f.exception() is not None]
         if errors:
             raise errors[0]
