@@ -98,7 +98,7 @@ class TaskRunner:
         except asyncio.CancelledError:
             await self._finish(session, task_id, "cancelled", None)
             raise
-        status, ready = "error", _Prepared()
+        status, ready, ended = "error", _Prepared(), False
         session.task_conversation[task_id] = spec.conversation_id or new_id("c")
         try:
             async for event in self._prepare(session, task_id, spec, llm_factory, approver, ready):
@@ -111,6 +111,8 @@ class TaskRunner:
                         await session.patches.settled()
                         if getattr(out, "kind", None) == "done":
                             status = out.status  # type: ignore[attr-defined]
+                            # Stored before "done" goes out: the task is over once the front end hears it.
+                            ended = await self._end(session, task_id, status, ready.error)
                         elif getattr(out, "kind", None) == "error":
                             ready.error = out.message  # type: ignore[attr-defined]
                         yield out
@@ -119,11 +121,12 @@ class TaskRunner:
             raise
         except store_error_type() as exc:  # a read-only or full database, a store gone: stop, and say so
             ready.error = str(exc)
+            ended = ended or await self._end(session, task_id, status, ready.error)
             for event in store_failed(session, task_id, exc):
                 yield event
         finally:
-            await self._settle(session, task_id)
-            await self._finish(session, task_id, status, ready.error if status != "done" else None)
+            if not ended:  # a cancel, or an error out of the loop
+                await self._end(session, task_id, status, ready.error)
 
     @staticmethod
     def _start(session: Session, task_id: str, spec: TaskSpec) -> None:
@@ -134,13 +137,15 @@ class TaskRunner:
         # The store lists tasks by id only; this names the session's tasks in order, for replay.
         session.store.add_audit(session.id, task_id, "task.start", {"prompt": spec.prompt, "path": spec.path})
 
-    @staticmethod
-    async def _settle(session: Session, task_id: str) -> None:
-        """The task's patch writes still queued (a cancel, a stop) land before its final status."""
+    @classmethod
+    async def _end(cls, session: Session, task_id: str, status: str, error: str | None) -> bool:
+        """The task's patch writes still queued (a cancel, a stop), then its final status."""
         try:
             await session.patches.settled()
         except store_error_type() as exc:
             log.error("task %s: a patch could not be stored: %s", task_id, exc)
+        await cls._finish(session, task_id, status, error if status != "done" else None)
+        return True
 
     @staticmethod
     async def _finish(session: Session, task_id: str, status: str, error: str | None) -> None:
