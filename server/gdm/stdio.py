@@ -69,8 +69,28 @@ async def _chunks(stdin: BinaryIO) -> Callable[[], Awaitable[bytes]]:
     return lambda: stream.read(CHUNK_BYTES)
 
 
+class ClosingWriter(StdoutWriter):
+    """pygls' stdout writer, quiet once closed (pygls closes it at `exit`): a message sent after
+    that (a task cancelled as the loop ends) is dropped. Writing to the closed file would raise,
+    and pygls reports a failed send by sending a message, which fails again, without end."""
+
+    def __init__(self, stdout: BinaryIO) -> None:
+        super().__init__(stdout)
+        self.closed = False
+
+    def close(self) -> None:
+        self.closed = True
+        super().close()
+
+    def write(self, data: bytes) -> None:
+        if self.closed:
+            log.debug("gdm-lsp: not sent, the connection is closed: %d bytes", len(data))
+            return
+        super().write(data)
+
+
 async def _serve(ls: LanguageServer, stdin: BinaryIO, stdout: BinaryIO, stop: threading.Event) -> None:
-    ls.protocol.set_writer(StdoutWriter(stdout))
+    ls.protocol.set_writer(ClosingWriter(stdout))
     if not hasattr(ls.protocol, "receive"):  # a plain pygls protocol: pygls' own loop
         await run_async(stop_event=stop, reader=await _reader(ls, stdin), protocol=ls.protocol, logger=log,
                         error_handler=ls.report_server_error)
