@@ -9,9 +9,22 @@ const EXTENSION_COMMANDS = [
   { command: "gdm.review.reject", title: "gdm: Reject this patch", icon: "$(close)" },
   { command: "gdm.showLog", title: "gdm: Show task log" },
   { command: "gdm.restartServer", title: "gdm: Restart server" },
+  { command: "gdm.tasks.refresh", title: "gdm: Refresh tasks", icon: "$(refresh)" },
+  { command: "gdm.tasks.review", title: "Review", icon: "$(diff)" },
+  { command: "gdm.tasks.acceptAll", title: "Accept all", icon: "$(check-all)" },
+  { command: "gdm.tasks.undo", title: "Undo", icon: "$(discard)" },
 ];
 
 const IN_DIFF = "resourceScheme == gdm-patch";
+const IN_TASKS = "view == gdm.tasks";
+
+/** The Tasks view's actions: inline and in the context menu, by what a node offers. */
+function taskItemMenus() {
+  const item = (command, flag, group) => ({ command, when: `${IN_TASKS} && viewItem =~ /${flag}/`, group });
+  const actions = [["gdm.tasks.review", "reviewable", 1], ["gdm.tasks.acceptAll", "gdmTask reviewable", 2],
+    ["gdm.tasks.undo", "undoable", 3]];
+  return [...actions.map(([c, f, n]) => item(c, f, `inline@${n}`)), ...actions.map(([c, f, n]) => item(c, f, `1_gdm@${n}`))];
+}
 
 /** `{commands, menus, keybindings}` for package.json, given `python -m gdm.commands` output. */
 function buildContributions(serverCommands) {
@@ -26,7 +39,12 @@ function buildContributions(serverCommands) {
       commandPalette: [
         { command: "gdm.review.accept", when: IN_DIFF },
         { command: "gdm.review.reject", when: IN_DIFF },
+        { command: "gdm.tasks.review", when: "false" },
+        { command: "gdm.tasks.acceptAll", when: "false" },
+        { command: "gdm.tasks.undo", when: "false" },
       ],
+      "view/title": [{ command: "gdm.tasks.refresh", when: IN_TASKS, group: "navigation" }],
+      "view/item/context": taskItemMenus(),
     },
     keybindings: [{ command: "gdm.ask", key: "ctrl+alt+g", mac: "cmd+alt+g", when: "editorTextFocus" }],
   };

@@ -19,6 +19,7 @@ import { ReviewDecorations } from "./review";
 import { ConversationPanel, PANEL_VIEW } from "./panel";
 import { TaskUi } from "./tasks";
 import { GdmViews } from "./views";
+import { TasksView } from "./tasksView";
 
 
 const SEVERITY: Record<number, Severity> = { [MessageType.Error]: "error", [MessageType.Warning]: "warning" };
@@ -32,6 +33,7 @@ class Gdm implements vscode.Disposable {
   private readonly ui: CommandUi;
   private readonly views = new GdmViews((line) => this.tasks.channel.appendLine(line));
   readonly panel: ConversationPanel;
+  private readonly tasksView: TasksView;
   private readonly actions: ActionHandlers;
   private refreshTimer: NodeJS.Timeout | undefined;
 
@@ -50,8 +52,16 @@ class Gdm implements vscode.Disposable {
       patch: (id) => this.store.get(id),
       log: (line) => this.tasks.channel.appendLine(line),
     });
+    this.tasksView = new TasksView({
+      execute: (command, ...args) => vscode.commands.executeCommand(command, ...args),
+      patch: (id) => this.store.get(id),
+      review: (patch) => showPatchDiff(patch),
+      log: (line) => this.tasks.channel.appendLine(line),
+    });
     context.subscriptions.push(
       this,
+      this.tasksView,
+      this.store.onDidChange(() => this.tasksView.scheduleRefresh()),
       this.store,
       this.tasks,
       this.cost,
@@ -91,6 +101,9 @@ class Gdm implements vscode.Disposable {
     client.onNotification(TASK_EVENT, (ev: TaskEvent) => {
       this.tasks.onEvent(ev);
       this.panel.onEvent(ev);
+      if (ev.kind === "done") {
+        this.tasksView.scheduleRefresh();
+      }
     });
     client.onNotification(PATCH_PROPOSED, (p: Patch) => {
       this.store.upsert(p);
@@ -122,6 +135,7 @@ class Gdm implements vscode.Disposable {
       return;
     }
     await this.refreshPatches();
+    this.tasksView.scheduleRefresh();
   }
 
   async stop(): Promise<void> {

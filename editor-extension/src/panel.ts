@@ -1,7 +1,7 @@
 /**
  * The "gdm" view in the activity bar: this workspace's conversations, newest first; one opened
  * shows as a conversation (prompts, the model's Markdown as it streams, collapsed tool calls,
- * patch cards with Review / Accept / Reject), a prompt box that sends a follow-up, Cancel while a
+ * patch cards with Review / Accept / Reject, and Undo once accepted), a prompt box that sends a follow-up, Cancel while a
  * task runs, cost per message and for the conversation. The webview has a strict CSP (nothing
  * remote, one nonce'd inline script and style), draws with VS Code's theme colours, and every
  * message it sends is checked against the panel's own list (logic/panelModel.ts); anything else is
@@ -106,6 +106,12 @@ export class ConversationPanel implements vscode.WebviewViewProvider, vscode.Dis
         return this.send(r.text);
       case "cancel":
         await this.deps.execute("gdm.cancel", { taskId: r.taskId });
+        return;
+      case "undo":
+        await this.deps.execute("gdm.task.undo", { taskId: r.taskId });
+        if (this.state.conversationId !== null) {
+          await this.open(this.state.conversationId);
+        }
         return;
       case "review": {
         const patch = this.patches.get(r.patchId) ?? this.deps.patch(r.patchId);

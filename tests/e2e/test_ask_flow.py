@@ -104,7 +104,11 @@ async def test_ask_offered_patch_lensed_and_accepted(editor, workspace, tmp_path
     assert annotation.needs_confirmation is False
     assert editor.text("calc.py") == expected_calc(workspace)
     assert (workspace / "calc.py").read_text() == before  # the editor owns the buffer; disk untouched
-    assert await editor.lenses("calc.py") == []
+    # Every hunk decided: no review lens left, only the undo lens on the first changed line.
+    after = await editor.lenses("calc.py")
+    assert [(lens.command.title, list(lens.command.arguments)) for lens in after] == [
+        ("↶ Undo task", [{"taskId": task_id}])]
+    assert after[0].range.start.line == proposed["hunks"][0]["range"]["start"]["line"]
     assert (await editor.command(Command.PATCH_LIST.identifier, {}))["patches"] == []
 
     # Money: a cost update per model call, priced by the `prices` setting (2 / 8 USD per MTok).
@@ -140,7 +144,7 @@ async def test_per_hunk_accept_and_reject(editor, workspace):
     text = editor.text("calc.py")
     assert '"""Return a + b."""' in text  # hunk 0 rejected
     assert "(ValueError if empty)" in text  # hunk 1 accepted
-    assert await editor.lenses("calc.py") == []
+    assert [lens.command.title for lens in await editor.lenses("calc.py")] == ["↶ Undo task"]
 
 
 async def test_reject_leaves_document_alone(editor):

@@ -8,6 +8,7 @@ import asyncio
 import json
 import sqlite3
 import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -246,3 +247,37 @@ async def test_workspace_defined_server_refused_until_allowed(tmp_path, mcp_mode
         assert [r["decision"] for r in audit(tmp_path) if "source" in r] == ["refuse", "start"]
     finally:
         await stop_editor(editor)
+
+
+async def test_mcp_list_over_lsp_and_headless_lists_servers_tools_and_workspace_offers(tmp_path, mcp_model, workspace):
+    log, offered = tmp_path / "fault.log", tmp_path / "offered.log"
+    (workspace / ".mcp.json").write_text(json.dumps({"mcpServers": {"wsfault": fault_server(offered)}}))
+    editor = await open_editor(workspace, tmp_path, mcp_model, mcpServers={"fault": fault_server(log)})
+    try:
+        listed = (await editor.command(Command.MCP_LIST.identifier, {}))["servers"]
+        rows = {row["name"]: row for row in listed}
+        assert set(rows) == {"fault", "wsfault"}, listed
+        assert rows["fault"]["status"] == "running" and rows["fault"]["source"] == "settings", rows["fault"]
+        names = {t["name"] for t in rows["fault"]["tools"]}
+        assert {"mcp__fault__echo", "mcp__fault__slow", "mcp__fault__whoami"} <= names, names
+        assert rows["wsfault"]["status"].startswith("not started (defined by the workspace") and rows["wsfault"]["tools"] == [], rows["wsfault"]
+        assert ".mcp.json" in rows["wsfault"]["source"], rows["wsfault"]
+        assert len(pids(log)) == 1 and pids(offered) == []  # the workspace's server was not started
+        # Asked again: the same started server, not a second one.
+        again = (await editor.command(Command.MCP_LIST.identifier, {}))["servers"]
+        assert {r["name"]: r["status"] for r in again} == {r["name"]: r["status"] for r in listed}
+        assert len(pids(log)) == 1
+        assert any("MCP server fault" in m.message and "mcp__fault__echo" in m.message for m in editor.client.log_messages)
+    finally:
+        await stop_editor(editor)
+
+    # Headless: the same listing from a terminal, JSON; the workspace's server offered, not started.
+    config = tmp_path / "mcp.json"
+    config.write_text(json.dumps({"mcpServers": {"fault": fault_server(log)}}))
+    proc = subprocess.run([sys.executable, "-m", "gdm.cli", "mcp", "list", "--workspace", str(workspace),
+                           "--mcp-config", str(config), "--format", "json"],
+                          capture_output=True, text=True, timeout=120, env=server_env(tmp_path))
+    assert proc.returncode == 0, proc.stderr
+    rows = {row["name"]: row for row in json.loads(proc.stdout)}
+    assert rows["fault"]["status"] == "running" and "mcp__fault__echo" in {t["name"] for t in rows["fault"]["tools"]}
+    assert rows["wsfault"]["status"].startswith("not started (defined by the workspace") and pids(offered) == []

@@ -54,7 +54,7 @@ async def tidied(editor) -> str:
 
 async def test_undo_keeps_what_the_user_typed_in_two_of_three_files(workspace, tmp_path, undo_settings):
     original = {rel: (workspace / rel).read_text() for rel in ("calc.py", "test_calc.py")}
-    editor, _ = await start_editor(workspace, tmp_path, init_options={**undo_settings, "gdmUndoLens": True})
+    editor, _ = await start_editor(workspace, tmp_path, init_options=undo_settings)  # the undo lens: by default
     try:
         task_id = await tidied(editor)
         lenses = [lens for lens in await editor.lenses("calc.py") if lens.command.title == "↶ Undo task"]
@@ -94,9 +94,11 @@ async def test_undo_keeps_what_the_user_typed_in_two_of_three_files(workspace, t
 
 
 async def test_undo_with_a_conflict_reverts_the_rest_and_forces_nothing(workspace, tmp_path, undo_settings):
-    editor, _ = await start_editor(workspace, tmp_path, init_options=undo_settings)
+    # A client that turns the undo lens off (`gdmUndoLens: false`) still has the code action.
+    editor, _ = await start_editor(workspace, tmp_path, init_options={**undo_settings, "gdmUndoLens": False})
     try:
         task_id = await tidied(editor)
+        assert await editor.lenses("calc.py") == []
         calc = editor.text("calc.py")
         line = calc.splitlines().index('    """Return a / b (b must not be zero)."""')
         # The user reworks the very line the task changed, and edits the file the task created.

@@ -5,4 +5,8 @@ export const EXTENSION_COMMANDS: readonly string[] = [
   "gdm.review.reject",
   "gdm.showLog",
   "gdm.restartServer",
+  "gdm.tasks.refresh",
+  "gdm.tasks.review",
+  "gdm.tasks.acceptAll",
+  "gdm.tasks.undo",
 ];

@@ -46,6 +46,7 @@ export type PanelRequest =
   | { type: "open"; conversationId: string }
   | { type: "send"; text: string }
   | { type: "cancel"; taskId: string }
+  | { type: "undo"; taskId: string }
   | { type: "review" | "accept" | "reject"; patchId: string }
   | { type: "rendered"; t0: number; at: number };
 
@@ -73,6 +74,8 @@ export function parseWebviewMessage(raw: unknown): PanelRequest | { refused: str
         ? { type: "send", text: m.text } : { refused: `send needs a text of 1 to ${MAX_PROMPT_CHARS} characters` };
     case "cancel":
       return keys === "taskId,type" && id("taskId") ? { type: "cancel", taskId: m.taskId as string } : { refused: "cancel needs a taskId" };
+    case "undo":
+      return keys === "taskId,type" && id("taskId") ? { type: "undo", taskId: m.taskId as string } : { refused: "undo needs a taskId" };
     case "review":
     case "accept":
     case "reject":
@@ -221,7 +224,7 @@ function firstLine(text: string | null | undefined): string {
   return line.length > 100 ? `${line.slice(0, 99)}…` : line;
 }
 
-/** A patch's card: file, risk tier and reasons, and the review buttons while it is open. */
+/** A patch's card: file, risk tier and reasons, the review buttons while it is open, Undo (its task) once accepted. */
 export function renderPatchCard(patchId: string, patch: Patch | undefined): string {
   if (!patch) {
     return `<div class="patch" data-patch-card="${escapeHtml(patchId)}"><span class="file">${escapeHtml(patchId)}</span>` +
@@ -235,11 +238,19 @@ export function renderPatchCard(patchId: string, patch: Patch | undefined): stri
   const buttons = open
     ? `<div class="buttons"><button data-action="review" data-patch="${id}">Review</button>` +
       `<button data-action="accept" data-patch="${id}">Accept</button>` +
-      `<button data-action="reject" data-patch="${id}" class="secondary">Reject</button></div>`
-    : "";
+      `<button data-action="reject" data-patch="${id}" class="secondary">Reject</button>` + undoButton(patch) + `</div>`
+    : patch.status === "accepted" ? `<div class="buttons">${undoButton(patch)}</div>` : "";
   return `<div class="patch" data-patch-card="${id}"><div class="head"><span class="file">${escapeHtml(patch.newPath ? `${patch.path} → ${patch.newPath}` : patch.path)}</span>` +
     ` <span class="tier tier-${escapeHtml(tier)}">risk ${escapeHtml(risk)}</span> <span class="status">${escapeHtml(patch.status)}</span></div>` +
     (reasons ? `<ul class="reasons">${reasons}</ul>` : "") + buttons + `</div>`;
+}
+
+/** Undo of the patch's task: offered once some of its hunks were accepted. */
+function undoButton(patch: Patch): string {
+  const accepted = patch.status === "accepted" || (patch.status === "partial" && patch.hunks.some((h) => h.status === "accepted"));
+  return accepted && patch.taskId
+    ? `<button data-action="undo" data-task="${escapeHtml(patch.taskId)}" class="secondary" title="Undo the task's accepted changes">Undo</button>`
+    : "";
 }
 
 /** The open conversation as HTML. */

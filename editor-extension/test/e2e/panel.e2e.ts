@@ -2,8 +2,9 @@
  * The gdm panel end to end in a real VS Code (code-server in headless Chromium) against the
  * scripted model: open the "gdm" view, ask from its prompt box, see the conversation render
  * (Markdown as it streams, a collapsed tool call that expands, a patch card with its risk), accept
- * from the card, send a follow-up from the prompt box and see its patch, back to the list of
- * conversations. Each step leaves a screenshot (test-artifacts/panel-*.png); the panel's chunk →
+ * from the card (the editor's "↶ Undo task" lens appears), send a follow-up from the prompt box and
+ * see its patch, accept it and click its undo lens, Undo the first task from its card, see both in the
+ * "gdm: Tasks" view, back to the list of conversations. Each step leaves a screenshot (test-artifacts/panel-*.png); the panel's chunk →
  * render latency (performance marks in the extension and the webview) is read from the gdm log.
  */
 import { after, before, test } from "node:test";
@@ -126,7 +127,11 @@ step("accept from the card: the change lands in the editor", async () => {
   await card.locator('button[data-action="accept"]').click();
   await poll(() => ui.editorText(page), (t) => t.includes("cannot divide by zero"), 30_000);
   await card.locator(".status", { hasText: "accepted" }).waitFor({ timeout: 30_000 });
+  await card.locator('button[data-action="undo"]').waitFor({ timeout: 15_000 });
   await screenshot("accepted-from-card");
+  // Every hunk decided: the editor keeps one "↶ Undo task" lens on the task's first changed line.
+  await ui.lenses(page, "↶ Undo task", 1, 30_000);
+  await screenshot("undo-lens-after-accept");
 });
 
 step("a follow-up from the prompt box continues the conversation and proposes its patch", async () => {
@@ -139,6 +144,43 @@ step("a follow-up from the prompt box continues the conversation and proposes it
   await pending.locator('button[data-action="accept"]').waitFor({ timeout: 30_000 });
   assert.equal(await panel().locator(".msg.user").count(), 2);
   await screenshot("follow-up-patch");
+});
+
+step("accept the follow-up, then click its undo lens: the follow-up's change goes back", async () => {
+  const pending = panel().locator(".patch", { hasText: "pending" }).last();
+  await pending.locator('button[data-action="accept"]').click();
+  await poll(() => ui.editorText(page), (t) => t.includes("mean of an empty list"), 30_000);
+  const undos = await ui.lenses(page, "↶ Undo task", 2, 30_000); // divide() first, mean() below
+  await screenshot("two-undo-lenses");
+  await undos[1].click();
+  await poll(() => ui.editorText(page), (t) => !t.includes("mean of an empty list"), 30_000);
+  assert.ok((await ui.editorText(page)).includes("cannot divide by zero"), "the first task's change stays");
+  await ui.lenses(page, "↶ Undo task", 1, 30_000);
+  await screenshot("undo-lens-clicked-follow-up-reverted");
+});
+
+step("Undo on the first task's card reverts its change too", async () => {
+  const card = panel().locator(".patch", { hasText: "accepted" }).first();
+  await card.locator('button[data-action="undo"]').first().click();
+  await poll(() => ui.editorText(page), (t) => !t.includes("cannot divide by zero"), 30_000);
+  await ui.lenses(page, "↶ Undo task", 0, 30_000);
+  await screenshot("undo-from-card");
+});
+
+step("the Tasks view lists both tasks with status and cost, and their patches", async () => {
+  const header = page.locator(".pane-header", { hasText: /^Tasks/ }).first();
+  await header.waitFor({ timeout: 15_000 });
+  if ((await header.getAttribute("aria-expanded")) !== "true") {
+    await header.click();
+  }
+  const row = page.locator(".monaco-list-row", { hasText: "Panel: guard divide" }).first();
+  await row.waitFor({ timeout: 30_000 });
+  assert.match(await row.innerText(), /done · \$0\.\d+ · 1 patch/);
+  await page.locator(".monaco-list-row", { hasText: "now also reject an empty list" }).first().waitFor({ timeout: 30_000 });
+  await row.click();
+  await page.keyboard.press("ArrowRight"); // expand: its patch
+  await page.locator(".monaco-list-row", { hasText: "calc.py" }).first().waitFor({ timeout: 15_000 });
+  await screenshot("tasks-view");
 });
 
 step("back to the list: one conversation of two tasks; the render latency is logged", async () => {

@@ -65,7 +65,11 @@ test("patch cards: file, tier, reasons escaped; buttons only while open", () => 
   assert.match(card, /risk LOW 0\.12/);
   assert.match(card, /<li>small &lt;change&gt;<\/li>/);
   assert.match(card, /data-action="review"/);
-  assert.ok(!renderPatchCard(patch.patchId, { ...patch, status: "accepted" }).includes("data-action"));
+  const accepted = renderPatchCard(patch.patchId, { ...patch, status: "accepted" });
+  assert.ok(!/data-action="(review|accept|reject)"/.test(accepted), "no review buttons once accepted");
+  assert.deepEqual([...accepted.matchAll(/data-action="(\w+)" data-task="([^"]+)"/g)].map((m) => [m[1], m[2]]),
+    [["undo", patch.taskId]], "only Undo of its task once accepted");
+  assert.ok(!renderPatchCard(patch.patchId, { ...patch, status: "rejected" }).includes("data-action"));
   assert.match(renderPatchCard("t-x-p-1", undefined), /reviewed or unknown here/);
 });
 
@@ -82,6 +86,8 @@ test("only the panel's own webview messages pass", () => {
   assert.deepEqual(parseWebviewMessage({ type: "open", conversationId: "c-1" }), { type: "open", conversationId: "c-1" });
   assert.deepEqual(parseWebviewMessage({ type: "send", text: "more" }), { type: "send", text: "more" });
   assert.deepEqual(parseWebviewMessage({ type: "accept", patchId: "t-1-p-1" }), { type: "accept", patchId: "t-1-p-1" });
+  assert.deepEqual(parseWebviewMessage({ type: "undo", taskId: "t-1" }), { type: "undo", taskId: "t-1" });
+  assert.ok("refused" in parseWebviewMessage({ type: "undo", patchId: "t-1-p-1" }));
   assert.deepEqual(parseWebviewMessage({ type: "ready" }), { type: "ready" });
   for (const bad of [null, "open", [1], { type: "runCommand", command: "workbench.action.terminal.new" },
     { type: "open" }, { type: "open", conversationId: "../x" }, { type: "send", text: "  " },

@@ -23,7 +23,7 @@ class ClientCaps:
     code_lens_refresh: bool = False
     configuration: bool = False
     custom_notifications: bool = True
-    undo_lens: bool = False
+    undo_lens: bool = True
 
     @classmethod
     def from_params(cls, caps: lsp.ClientCapabilities, init_options: Any) -> "ClientCaps":
@@ -47,9 +47,9 @@ class ClientCaps:
             # Custom gdm/* notifications go to every client unless it opts out: unknown
             # notifications are ignored by conforming clients, and some want them without a plugin.
             custom_notifications=bool(gdm_exp.get("notifications", opts.get("gdmNotifications", True))),
-            # "↶ Undo task" lenses after an accept: asked for (the review lenses' clients expect the
-            # document free of lenses once everything is decided); the code action is always there.
-            undo_lens=bool(gdm_exp.get("undoLens", opts.get("gdmUndoLens", False))),
+            # "↶ Undo task" lenses after an accept: shown unless the client turns them off
+            # (`experimental.gdm.undoLens: false` / `gdmUndoLens: false`); the code action is always there.
+            undo_lens=bool(gdm_exp.get("undoLens", opts.get("gdmUndoLens", True))),
         )
 
     def edit_support(self) -> EditSupport:

@@ -3,9 +3,7 @@
 ;; reject by code action; records the buffer, the mode-line segment and the messages.
 
 (load (expand-file-name "emacs_common.el" (file-name-directory load-file-name)))
-(add-to-list 'load-path (expand-file-name "editors/emacs" (getenv "GDM_TEST_REPO")))
-(setq gdm-server-command (t/server-command)
-      gdm-settings (t/settings))
+(t/use-gdm)
 (require 'gdm-eglot)
 (setq eglot-confirm-server-initiated-edits nil)
 (advice-add 'eglot--message :before (lambda (fmt &rest args) (push (apply #'format fmt args) t/shown)))

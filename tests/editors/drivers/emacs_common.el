@@ -64,4 +64,10 @@
 (defun t/server-command ()
   (append (json-read-from-string (getenv "GDM_TEST_SERVER")) nil))
 
+(defun t/use-gdm ()
+  "Put the shipped editors/emacs on the load path, pointed at the test's server and settings."
+  (add-to-list 'load-path (expand-file-name "editors/emacs" (getenv "GDM_TEST_REPO")))
+  (setq gdm-server-command (t/server-command)
+        gdm-settings (t/settings)))
+
 (provide 'emacs_common)

@@ -3,9 +3,7 @@
 ;; action; records the buffer, the mode-line segment, $/progress and the messages.
 
 (load (expand-file-name "emacs_common.el" (file-name-directory load-file-name)))
-(add-to-list 'load-path (expand-file-name "editors/emacs" (getenv "GDM_TEST_REPO")))
-(setq gdm-server-command (t/server-command)
-      gdm-settings (t/settings))
+(t/use-gdm)
 (setq lsp-enabled-clients '(gdm)          ; no other Python server is installed here
       lsp-session-file (expand-file-name "lsp-session" (getenv "HOME"))
       lsp-headerline-breadcrumb-enable nil

@@ -5,22 +5,8 @@ local repo = os.getenv("GDM_TEST_REPO")
 local ws = os.getenv("GDM_TEST_WORKSPACE")
 local result = { progress = {}, log = {}, shown = {}, steps = {} }
 
-local function write()
-  local file = assert(io.open(os.getenv("GDM_TEST_RESULT"), "w"))
-  file:write(vim.fn.json_encode(result))
-  file:close()
-end
-
-local function text()
-  return table.concat(vim.api.nvim_buf_get_lines(0, 0, -1, false), "\n") .. "\n"
-end
-
-local function wait(what, predicate)
-  if not vim.wait(30000, predicate, 50) then
-    error("timed out waiting for " .. what)
-  end
-  table.insert(result.steps, what)
-end
+local common = dofile(os.getenv("GDM_TEST_REPO") .. "/tests/editors/drivers/nvim_common.lua")(result)
+local text, wait, write = common.text, common.wait, common.write
 
 -- The user's choice in a vim.ui.select menu (code actions, several lenses on a line).
 local function pick(wanted)
