@@ -4,14 +4,16 @@
  * workspace's symbols, focused on the active file; "gdm: Show usage" draws the last 30 days (first
  * with no data, then after a task, opened from the cost meter's breakdown, with the model's bar,
  * driven by the keyboard); "gdm: MCP servers" shows its empty-state item, then the project's fault
- * MCP server (fixtures/mcp) once it is added in settings.json. A screenshot per step lands in
+ * MCP server (fixtures/mcp) once it is added in settings.json. The "gdm: Tasks" view's own inline
+ * buttons: Review opens a task's patch in the diff editor, Accept all applies it, Undo reverts it,
+ * each checked in the editor's text. A screenshot per step lands in
  * test-artifacts/views/.
  */
 import { after, before, test } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type FrameLocator, type Page } from "playwright-core";
+import { chromium, type Browser, type FrameLocator, type Locator, type Page } from "playwright-core";
 import { CHROMIUM_ARGS, ROOT, Proc, e2eEnv, installVsix, scratch, startCodeServer, writeSettings } from "./harness";
 import * as ui from "./workbench";
 import { poll } from "./workbench";
@@ -165,6 +167,75 @@ step("the chart is keyboard-usable: Tab to a metric, Enter redraws it, Tab reach
   await page.keyboard.press("Tab"); // the first bar
   assert.equal(await chart().locator(":focus").getAttribute("data-model"), "openai/scripted");
   await screenshot("usage-keyboard-calls");
+});
+
+/** The Tasks view's row of the task whose prompt starts with `prompt`, its pane expanded. */
+async function taskRow(prompt: string): Promise<Locator> {
+  const header = page.locator(".pane-header", { hasText: /^Tasks/ }).first();
+  if (!(await header.isVisible())) {
+    await page.locator('.activitybar .action-item a[aria-label^="gdm"]').first().click();
+  }
+  await header.waitFor({ timeout: 15_000 });
+  if ((await header.getAttribute("aria-expanded")) !== "true") {
+    await header.click();
+  }
+  const row = page.locator(".pane-body .monaco-list-row", { hasText: prompt }).first();
+  await row.waitFor({ timeout: 30_000 });
+  return row;
+}
+
+/** Click one of a tree row's own inline action buttons (shown on hover), by its title. */
+async function clickInline(row: Locator, title: string): Promise<void> {
+  await row.hover();
+  const button = row.locator(`.actions a.action-label[aria-label^="${title}"]`);
+  await button.waitFor({ state: "visible", timeout: 15_000 });
+  await button.click();
+}
+
+const TASK_PROMPT = "Views: document add";
+const ADD_DOC = "Return a + b, for ints and floats alike.";
+
+step("the Tasks view's own Review button opens the task's patch in the diff editor", async () => {
+  await ui.openFile(page, "calc.py");
+  await ui.runCommand(page, "Ask gdm…");
+  await page.locator(".quick-input-widget").waitFor({ state: "visible", timeout: 10_000 });
+  await page.keyboard.type(TASK_PROMPT);
+  await page.keyboard.press("Enter");
+  const row = await taskRow(TASK_PROMPT);
+  await poll(() => row.innerText(), (t) => /done · \$0\.\d+ · 1 patch/.test(t), 60_000);
+  assert.ok(!(await ui.editorText(page)).includes(ADD_DOC), "nothing is applied before review");
+  await clickInline(row, "Review");
+  await page.locator(".part.editor .tab.active", { hasText: "calc.py ↔ gdm" }).waitFor({ timeout: 15_000 });
+  const diff = ".part.editor .editor-instance .monaco-diff-editor";
+  const modified = () => page.locator(`${diff} .editor.modified .view-lines`).first().innerText();
+  await poll(modified, (t) => t.replace(/\u00a0/g, " ").includes(ADD_DOC), 15_000);
+  const original = (await page.locator(`${diff} .editor.original .view-lines`).first().innerText()).replace(/\u00a0/g, " ");
+  assert.ok(original.includes('"""Return a + b."""') && !original.includes(ADD_DOC), `the left side is the file as it is:\n${original}`);
+  await screenshot("tasks-view-review-diff");
+  await ui.runCommand(page, "View: Close Editor");
+});
+
+step("the Tasks view's own Accept all button applies the task's change to the editor", async () => {
+  await ui.openFile(page, "calc.py");
+  const row = await taskRow(TASK_PROMPT);
+  await clickInline(row, "Accept all");
+  await poll(() => ui.editorText(page), (t) => t.includes(ADD_DOC), 30_000);
+  assert.ok(!(await ui.editorText(page)).includes('"""Return a + b."""'));
+  await poll(() => row.innerText(), (t) => /1 accepted/.test(t), 30_000);
+  await ui.lenses(page, "↶ Undo task", 1, 30_000); // the editor offers the undo too
+  await screenshot("tasks-view-accept-all");
+});
+
+step("the Tasks view's own Undo button reverts the accepted task in the editor", async () => {
+  const row = await taskRow(TASK_PROMPT);
+  await clickInline(row, "Undo");
+  await poll(() => ui.editorText(page), (t) => !t.includes(ADD_DOC), 30_000);
+  assert.ok((await ui.editorText(page)).includes('"""Return a + b."""'), "the original docstring is back");
+  await ui.lenses(page, "↶ Undo task", 0, 30_000); // nothing left to undo: the lens goes
+  await poll(() => row.innerText(), (t) => !/accepted/.test(t), 30_000);
+  await row.hover();
+  await poll(() => row.locator('.actions a.action-label[aria-label^="Undo"]').count(), (n) => n === 0, 15_000);
+  await screenshot("tasks-view-undo");
 });
 
 step("gdm: MCP servers with none configured shows the empty-state item", async () => {

@@ -41,9 +41,13 @@ export async function openFile(page: Page, name: string): Promise<void> {
   const input = page.locator(".quick-input-widget input");
   await input.waitFor({ state: "visible", timeout: 10_000 });
   await input.fill(name);
-  await page.locator(".quick-input-widget .monaco-list-row", { hasText: name }).first().waitFor({ timeout: 10_000 });
-  await page.keyboard.press("Enter");
-  await page.locator(".part.editor .tab.active", { hasText: name }).waitFor({ timeout: 10_000 });
+  // Click the row of that very file: Enter could land in a webview that had focus before, and
+  // recently opened editors such as "gdm code map (calc.py).md" also match the filter.
+  const exact = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+  const row = page.locator(".quick-input-widget .monaco-list-row", { has: page.locator(".label-name", { hasText: exact }) }).first();
+  await row.waitFor({ timeout: 10_000 });
+  await row.click();
+  await page.locator(".part.editor .tab.active", { has: page.locator(".label-name", { hasText: exact }) }).waitFor({ timeout: 10_000 });
   await page.locator(`${EDITOR} .view-lines`).first().waitFor({ timeout: 10_000 });
 }
 
