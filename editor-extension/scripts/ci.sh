@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # CI for the VS Code extension, on a fresh Debian machine or an already set-up one:
 # installs what its tests need (apt packages incl. chromium, npm ci, code-server), builds the
-# .vsix, then runs the unit tests and the end-to-end test in a real VS Code. Idempotent: each
+# .vsix, then runs the unit tests and the end-to-end tests in a real VS Code. Idempotent: each
 # install step is skipped when already done. Exits non-zero when anything fails.
 #
 # Environment (all optional):
@@ -55,6 +55,12 @@ ensure_python() {
     fi
     "$PY" -c 'import gdm' || { log "$PY cannot import gdm"; exit 1; }
   fi
+  # Absolute, without resolving the venv's symlink: the tests cd into the extension and write
+  # it into VS Code's settings, where a relative path would name nothing.
+  case "$PY" in
+    /*) ;;
+    */*) PY="$(cd "$(dirname "$PY")" && pwd)/$(basename "$PY")" ;;
+  esac
   export GDM_PYTHON="$PY"
 }
 
@@ -109,6 +115,8 @@ main() {
     (cd "$EXT" && CODE_SERVER="$CODE_SERVER" CHROMIUM=/usr/bin/chromium node --test out/test/e2e/vscode.e2e.js) || status=1
     log "end-to-end test of the gdm panel (conversations view)"
     (cd "$EXT" && CODE_SERVER="$CODE_SERVER" CHROMIUM=/usr/bin/chromium node --test out/test/e2e/panel.e2e.js) || status=1
+    log "end-to-end test of the views (code map tab, usage chart, MCP servers, Tasks view buttons)"
+    (cd "$EXT" && CODE_SERVER="$CODE_SERVER" CHROMIUM=/usr/bin/chromium node --test out/test/e2e/views.e2e.js) || status=1
     log "screenshots in ${GDM_E2E_ARTIFACTS:-$EXT/test-artifacts}/"
   fi
   return $status

@@ -44,8 +44,6 @@ export class CommandUi {
         return this.showRisk(args, next);
       case "gdm.cost":
         return this.cost(args, next);
-      case "gdm.mcp.list":
-        return this.mcpServers(next);
       default:
         return next(args);
     }
@@ -147,41 +145,15 @@ export class CommandUi {
     const payload = firstObject(args) ?? {};
     const result = (await next([payload])) as CostBreakdown | undefined;
     if (result) {
-      const items = breakdownLines(result).map((r) => ({ label: r.label, detail: r.detail }));
-      void vscode.window.showQuickPick(items, { title: "gdm: cost breakdown", canPickMany: false });
+      const items: (vscode.QuickPickItem & { usage?: boolean })[] = breakdownLines(result).map((r) => ({ label: r.label, detail: r.detail }));
+      items.push({ label: "$(graph) Show usage", detail: "the last 30 days by model and per day, as a chart", usage: true });
+      void vscode.window.showQuickPick(items, { title: "gdm: cost breakdown", canPickMany: false })
+        .then((picked) => {
+          if (picked?.usage) {
+            void vscode.commands.executeCommand("gdm.usage");
+          }
+        });
     }
     return result;
   }
-
-  /** "gdm: MCP servers": each configured server, whether it started (or why not), and its tools. */
-  private async mcpServers(next: Next): Promise<unknown> {
-    const result = (await next([{}])) as { servers?: McpServerRow[] } | undefined;
-    const servers = result?.servers ?? [];
-    if (servers.length === 0) {
-      void vscode.window.showInformationMessage("gdm: no MCP servers configured (gdm.mcpServers, or the workspace's .mcp.json).");
-      return result;
-    }
-    const items: vscode.QuickPickItem[] = [];
-    for (const s of servers) {
-      items.push({ label: `${s.name} (${s.transport}, ${s.source})`, kind: vscode.QuickPickItemKind.Separator });
-      items.push({ label: `${s.status === "running" ? "$(check)" : "$(warning)"} ${s.name}: ${s.status}`,
-        description: s.command, detail: s.error ?? undefined });
-      for (const t of s.tools) {
-        items.push({ label: `$(tools) ${t.name}`, description: t.serverTool, detail: t.description || undefined });
-      }
-    }
-    void vscode.window.showQuickPick(items, { title: "gdm: MCP servers", matchOnDescription: true, matchOnDetail: true });
-    return result;
-  }
-}
-
-/** One row of `gdm.mcp.list`. */
-interface McpServerRow {
-  name: string;
-  source: string;
-  transport: string;
-  command: string;
-  status: string;
-  error: string | null;
-  tools: { name: string; serverTool: string; description: string }[];
 }

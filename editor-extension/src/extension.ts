@@ -18,6 +18,7 @@ import { PatchStore } from "./patchStore";
 import { ReviewDecorations } from "./review";
 import { ConversationPanel, PANEL_VIEW } from "./panel";
 import { TaskUi } from "./tasks";
+import { GdmViews } from "./views";
 import { TasksView } from "./tasksView";
 
 
@@ -30,6 +31,7 @@ class Gdm implements vscode.Disposable {
   private readonly tasks = new TaskUi((id) => this.cancel(id));
   private readonly cost = new CostStatus();
   private readonly ui: CommandUi;
+  private readonly views = new GdmViews((line) => this.tasks.channel.appendLine(line));
   readonly panel: ConversationPanel;
   private readonly tasksView: TasksView;
   private readonly actions: ActionHandlers;
@@ -67,6 +69,7 @@ class Gdm implements vscode.Disposable {
       new ReviewDecorations(this.store),
       vscode.workspace.registerTextDocumentContentProvider(SCHEME, content),
       this.panel,
+      this.views,
       vscode.window.registerWebviewViewProvider(PANEL_VIEW, this.panel, { webviewOptions: { retainContextWhenHidden: true } }),
       this.tasks.onDidChangeRunning((n) => this.cost.setRunning(n)),
       vscode.workspace.onDidChangeTextDocument((e) => this.documentChanged(e.document)),
@@ -92,7 +95,8 @@ class Gdm implements vscode.Disposable {
       return;
     }
     this.disposeFallbacks();
-    const client = createClient(python, cwd, (cmd, args, next) => this.ui.execute(cmd, args, next));
+    const client = createClient(python, cwd, (cmd, args, next) =>
+      this.views.handles(cmd) ? this.views.execute(cmd, args, next) : this.ui.execute(cmd, args, next));
     this.client = client;
     client.onNotification(TASK_EVENT, (ev: TaskEvent) => {
       this.tasks.onEvent(ev);
@@ -105,7 +109,10 @@ class Gdm implements vscode.Disposable {
       this.store.upsert(p);
       this.panel.onPatch(p);
     });
-    client.onNotification(COST_UPDATE, (c: CostUpdate) => this.cost.update(c));
+    client.onNotification(COST_UPDATE, (c: CostUpdate) => {
+      this.cost.update(c);
+      this.views.usage.costChanged();
+    });
     // Replaces languageclient's own handler: the same messages, with the button that fixes them.
     client.onNotification(ShowMessageNotification.type, (m) => this.serverMessage(m.message, m.type));
     client.onDidChangeState((e) => {

@@ -28,6 +28,7 @@ class Command(enum.Enum):
     CONVERSATION_GET = ("gdm.conversation.get", "gdm: Show a conversation")
     MAP = ("gdm.map", "gdm: Show code map")
     MCP_LIST = ("gdm.mcp.list", "gdm: MCP servers")
+    USAGE = ("gdm.usage", "gdm: Show usage")
 
     @property
     def identifier(self) -> str:

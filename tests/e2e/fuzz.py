@@ -88,6 +88,8 @@ class Generator:
             "gdm.conversation.get": {"conversationId": rng.choice(UNKNOWN_IDS)},
             "gdm.map": {"focus": [rng.choice(["calc.py", "nope.py", "../x"])], "maxTokens": rng.choice([0, 64, 1024])},
             "gdm.mcp.list": {},
+            "gdm.usage": {"since": rng.choice(["2030-01-01", "yesterday", None, 7]),
+                          "by": rng.choice(["day", "model", "user", "task", "week"])},
         }
         # A command added later without a payload here is still fuzzed, from an empty object.
         return [payloads.get(command, {})]

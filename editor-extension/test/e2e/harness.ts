@@ -7,7 +7,7 @@ import { spawn, execFileSync, type ChildProcess } from "node:child_process";
 import { cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
-import { join } from "node:path";
+import { join, resolve } from "node:path";
 
 export const ROOT = join(__dirname, "..", "..", "..");
 
@@ -24,12 +24,18 @@ export function e2eEnv(): E2eEnv {
   const venv = join(ROOT, "..", ".venv", "bin", "python");
   const tools = process.env.GDM_E2E_TOOLS || join(homedir(), ".cache", "gdm-vscode-e2e");
   return {
-    python: process.env.GDM_PYTHON || (existsSync(venv) ? venv : "python3"),
+    // A relative path (with a slash) made absolute: it is written into VS Code's settings, where
+    // it would be resolved against some other directory. A bare name stays a PATH lookup.
+    python: absoluteIfPath(process.env.GDM_PYTHON) || (existsSync(venv) ? venv : "python3"),
     codeServer: process.env.CODE_SERVER || join(tools, "code-server-4.100.3", "node_modules", ".bin", "code-server"),
     chromium: process.env.CHROMIUM || "/usr/bin/chromium",
     vsix: process.env.GDM_VSIX || join(ROOT, "gdm.vsix"),
     artifacts: process.env.GDM_E2E_ARTIFACTS || join(ROOT, "test-artifacts"),
   };
+}
+
+function absoluteIfPath(p: string | undefined): string | undefined {
+  return p && p.includes("/") ? resolve(p) : p;
 }
 
 /** A child process started in its own group. */

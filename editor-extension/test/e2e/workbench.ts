@@ -37,13 +37,32 @@ export async function runCommand(page: Page, title: string): Promise<void> {
 }
 
 export async function openFile(page: Page, name: string): Promise<void> {
-  await page.keyboard.press("Control+P");
-  const input = page.locator(".quick-input-widget input");
-  await input.waitFor({ state: "visible", timeout: 10_000 });
-  await input.fill(name);
-  await page.locator(".quick-input-widget .monaco-list-row", { hasText: name }).first().waitFor({ timeout: 10_000 });
-  await page.keyboard.press("Enter");
-  await page.locator(".part.editor .tab.active", { hasText: name }).waitFor({ timeout: 10_000 });
+  const exact = new RegExp(`^${name.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}$`);
+  const active = page.locator(".part.editor .tab.active", { has: page.locator(".label-name", { hasText: exact }) });
+  // Quick open fills its list in steps (recent editors first, such as "gdm code map (calc.py).md",
+  // then the file search) and recycles its row elements, and a key pressed while a webview had
+  // focus can be lost: pick only once the first row is that very file, and try again if the tab
+  // did not come up (the product is not at stake here, the picker's timing is).
+  for (let attempt = 1; ; attempt++) {
+    try {
+      await page.keyboard.press("Control+P");
+      const input = page.locator(".quick-input-widget input");
+      await input.waitFor({ state: "visible", timeout: 10_000 });
+      await input.fill(name);
+      // (an earlier quick pick's list can linger, hidden, in the same widget)
+      const first = page.locator('.quick-input-widget .monaco-list-row[data-index="0"] .label-name').filter({ visible: true });
+      await poll(async () => ((await first.count()) ? (await first.innerText()).trim() : ""), (t) => exact.test(t), 10_000);
+      await input.press("Enter");
+      await active.waitFor({ timeout: 5_000 });
+      break;
+    } catch (err) {
+      if (attempt === 3) {
+        throw err;
+      }
+      console.log(`openFile ${name}: attempt ${attempt} did not open it (${String(err).split("\n")[0]}); again`);
+      await page.keyboard.press("Escape");
+    }
+  }
   await page.locator(`${EDITOR} .view-lines`).first().waitFor({ timeout: 10_000 });
 }
 

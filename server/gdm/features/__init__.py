@@ -9,11 +9,13 @@ from gdm.features import (code_actions, code_lens, cost, history, lifecycle, rea
 from gdm.features import conversations, follow_up_actions
 from gdm.features import code_map
 from gdm.features import mcp
+from gdm.features import usage
 
 if TYPE_CHECKING:
     from gdm.server import GdmServer
 
-FEATURES = (lifecycle, code_lens, tasks, review, cost, history, conversations, code_map, mcp)
+FEATURES = (lifecycle, code_lens, tasks, review, cost, history, conversations, code_map, mcp,
+            usage)
 
 # Every provider of code actions, in the order the editor lists them.
 ACTION_PROVIDERS: tuple[code_actions.ActionProvider, ...] = (

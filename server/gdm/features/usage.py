@@ -1,0 +1,54 @@
+"""`gdm.usage {since?, by?}`: the store's model calls, tokens and USD, the rows `gdm usage` prints.
+
+- `since`: a UTC day `YYYY-MM-DD` (from that day on; absent: everything recorded);
+- `by`: `day` (default), `model`, `user` or `task`.
+
+The answer is `{by, since, rows}`, `rows` exactly what `gdm usage --by BY --format json` prints
+(one query, `gdm.store.reports.usage`, for both); the VS Code extension draws its usage chart
+from it. Like the command line, it reads every session on the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from datetime import date
+from typing import TYPE_CHECKING, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, field_validator
+
+from gdm.commands import Command
+from gdm.features.params import parse
+
+if TYPE_CHECKING:
+    from gdm.server import GdmServer
+
+
+class UsageParams(BaseModel):
+    """`gdm.usage {since?, by?}`."""
+
+    model_config = ConfigDict(extra="ignore")
+    since: str | None = None
+    by: Literal["day", "model", "user", "task"] = "day"
+
+    @field_validator("since")
+    @classmethod
+    def _a_day(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            raise ValueError(f"since must be a day YYYY-MM-DD, not {value[:40]!r}") from None
+
+
+def register(server: GdmServer) -> None:
+    """Register the usage command."""
+
+    @server.ls.command(Command.USAGE.identifier)
+    async def usage(*args: Any) -> dict[str, Any]:
+        params = parse(UsageParams, Command.USAGE.identifier, args, optional=True)
+        session = await server.get_session()
+        from gdm.store import reports  # noqa: PLC0415 - the session's store has imported sqlmodel already
+
+        rows = await asyncio.to_thread(reports.usage, session.store, since=params.since, by=params.by)
+        return {"by": params.by, "since": params.since, "rows": rows}
