@@ -4,10 +4,12 @@
  * runs in its own process group and is killed as a group (code-server's file watchers outlive it).
  */
 import { spawn, execFileSync, type ChildProcess } from "node:child_process";
-import { cpSync, existsSync, mkdirSync, mkdtempSync, writeFileSync } from "node:fs";
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync, statSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { homedir, tmpdir } from "node:os";
 import { join, resolve } from "node:path";
+import { test } from "node:test";
+import { chromium, type Browser, type Page } from "playwright-core";
 
 export const ROOT = join(__dirname, "..", "..", "..");
 
@@ -116,7 +118,34 @@ export function codeServerEnv(xdg: string): NodeJS.ProcessEnv {
   };
 }
 
+/** The newest modification time of the files a .vsix is packaged from (package.json, media/, out/src/). */
+function newestPackagedInput(): number {
+  let newest = statSync(join(ROOT, "package.json")).mtimeMs;
+  for (const dir of ["media", join("out", "src")]) {
+    const full = join(ROOT, dir);
+    if (!existsSync(full)) continue;
+    for (const entry of readdirSync(full, { recursive: true, withFileTypes: true })) {
+      if (entry.isFile()) newest = Math.max(newest, statSync(join(entry.parentPath ?? (entry as { path?: string }).path ?? full, entry.name)).mtimeMs);
+    }
+  }
+  return newest;
+}
+
+/** The default gdm.vsix, packaged again when it is missing or older than what it is built from: a
+ * stale one silently tests an older extension (seen: the views e2e failed on commands the old
+ * package lacked). A vsix given by GDM_VSIX is used as it is. */
+function freshVsix(env: E2eEnv): void {
+  if (process.env.GDM_VSIX) return;
+  if (existsSync(env.vsix) && statSync(env.vsix).mtimeMs >= newestPackagedInput()) return;
+  console.log(`packaging ${env.vsix} (missing or older than out/src, media or package.json)`);
+  execFileSync("npx", ["--no-install", "vsce", "package", "--allow-missing-repository", "--skip-license", "-o", env.vsix], {
+    cwd: ROOT,
+    stdio: "pipe",
+  });
+}
+
 export function installVsix(env: E2eEnv, userData: string, extensions: string, xdg: string): void {
+  freshVsix(env);
   execFileSync(env.codeServer, ["--user-data-dir", userData, "--extensions-dir", extensions, "--install-extension", env.vsix], {
     env: codeServerEnv(xdg),
     stdio: "pipe",
@@ -156,3 +185,81 @@ export const CHROMIUM_ARGS = [
   "--no-sandbox", "--disable-gpu", "--no-first-run", "--disable-background-networking",
   "--disable-component-update", "--disable-sync", "--disable-dev-shm-usage",
 ];
+
+/**
+ * Numbered screenshots (`<prefix>-NN-<name>.png` in `dir`) and test steps that leave a
+ * `FAILED-<prefix>-<step>.png` when they fail; `page` is read when a shot is taken.
+ */
+export function recorder(dir: string, prefix: string, page: () => Page | undefined) {
+  let shot = 0;
+  async function screenshot(name: string): Promise<void> {
+    shot += 1;
+    const file = join(dir, `${prefix ? `${prefix}-` : ""}${String(shot).padStart(2, "0")}-${name}.png`);
+    await page()?.screenshot({ path: file });
+    console.log(`screenshot: ${file}`);
+  }
+  function step(name: string, fn: () => Promise<void>): void {
+    test(name, async () => {
+      try {
+        await fn();
+      } catch (err) {
+        await page()?.screenshot({ path: join(dir, `FAILED-${prefix ? `${prefix}-` : ""}${name.replace(/\W+/g, "-").slice(0, 60)}.png`) });
+        throw err;
+      }
+    });
+  }
+  return { screenshot, step };
+}
+
+/** The user settings every e2e workbench starts with: no tips, trust prompts, updates or telemetry. */
+export const QUIET_SETTINGS: Record<string, unknown> = {
+  "workbench.startupEditor": "none",
+  "workbench.tips.enabled": false,
+  "workbench.secondarySideBar.defaultVisibility": "hidden",
+  "chat.commandCenter.enabled": false,
+  "security.workspace.trust.enabled": false,
+  "telemetry.telemetryLevel": "off",
+  "extensions.autoCheckUpdates": false,
+  "extensions.autoUpdate": false,
+  "update.mode": "none",
+  "editor.minimap.enabled": false,
+};
+
+/** gdm's settings against the scripted model at `modelUrl`, with a store under the scratch dir. */
+export function gdmSettings(env: E2eEnv, dirs: ReturnType<typeof scratch>, modelUrl: string): Record<string, unknown> {
+  return {
+    "gdm.pythonPath": env.python,
+    "gdm.model": "openai/scripted",
+    "gdm.apiBase": modelUrl,
+    "gdm.prices": { "openai/scripted": { inputPerMTok: 3, outputPerMTok: 15 } },
+    "gdm.databaseUrl": `sqlite:///${join(dirs.base, "gdm.db")}`,
+  };
+}
+
+export interface Workbench {
+  codeServer: Proc;
+  browser: Browser;
+  page: Page;
+}
+
+/** code-server started on the scratch dirs, and headless Chromium showing its workbench. */
+export async function openWorkbench(env: E2eEnv, dirs: ReturnType<typeof scratch>): Promise<Workbench> {
+  const cs = await startCodeServer(env, dirs);
+  const browser = await chromium.launch({ executablePath: env.chromium, headless: true, args: CHROMIUM_ARGS });
+  const page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
+  await page.goto(cs.url);
+  await page.locator(".monaco-workbench .part.statusbar").waitFor({ timeout: 30_000 });
+  return { codeServer: cs.proc, browser, page };
+}
+
+/** Stop what a test started (any part may be missing when `before` failed); keep the scratch dir
+ * when GDM_E2E_KEEP=1. */
+export async function closeWorkbench(wb: Partial<Workbench> | undefined, model: Proc | undefined,
+                                     dirs: ReturnType<typeof scratch> | undefined): Promise<void> {
+  await wb?.browser?.close();
+  wb?.codeServer?.stop();
+  model?.stop();
+  if (process.env.GDM_E2E_KEEP !== "1" && dirs) {
+    rmSync(dirs.base, { recursive: true, force: true });
+  }
+}

@@ -7,12 +7,12 @@
  * "gdm: Tasks" view, back to the list of conversations. Each step leaves a screenshot (test-artifacts/panel-*.png); the panel's chunk →
  * render latency (performance marks in the extension and the webview) is read from the gdm log.
  */
-import { after, before, test } from "node:test";
+import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
 import { chromium, type Browser, type FrameLocator, type Page } from "playwright-core";
-import { CHROMIUM_ARGS, ROOT, Proc, e2eEnv, installVsix, scratch, startCodeServer, writeSettings } from "./harness";
+import { CHROMIUM_ARGS, recorder, ROOT, Proc, e2eEnv, installVsix, scratch, startCodeServer, writeSettings } from "./harness";
 import * as ui from "./workbench";
 import { poll } from "./workbench";
 
@@ -24,27 +24,7 @@ let model: Proc;
 let codeServer: Proc | undefined;
 let browser: Browser | undefined;
 let page: Page;
-let shot = 0;
-
-async function screenshot(name: string): Promise<void> {
-  shot += 1;
-  const file = join(artifacts, `panel-${String(shot).padStart(2, "0")}-${name}.png`);
-  await page.screenshot({ path: file });
-  console.log(`screenshot: ${file}`);
-}
-
-function step(name: string, fn: () => Promise<void>): void {
-  test(name, async () => {
-    try {
-      await fn();
-    } catch (err) {
-      if (page) {
-        await page.screenshot({ path: join(artifacts, `FAILED-panel-${name.replace(/\W+/g, "-").slice(0, 60)}.png`) });
-      }
-      throw err;
-    }
-  });
-}
+const { screenshot, step } = recorder(artifacts, "panel", () => page);
 
 /** The panel's webview document (VS Code nests it: iframe.webview → #active-frame). */
 function panel(): FrameLocator {

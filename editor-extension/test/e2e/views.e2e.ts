@@ -9,12 +9,15 @@
  * each checked in the editor's text. A screenshot per step lands in
  * test-artifacts/views/.
  */
-import { after, before, test } from "node:test";
+import { after, before } from "node:test";
 import assert from "node:assert/strict";
-import { mkdirSync, rmSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type FrameLocator, type Locator, type Page } from "playwright-core";
-import { CHROMIUM_ARGS, ROOT, Proc, e2eEnv, installVsix, scratch, startCodeServer, writeSettings } from "./harness";
+import type { FrameLocator, Locator, Page } from "playwright-core";
+import {
+  QUIET_SETTINGS, ROOT, Proc, type Workbench, closeWorkbench, e2eEnv, gdmSettings, installVsix, openWorkbench, recorder,
+  scratch, writeSettings,
+} from "./harness";
 import * as ui from "./workbench";
 import { poll } from "./workbench";
 
@@ -23,30 +26,9 @@ const artifacts = join(env.artifacts, "views");
 const started = Date.now();
 let dirs: ReturnType<typeof scratch>;
 let model: Proc;
-let codeServer: Proc | undefined;
-let browser: Browser | undefined;
+let workbench: Workbench | undefined;
 let page: Page;
-let shot = 0;
-
-async function screenshot(name: string): Promise<void> {
-  shot += 1;
-  const file = join(artifacts, `views-${String(shot).padStart(2, "0")}-${name}.png`);
-  await page.screenshot({ path: file });
-  console.log(`screenshot: ${file}`);
-}
-
-function step(name: string, fn: () => Promise<void>): void {
-  test(name, async () => {
-    try {
-      await fn();
-    } catch (err) {
-      if (page) {
-        await page.screenshot({ path: join(artifacts, `FAILED-views-${name.replace(/\W+/g, "-").slice(0, 60)}.png`) });
-      }
-      throw err;
-    }
-  });
-}
+const { screenshot, step } = recorder(artifacts, "views", () => page);
 
 /** The usage chart's webview document (VS Code nests it: iframe.webview → #active-frame). */
 function chart(): FrameLocator {
@@ -64,16 +46,7 @@ before(async () => {
   const modelUrl = (await model.waitFor(/http:\/\/127\.0\.0\.1:\d+\/v1/, 20_000))[0];
   installVsix(env, dirs.userData, dirs.extensions, dirs.xdg);
   writeSettings(dirs.userData, {
-    "workbench.startupEditor": "none",
-    "workbench.tips.enabled": false,
-    "workbench.secondarySideBar.defaultVisibility": "hidden",
-    "chat.commandCenter.enabled": false,
-    "security.workspace.trust.enabled": false,
-    "telemetry.telemetryLevel": "off",
-    "extensions.autoCheckUpdates": false,
-    "extensions.autoUpdate": false,
-    "update.mode": "none",
-    "editor.minimap.enabled": false,
+    ...QUIET_SETTINGS,
     // settings.json is edited by typing below: nothing may insert characters of its own.
     "editor.autoClosingBrackets": "never",
     "editor.autoClosingQuotes": "never",
@@ -81,27 +54,14 @@ before(async () => {
     "editor.quickSuggestions": { other: false, comments: false, strings: false },
     "editor.suggestOnTriggerCharacters": false,
     "editor.formatOnType": false,
-    "gdm.pythonPath": env.python,
-    "gdm.model": "openai/scripted",
-    "gdm.apiBase": modelUrl,
-    "gdm.prices": { "openai/scripted": { inputPerMTok: 3, outputPerMTok: 15 } },
-    "gdm.databaseUrl": `sqlite:///${join(dirs.base, "gdm.db")}`,
+    ...gdmSettings(env, dirs, modelUrl),
   });
-  const cs = await startCodeServer(env, dirs);
-  codeServer = cs.proc;
-  browser = await chromium.launch({ executablePath: env.chromium, headless: true, args: CHROMIUM_ARGS });
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  await page.goto(cs.url);
-  await page.locator(".monaco-workbench .part.statusbar").waitFor({ timeout: 30_000 });
+  workbench = await openWorkbench(env, dirs);
+  page = workbench.page;
 });
 
 after(async () => {
-  await browser?.close();
-  codeServer?.stop();
-  model?.stop();
-  if (process.env.GDM_E2E_KEEP !== "1" && dirs) {
-    rmSync(dirs.base, { recursive: true, force: true });
-  }
+  await closeWorkbench(workbench, model, dirs);
   console.log(`views e2e duration: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 });
 

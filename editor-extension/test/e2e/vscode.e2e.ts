@@ -4,13 +4,14 @@
  * their risk, review them in the diff editor, accept one hunk and reject the other, check the
  * file, and check the status-bar cost before and after. Each step leaves a screenshot.
  */
-import { after, before, test } from "node:test";
+import { after, before } from "node:test";
 import assert from "node:assert/strict";
 import { mkdirSync, readFileSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type Page } from "playwright-core";
+import type { Page } from "playwright-core";
 import {
-  CHROMIUM_ARGS, ROOT, Proc, e2eEnv, installVsix, scratch, startCodeServer, writeSettings,
+  QUIET_SETTINGS, ROOT, Proc, type Workbench, closeWorkbench, e2eEnv, gdmSettings, installVsix, openWorkbench, recorder,
+  scratch, writeSettings,
 } from "./harness";
 import * as ui from "./workbench";
 import { poll } from "./workbench";
@@ -20,32 +21,10 @@ const started = Date.now();
 let dirs: ReturnType<typeof scratch>;
 let model: Proc;
 let modelUrl: string;
-let codeServer: Proc | undefined;
-let browser: Browser | undefined;
+let workbench: Workbench | undefined;
 let page: Page;
-let shot = 0;
 let settings: Record<string, unknown>;
-
-async function screenshot(name: string): Promise<void> {
-  shot += 1;
-  const file = join(env.artifacts, `${String(shot).padStart(2, "0")}-${name}.png`);
-  await page.screenshot({ path: file });
-  console.log(`screenshot: ${file}`);
-}
-
-/** A test step that leaves a FAILED screenshot when it fails. */
-function step(name: string, fn: () => Promise<void>): void {
-  test(name, async () => {
-    try {
-      await fn();
-    } catch (err) {
-      if (page) {
-        await page.screenshot({ path: join(env.artifacts, `FAILED-${name.replace(/\W+/g, "-").slice(0, 60)}.png`) });
-      }
-      throw err;
-    }
-  });
-}
+const { screenshot, step } = recorder(env.artifacts, "", () => page);
 
 /**
  * Wait until VS Code wrote the setting to the user settings.json (a value equal to the default,
@@ -65,39 +44,14 @@ before(async () => {
   model = Proc.start("scripted model", env.python, ["-m", "gdm.scripted", join(ROOT, "test", "fixtures", "ask-vscode.json")]);
   modelUrl = (await model.waitFor(/http:\/\/127\.0\.0\.1:\d+\/v1/, 20_000))[0];
   installVsix(env, dirs.userData, dirs.extensions, dirs.xdg);
-  settings = {
-    "workbench.startupEditor": "none",
-    "workbench.tips.enabled": false,
-    "workbench.secondarySideBar.defaultVisibility": "hidden",
-    "chat.commandCenter.enabled": false,
-    "security.workspace.trust.enabled": false,
-    "telemetry.telemetryLevel": "off",
-    "extensions.autoCheckUpdates": false,
-    "extensions.autoUpdate": false,
-    "update.mode": "none",
-    "editor.minimap.enabled": false,
-    "gdm.pythonPath": env.python,
-    "gdm.model": "openai/scripted",
-    "gdm.apiBase": modelUrl,
-    "gdm.prices": { "openai/scripted": { inputPerMTok: 3, outputPerMTok: 15 } },
-    "gdm.databaseUrl": `sqlite:///${join(dirs.base, "gdm.db")}`,
-  };
+  settings = { ...QUIET_SETTINGS, ...gdmSettings(env, dirs, modelUrl) };
   writeSettings(dirs.userData, settings);
-  const cs = await startCodeServer(env, dirs);
-  codeServer = cs.proc;
-  browser = await chromium.launch({ executablePath: env.chromium, headless: true, args: CHROMIUM_ARGS });
-  page = await browser.newPage({ viewport: { width: 1400, height: 900 } });
-  await page.goto(cs.url);
-  await page.locator(".monaco-workbench .part.statusbar").waitFor({ timeout: 30_000 });
+  workbench = await openWorkbench(env, dirs);
+  page = workbench.page;
 });
 
 after(async () => {
-  await browser?.close();
-  codeServer?.stop();
-  model?.stop();
-  if (process.env.GDM_E2E_KEEP !== "1" && dirs) {
-    rmSync(dirs.base, { recursive: true, force: true });
-  }
+  await closeWorkbench(workbench, model, dirs);
   console.log(`e2e duration: ${((Date.now() - started) / 1000).toFixed(1)} s`);
 });
 
