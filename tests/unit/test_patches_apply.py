@@ -225,12 +225,34 @@ def test_locate_hunk_finds_a_unique_block_anywhere(expected, found):
 
 
 def test_locate_hunk_prefers_the_match_nearest_the_expected_place():
+    # the fourth of six look-alike blocks: its full context stands in every block but the edges
     base = "".join("block\n    same\nend\n" for _ in range(6))
-    patch = patch_of(base, base[:36] + base[36:].replace("same", "changed", 1))
+    patch = patch_of(base, base[:57] + base[57:].replace("same", "changed", 1))
     hunk = patch.hunks[0]
+    assert (hunk.old_lines, len(hunk.before), len(hunk.after)) == (["    same\n"], 3, 3)
     lines = split_lines(base)
     assert locate_hunk(hunk, lines, hunk.old_start) == hunk.old_start
     assert locate_hunk(hunk, lines, hunk.old_start + 3) == hunk.old_start + 3
+    assert locate_hunk(hunk, lines, hunk.old_start - 3) == hunk.old_start - 3
+
+
+def test_an_insertion_at_the_files_edge_stays_at_that_edge_among_look_alikes():
+    # Found by the look-alike property test: an insertion with less than 3 lines of context after
+    # it touched the file's end; when an earlier hunk of its patch was refused, the drift it should
+    # have taught was missing and the nearest look-alike block (not the file's end) took it.
+    base = "".join(f"def block_{i}():\n" + "".join(f"    {k} alpha\n" for k in range(11)) + "\n" for i in range(3))
+    patch = patch_of(base, base[:-1] + "patch_2 alpha\n\n")
+    hunk = patch.hunks[0]
+    assert (hunk.old_lines, len(hunk.after)) == ([], 1)
+    current = base.replace("    8 alpha\n", "user alpha\n    8 alpha\n", 2).replace(
+        "def block_2():\n", "".join(f"typed_{k}\n" for k in range(8)) + "def block_2():\n")
+    lines = split_lines(current)
+    # expected where the base had it: nearer block_1's end than the file's end
+    assert locate_hunk(hunk, lines, hunk.old_start) == len(lines) - 1
+    # and at its start: an insertion with less than 3 lines before it
+    patch = patch_of(base, "# header\n" + base)
+    hunk = patch.hunks[0]
+    assert locate_hunk(hunk, split_lines(current), 20) == 0
 
 
 def test_edit_inside_the_hunk_does_not_move_it_to_a_look_alike_block():

@@ -272,3 +272,17 @@ def test_look_alike_blocks_an_edit_inside_a_hunk_is_a_conflict(data, base):
     assert hunk.index not in result.applied
     applied = [h for h in patch.hunks if h.index in result.applied]
     assert result.text == build(base, *user, applied)
+
+
+def test_look_alike_blocks_the_counterexample_hypothesis_found():
+    # Hunk 0 is refused (ambiguous); hunk 1, an insertion touching the file's end, once went to
+    # block_1's end, the look-alike nearest its base position, instead of the file's end.
+    base = [line for i in range(3) for line in (f"def block_{i}():\n", *(f"    {k} alpha\n" for k in range(11)), "\n")]
+    patch = make_patch(patch_id="p", task_id="t", path="f.py", base_text="".join(base),
+                       new_text=build(base, {}, {33: ["patch_0 alpha\n", "patch_1 alpha\n"], 38: ["patch_2 alpha\n"]}))
+    user = ({}, {21: ["user_0 alpha\n", "user_1 alpha\n"], 22: ["user_2 alpha\n"], 27: ["user_3 alpha\n"],
+                 26: [f"user_typed_{k}\n" for k in range(8)]})
+    result = apply_hunks(patch, build(base, *user))
+    applied = [h for h in patch.hunks if h.index in result.applied]
+    assert result.text == build(base, *user, applied)
+    assert result.text.endswith("    10 alpha\npatch_2 alpha\n\n")

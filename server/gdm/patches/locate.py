@@ -242,7 +242,7 @@ def locate_hunk(hunk: Hunk, current_lines: list[str], expected: int, lo: int = 0
 def locate(hunk: Hunk, ctx: Context, expected: int, lo: int) -> int:
     """Rules: old_lines must match exactly. If the whole context also fits somewhere, the fit at the
     file's edge the hunk touched wins, else the fit nearest to `expected` as a line found once in
-    both texts next to the hunk corrects it (`Context.anchored`). Otherwise the one best partial fit
+    both texts next to the hunk corrects it (`Context.anchored`); an insertion likewise. Otherwise the one best partial fit
     wins if at least half the context (one line for an insertion) is still found near it; a block
     found once and made of real code lines stands without context. Either way, a place where the
     hunk's context still stands whole but its old lines do not (the user edited inside the hunk)
@@ -259,6 +259,9 @@ def locate(hunk: Hunk, ctx: Context, expected: int, lo: int) -> int:
     if not hunk.old_lines:
         full = _full_insertions(hunk, ctx, lo)
         if full:
+            edge = [q for q in full if _at_its_edge(hunk, q, len(lines))]
+            if edge:  # it touched the file's start or end (less than CONTEXT lines there): of look-alikes, that one
+                return edge[0]
             p = _nearest(full, expected, "its context")
             if 2 * abs(p - expected) > len(hunk.before) + len(hunk.after) + CONTEXT_SLACK:
                 _rival(hunk, ctx, [q for q in _reach(hunk, ctx, lo) if q not in full], p, expected)
