@@ -1,9 +1,14 @@
-"""Start-up time: spawn a language server and wait for its `initialize` result, over stdio.
+"""Start-up time and memory: spawn a language server, wait for its `initialize` result, then for
+its first code action, over stdio.
 
 Compares gdm (`python -m gdm`) with a featureless pygls 2 server (`bare_pygls_server.py`),
 jedi-language-server and python-lsp-server, all run by this same Python with the same
 `initialize` params (a small VS Code-like capabilities dict, a temp folder as rootUri) and the
-same environment. Runs are interleaved across servers (after one unmeasured warm-up each) so
+same environment. Per run: the time to the `initialize` result; the time to "ready", the answer
+to the first `textDocument/codeAction` sent right after `initialized` + `didOpen` (gdm answers it
+once its session is open: store, settings, budgets; a server without code actions answers at once
+with an error, which counts too); the resident memory at the initialize result (VmRSS) and the
+peak once ready (VmHWM), read from /proc. Runs are interleaved across servers (after one unmeasured warm-up each) so
 that a slow moment of the machine does not land on one server only. After each run the client
 sends shutdown and exit, and kills the server if it lingers.
 
@@ -36,13 +41,23 @@ BARE = "bare pygls"
 
 
 @dataclass
+class Sample:
+    """One measured start of a server."""
+
+    initialize_ms: float
+    ready_ms: float
+    rss_initialize_mb: float
+    rss_peak_mb: float
+
+
+@dataclass
 class Server:
     """A server to measure: how to start it and which module must exist for it to run."""
 
     name: str
     argv: list[str]
     needs_module: str
-    times_ms: list[float] = field(default_factory=list)
+    samples: list[Sample] = field(default_factory=list)
     failure: str | None = None
 
     def installed(self) -> bool:
@@ -175,8 +190,8 @@ class Connection:
                 self.send({"id": msg["id"], "result": None})
 
 
-def measure_once(server: Server, root: Path, env: dict[str, str], timeout: float) -> float:
-    """Spawn ``server``, return ms until its initialize result, then shut it down.
+def measure_once(server: Server, root: Path, env: dict[str, str], timeout: float) -> Sample:
+    """Spawn ``server``, measure its start (see the module docstring), then shut it down.
 
     A failure is raised as RuntimeError carrying the last line the server wrote to stderr.
     """
@@ -201,18 +216,40 @@ def measure_once(server: Server, root: Path, env: dict[str, str], timeout: float
             conn.close()
 
 
-def _talk(conn: Connection, root: Path, start: float, timeout: float) -> float:
-    """initialize (timed from ``start``), initialized, shutdown, exit."""
+def _talk(conn: Connection, root: Path, start: float, timeout: float) -> Sample:
+    """initialize (timed from ``start``), initialized, didOpen, codeAction (ready), shutdown, exit."""
     conn.send({"id": 1, "method": "initialize", "params": initialize_params(root)})
     reply = conn.response_to(1, start + timeout)
-    elapsed_ms = (time.perf_counter() - start) * 1000
+    initialize_ms = (time.perf_counter() - start) * 1000
     if "error" in reply:
         raise ValueError(f"initialize failed: {reply['error']}")
+    rss_initialize = _memory_mb(conn.proc.pid, "VmRSS")
+    uri = (root / "main.py").as_uri()
     conn.send({"method": "initialized", "params": {}})
-    conn.send({"id": 2, "method": "shutdown"})
-    conn.response_to(2, time.perf_counter() + 5)
+    conn.send({"method": "textDocument/didOpen", "params": {"textDocument": {
+        "uri": uri, "languageId": "python", "version": 1, "text": (root / "main.py").read_text()}}})
+    conn.send({"id": 2, "method": "textDocument/codeAction", "params": {
+        "textDocument": {"uri": uri}, "context": {"diagnostics": []},
+        "range": {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}}}})
+    conn.response_to(2, start + timeout)  # a result or an error (no code actions): either is an answer
+    ready_ms = (time.perf_counter() - start) * 1000
+    rss_peak = _memory_mb(conn.proc.pid, "VmHWM")
+    conn.send({"id": 3, "method": "shutdown"})
+    conn.response_to(3, time.perf_counter() + 5)
     conn.send({"method": "exit"})
-    return elapsed_ms
+    return Sample(initialize_ms, ready_ms, rss_initialize, rss_peak)
+
+
+def _memory_mb(pid: int, field_name: str) -> float:
+    """A memory figure of /proc/<pid>/status in MB (nan where /proc does not exist)."""
+    try:
+        status = Path(f"/proc/{pid}/status").read_text()
+    except OSError:
+        return math.nan
+    for line in status.splitlines():
+        if line.startswith(f"{field_name}:"):
+            return int(line.split()[1]) / 1024
+    return math.nan
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
@@ -246,12 +283,12 @@ def run_all(candidates: list[Server], runs: int, timeout: float) -> None:
                 if server.failure is not None:
                     continue
                 try:
-                    ms = measure_once(server, root, env, timeout)
+                    sample = measure_once(server, root, env, timeout)
                 except RuntimeError as exc:
                     server.failure = str(exc)
                     continue
                 if round_no > 0:  # round 0 warms the disk cache and .pyc files
-                    server.times_ms.append(ms)
+                    server.samples.append(sample)
 
 
 def p90(values: list[float]) -> float:
@@ -262,21 +299,30 @@ def p90(values: list[float]) -> float:
 
 def table(candidates: list[Server]) -> str:
     """The result table, then one line per server that failed saying why."""
-    bare = next((s for s in candidates if s.name == BARE and s.times_ms), None)
-    base = statistics.median(bare.times_ms) if bare else None
+    bare = next((s for s in candidates if s.name == BARE and s.samples), None)
+    base = statistics.median(x.initialize_ms for x in bare.samples) if bare else None
+    base_ready = statistics.median(x.ready_ms for x in bare.samples) if bare else None
     notes: list[str] = []
-    rows = [["server", "median ms", "p90 ms", "min ms", "ratio vs bare pygls"]]
+    head = ["server", "initialize median ms", "p90 ms", "min ms", "ratio vs bare pygls",
+            "ready median ms", "ready ratio", "RSS at initialize MB", "peak RSS ready MB"]
+    rows = [head]
     for s in candidates:
+        blank = [""] * (len(head) - 2)
         if not s.installed():
-            rows.append([s.name, "not installed", "", "", ""])
-        elif s.failure is not None or not s.times_ms:
-            rows.append([s.name, "failed", "", "", ""])
+            rows.append([s.name, "not installed", *blank])
+        elif s.failure is not None or not s.samples:
+            rows.append([s.name, "failed", *blank])
             notes.append(f"{s.name} failed: {s.failure or 'no runs'}")
         else:
-            med = statistics.median(s.times_ms)
-            ratio = f"{med / base:.2f}x" if base else "n/a"
-            rows.append([s.name, f"{med:.0f}", f"{p90(s.times_ms):.0f}", f"{min(s.times_ms):.0f}", ratio])
-    widths = [max(len(r[i]) for r in rows) for i in range(5)]
+            init = [x.initialize_ms for x in s.samples]
+            ready = statistics.median(x.ready_ms for x in s.samples)
+            med = statistics.median(init)
+            rows.append([s.name, f"{med:.0f}", f"{p90(init):.0f}", f"{min(init):.0f}",
+                         f"{med / base:.2f}x" if base else "n/a", f"{ready:.0f}",
+                         f"{ready / base_ready:.2f}x" if base_ready else "n/a",
+                         f"{statistics.median(x.rss_initialize_mb for x in s.samples):.0f}",
+                         f"{statistics.median(x.rss_peak_mb for x in s.samples):.0f}"])
+    widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
 
     def line(cells: list[str]) -> str:
         return "| " + " | ".join(
@@ -305,7 +351,7 @@ def main() -> None:
     args = parser.parse_args()
     candidates = servers()
     run_all(candidates, args.runs, args.timeout)
-    print(f"Spawn -> initialize result over stdio, {args.runs} runs each after 1 warm-up, Python "
+    print(f"Spawn -> initialize result -> first code action over stdio, {args.runs} runs each after 1 warm-up, Python "
           f"{sys.version.split()[0]} ({sys.executable})")  # fmt: skip
     print(table(candidates))
     print(litellm_check())

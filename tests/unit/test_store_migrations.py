@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, inspect, text
 
-from gdm.store.migrations import BASELINE, head
+from gdm.store.migrations import BASELINE, HEAD, head
 from gdm.store.repo import Store, StoreError
 from gdm.store.tables import ALL_TABLES
 
@@ -76,6 +76,28 @@ def test_a_database_of_the_gdm_before_migrations_is_upgraded_keeping_every_row(d
     with Store(db_url) as again:
         assert again.migration == "current"
         assert len(again.sessions()) == 3
+
+
+def test_head_names_the_newest_revision_file() -> None:
+    # HEAD is what a current store is compared with before Alembic is imported: a new revision
+    # file that forgets to move HEAD would make every store look out of date (or, worse, current).
+    assert HEAD == head()
+
+
+CURRENT_WITHOUT_ALEMBIC = """
+import sys
+from gdm.store.repo import Store
+with Store(sys.argv[1]) as store:
+    print(store.migration, "alembic" in sys.modules)
+"""
+
+
+def test_opening_a_current_store_does_not_import_alembic(db_url: str) -> None:
+    Store(db_url).close()
+    out = subprocess.run([sys.executable, "-c", CURRENT_WITHOUT_ALEMBIC, db_url],
+                         capture_output=True, text=True, timeout=120)
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == ["current", "False"]
 
 
 def test_a_database_newer_than_this_gdm_is_refused_and_left_untouched(db_url: str) -> None:
