@@ -98,11 +98,10 @@ def main(argv: list[str] | None = None) -> None:
     for p in (rep, exp):
         p.add_argument("--database-url", help="store URL (else GDM_DATABASE_URL, else the default SQLite file)")
     reports.add_parsers(sub)  # gdm usage, gdm audit
+    mapcli.add_parsers(sub)  # gdm map, gdm symbols
     args = parser.parse_args(argv)
     if args.command in ("usage", "audit"):
         raise SystemExit(reports.run(args, sys.stdout, sys.stderr))
-    mapcli.add_parsers(sub)
-    args = parser.parse_args(argv)
     if args.command in ("map", "symbols"):
         raise SystemExit(mapcli.run(args, settings_from_env().map_tokens or 2048))
     if args.command == "serve":

@@ -105,3 +105,19 @@ def test_ask_checks_file_and_range_before_any_model_call(workspace, tmp_path):
 def test_gdm_version(tmp_path):
     result = gdm("--version", env=server_env(tmp_path))
     assert result.returncode == 0 and result.stdout.startswith("gdm 0.")
+
+
+def test_gdm_map_and_symbols_from_the_command_line(workspace, tmp_path):
+    # Both subcommands were registered after the first parse, so argparse refused them
+    # ("invalid choice: 'map'"); they are run here as a user types them.
+    env = server_env(tmp_path)
+    shown = gdm("map", "--workspace", str(workspace), "--tokens", "512", "--focus", "calc.py", env=env)
+    assert shown.returncode == 0, shown.stderr
+    assert shown.stdout.startswith("calc.py:") and "def add(" in shown.stdout
+    found = gdm("symbols", "add", "--workspace", str(workspace), env=env)
+    assert found.returncode == 0, found.stderr
+    assert found.stdout.startswith("calc.py:") and "add" in found.stdout
+    missing = gdm("symbols", "no_such_name_anywhere", "--workspace", str(workspace), env=env)
+    assert missing.returncode == 1 and missing.stdout == ""
+    bad = gdm("map", "--workspace", str(tmp_path / "nowhere"), env=env)
+    assert bad.returncode == 2 and "is not a folder" in bad.stderr
