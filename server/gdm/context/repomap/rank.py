@@ -158,26 +158,45 @@ def rank(tags: Mapping[str, FileTags], focus: Iterable[str] = (), mentioned: Ite
 def _solve(paths: list[str], names: list[str], defs: tuple[np.ndarray, np.ndarray, np.ndarray],
            refs: tuple[np.ndarray, np.ndarray, np.ndarray], weights: np.ndarray, focus: list[int],
            limit: int | None) -> Ranking:
+    """PageRank over the files, then each definition's score.
+
+    A reference (file, name) is an edge of the same weight to every *other* file defining the name.
+    Those edges are never built: the rank a reference sends flows through the name (one sum per name
+    per iteration) to the name's definitions, less what the referencing file would have sent itself.
+    Exactly the edge-per-definer graph, in O(references + definitions) instead of their product —
+    which a name defined in thousands of files (`run`, `probe`, a method every class has) makes
+    gigabytes (4,000 modules of 8 classes with the same method names: 8 GB and 58 s; now 0.1 s)."""
     np = _numpy()
     n = len(paths)
     if n == 0:
         return Ranking([], [])
     def_file, def_name, per_name = defs
     order = np.argsort(def_name, kind="stable")
-    def_file, def_name = def_file[order], def_name[order]  # grouped by name: CSR over names
-    name_start = np.cumsum(per_name) - per_name
+    def_file, def_name = def_file[order], def_name[order]  # grouped by name: ties keep this order
     src, nid, count = refs
-    k = per_name[nid]
-    # Every reference expands to one edge per file defining the name: pair = its definition slot.
-    pair = np.repeat(name_start[nid] - (np.cumsum(k) - k), k) + np.arange(int(k.sum()), dtype=np.int64)
-    src_e = np.repeat(src, k)
-    w_e = np.repeat(weights[nid] * np.sqrt(count), k)
-    dst_e = def_file[pair]
-    keep = (src_e != dst_e) & (w_e > 0)
-    src_e, dst_e, w_e, pair = src_e[keep], dst_e[keep], w_e[keep], pair[keep]
-    ranks, norm = _pagerank(n, src_e, dst_e, w_e, focus)
-    score = np.bincount(pair, weights=ranks[src_e] * norm, minlength=len(def_file)).astype(np.float64)
-    score += ranks[def_file] * 1e-3  # unreferenced definitions still count a little
+    n_names = len(names)
+    # The definition slot, if any, of each reference's own file for its name: that edge is dropped.
+    slot_key = def_file * n_names + def_name
+    by_key = np.argsort(slot_key, kind="stable")
+    ref_key = src * n_names + nid
+    pos = np.minimum(np.searchsorted(slot_key[by_key], ref_key), max(len(by_key) - 1, 0))
+    own = (slot_key[by_key][pos] == ref_key) if len(by_key) else np.zeros(len(src), dtype=bool)
+    fan_out = per_name[nid] - own  # the other files defining the name
+    weight = weights[nid] * np.sqrt(count)
+    live = (weight > 0) & (fan_out > 0)
+    src, nid, weight, own, fan_out = src[live], nid[live], weight[live], own[live], fan_out[live]
+    own_slot = by_key[pos[live]][own]
+    out_total = np.bincount(src, weights=weight * fan_out, minlength=n)
+    per_edge = weight / out_total[src] if len(src) else weight  # each edge's share of its file's rank
+
+    def slot_flows(ranks: np.ndarray) -> np.ndarray:
+        sent = ranks[src] * per_edge
+        flows = np.bincount(nid, weights=sent, minlength=n_names).astype(np.float64)[def_name]  # float when empty too
+        flows[own_slot] -= sent[own]
+        return np.maximum(flows, 0.0)  # a file's own share taken off again: rounding, never below 0
+
+    ranks = _pagerank(n, def_file, slot_flows, out_total == 0, focus)
+    score = slot_flows(ranks) + ranks[def_file] * 1e-3  # unreferenced definitions still count a little
     file_order = np.lexsort((np.arange(n), -ranks))[:limit]
     files = [(paths[i], r) for i, r in zip(file_order.tolist(), ranks[file_order].tolist())]
     ranked = np.argsort(-score, kind="stable")[:limit]
@@ -186,24 +205,21 @@ def _solve(paths: list[str], names: list[str], defs: tuple[np.ndarray, np.ndarra
     return Ranking(files, out)
 
 
-def _pagerank(n: int, src: np.ndarray, dst: np.ndarray, weight: np.ndarray,
-              focus: list[int]) -> tuple[np.ndarray, np.ndarray]:
+def _pagerank(n: int, def_file: np.ndarray, slot_flows: Any, dangling: np.ndarray,
+              focus: list[int]) -> np.ndarray:
     """Personalised PageRank by power iteration; dangling files give their rank to the focus.
-    Returns the ranks and each edge's weight normalised by its source's total."""
+    `slot_flows(ranks)` is the rank arriving at each definition slot, owned by `def_file`."""
     np = _numpy()
     personal = np.zeros(n) if focus else np.full(n, 1.0 / n)
     if focus:
         np.add.at(personal, np.asarray(focus), FOCUS_WEIGHT)
         personal /= personal.sum()
-    out_total = np.bincount(src, weights=weight, minlength=n)
-    norm = weight / out_total[src] if len(src) else weight
-    dangling = out_total == 0
     ranks = personal.copy()
     for _ in range(ITERATIONS):
-        flow = np.bincount(dst, weights=ranks[src] * norm, minlength=n)
+        flow = np.bincount(def_file, weights=slot_flows(ranks), minlength=n)
         new = DAMPING * flow + (DAMPING * ranks[dangling].sum() + 1.0 - DAMPING) * personal
         delta = np.abs(new - ranks).sum()
         ranks = new
         if delta < TOLERANCE:
             break
-    return ranks, norm
+    return ranks

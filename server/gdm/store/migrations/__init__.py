@@ -56,13 +56,13 @@ def migrate(engine: Engine, where: str) -> str:
     messages (its URL with the password hidden)."""
     if current_revision(engine) == HEAD:
         return "current"
-    from gdm.store.migrations import runner  # noqa: PLC0415 - Alembic only when there is work
+    from gdm.store.migrations import runner  # Alembic only when there is work
 
     return runner.migrate(engine, where)
 
 
 def head() -> str:
     """Alembic's newest revision, read from ``versions/`` (imports Alembic; tests and tools)."""
-    from gdm.store.migrations import runner  # noqa: PLC0415 - see migrate
+    from gdm.store.migrations import runner  # see migrate
 
     return runner.head()
