@@ -284,3 +284,29 @@ async def stop_editor(editor: Editor) -> None:
     except (asyncio.TimeoutError, RuntimeError):
         pass
     await editor.client.stop()
+
+
+
+VSCODE_STOP_PATIENCE_S = 2.0  # vscode-languageclient's checkProcessDied: SIGKILL 2 s after exit
+
+
+async def stop_editor_like_vscode(editor: Editor, patience_s: float = VSCODE_STOP_PATIENCE_S) -> bool:
+    """Stop the server as VS Code's client does: `shutdown`, `exit`, and SIGKILL it if it is still
+    running `patience_s` later. True when the server exited by itself in time.
+
+    The caller still calls `editor.client.stop()`, after killing whatever outlived the server:
+    `stop()` waits for the server's pipes to close, and a child holding them keeps it waiting.
+    """
+    process = editor.client._server  # pygls keeps the server's process here (no public accessor)
+    assert process is not None
+    await asyncio.wait_for(editor.client.shutdown_async(None), 10)
+    editor.client.exit(None)
+    loop = asyncio.get_running_loop()
+    deadline = loop.time() + patience_s
+    # The exit status, not process.wait(): that also waits for EOF on the pipes (see above).
+    while process.returncode is None and loop.time() < deadline:
+        await asyncio.sleep(0.02)
+    if process.returncode is None:
+        process.kill()
+        return False
+    return True

@@ -6,6 +6,8 @@ from __future__ import annotations
 
 import asyncio
 import json
+import os
+import signal
 import sqlite3
 import subprocess
 import sys
@@ -18,7 +20,7 @@ from lsprotocol import types as lsp
 from gdm.commands import Command
 from gdm.scripted import ScriptedModel
 from tests.conftest import FIXTURES, scripted_settings
-from tests.e2e.editor import server_env, start_editor, stop_editor
+from tests.e2e.editor import server_env, start_editor, stop_editor, stop_editor_like_vscode
 from tests.mcp_servers import alive, everything_server, fault_server, git_server, pids
 
 SECRET = "sk-proj-notarealkeybutlookslikeone0123456789"
@@ -154,6 +156,33 @@ async def test_ask_allow_once_deny_and_always_allow(tmp_path, mcp_model, workspa
     finally:
         await stop_editor(editor)
     assert await gone(pid)  # shutdown stops the servers
+
+
+async def test_a_server_that_ignores_eof_and_sigterm_does_not_outlive_gdm(tmp_path, mcp_model, workspace):
+    log = tmp_path / "fault.log"
+    editor = await open_editor(workspace, tmp_path, mcp_model, mcpServers={"stubborn": fault_server(log, "--stubborn")},
+                               mcpPolicy="allow")
+    pid, exited = None, None
+    try:
+        task_id, done = await run(editor, "MCP stubborn: pid")
+        assert done["status"] == "done" and mcp_model.failures == [], editor.events(task_id)
+        [result] = results(editor, task_id)
+        pid = int(result["result"])
+        assert pids(log) == [pid] and alive(pid)
+        tool_messages = [m["content"] for m in mcp_model.requests[-1]["messages"] if m["role"] == "tool"]
+        assert tool_messages == [str(pid)]  # the pid the model saw is the one that must go
+        # As VS Code's client stops a server: shutdown, exit, and SIGKILL after 2 s. gdm must have
+        # stopped its MCP servers by then, or a server it had not yet killed outlives it.
+        exited = await stop_editor_like_vscode(editor)
+        assert await gone(pid, timeout=5), f"the stubborn MCP server outlived gdm (gdm exited by itself: {exited})"
+        assert exited, "gdm did not exit within 2 s of `exit`"
+    finally:
+        if pid is not None and alive(pid):
+            os.kill(pid, signal.SIGKILL)  # never left behind; it also holds gdm's stderr open
+        if exited is None:
+            await stop_editor(editor)
+        else:
+            await asyncio.wait_for(editor.client.stop(), 10)
 
 
 async def test_deny_policy_never_asks_and_configuration_removal_stops_the_server(tmp_path, mcp_model, workspace):

@@ -1,4 +1,4 @@
-"""Lifecycle: `initialize`, `initialized`, `workspace/didChangeConfiguration`, `shutdown`.
+"""Lifecycle: `initialize`, `initialized`, `workspace/didChangeConfiguration`, `shutdown`, `exit`.
 
 Capabilities and settings are resolved at `initialize`; the store is opened after it (in a
 worker thread) so the editor gets its `initialize` result without waiting on the database.
@@ -60,6 +60,13 @@ def register(server: GdmServer) -> None:
         if server.session is not None:
             server.session.store.end_session(server.session.id)
             server.session.mcp.close()  # every MCP server this session started
+
+    @ls.feature(lsp.EXIT)
+    async def exit(params: Any = None) -> None:
+        # pygls awaits this before it exits: a stdio MCP server that ignored the stop `shutdown` began
+        # is killed now, within the 2 s an editor gives gdm after `exit` (mcp_tools/manager.py, `end`).
+        if server.session is not None:
+            await server.session.mcp.end()
 
 
 def _root_of(params: lsp.InitializeParams) -> Path:

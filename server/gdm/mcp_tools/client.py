@@ -3,7 +3,8 @@
 A `Connection` runs on the event loop it is opened on (the manager's own loop, see manager.py):
 the SDK's client is an anyio context, entered and left by one long-lived asyncio task, and
 every request goes through it from other tasks of the same loop. Results come back as plain
-text (`render`), never as SDK types, so nothing above this module knows the SDK.
+text (`render`), never as SDK types, so nothing above this module knows the SDK. A stdio server's
+process is tagged and remembered (processes.py), so that gdm's exit can kill one that will not stop.
 """
 
 from __future__ import annotations
@@ -26,6 +27,7 @@ from pydantic import ValidationError
 
 from gdm import __version__
 from gdm.config import McpHttpServer, McpStdioServer
+from gdm.mcp_tools.processes import TAG_ENV, find_server, kill_server, new_tag
 from gdm.mcp_tools.results import CallResult, McpFailure, RemoteTool
 
 log = logging.getLogger(__name__)
@@ -60,16 +62,20 @@ class Connection:
         self.config = config
         self.cwd = cwd
         self.env = env  # stdio only: the whole environment of the child (already scrubbed)
+        self.tag = new_tag() if isinstance(config, McpStdioServer) else None  # marks the child's environment
+        self.pid: int | None = None  # the stdio server's process (its group: the SDK starts it in a session)
         self._client: Client | None = None
         self._stop: asyncio.Event | None = None
         self._task: asyncio.Task[None] | None = None
+        self._runner: asyncio.Task[None] | None = None  # the same task, kept after close() lets go of it
         self.ended: str | None = None  # why the connection ended, once it has
 
     def _stdio(self) -> StdioServerParameters:
         # The child's stderr goes to ours (the editor's log of gdm), as with any language server.
         assert isinstance(self.config, McpStdioServer)
         return StdioServerParameters(command=self.config.command, args=list(self.config.args),
-                                     env=self.env, cwd=str(self.cwd), encoding_error_handler="replace")
+                                     env={**self.env, TAG_ENV: str(self.tag)}, cwd=str(self.cwd),
+                                     encoding_error_handler="replace")
 
     async def _http(self, stack: AsyncExitStack) -> Any:
         assert isinstance(self.config, McpHttpServer)
@@ -80,7 +86,7 @@ class Connection:
         """Start the server, complete the handshake and read its tool list, within `timeout_s`."""
         self._stop = asyncio.Event()
         ready: asyncio.Future[list[RemoteTool]] = asyncio.get_running_loop().create_future()
-        self._task = asyncio.ensure_future(self._run(ready))
+        self._task = self._runner = asyncio.ensure_future(self._run(ready))
         try:
             return await asyncio.wait_for(asyncio.shield(ready), timeout_s)
         except asyncio.TimeoutError:
@@ -96,6 +102,8 @@ class Connection:
                 client = Client(server, client_info=types.Implementation(name="gdm", version=__version__),
                                 cache=None)
                 self._client = await stack.enter_async_context(client)
+                if self.tag is not None:
+                    self.pid = await asyncio.to_thread(find_server, self.tag)
                 tools = await self._list(self._client)
                 if not ready.done():
                     ready.set_result(tools)
@@ -126,6 +134,21 @@ class Connection:
             if not cursor:
                 break
         return tools
+
+    @property
+    def finished(self) -> bool:
+        """Never started, or ended (with its process, unless the SDK abandoned one it could not kill)."""
+        return self._runner is None or self._runner.done()
+
+    def kill(self) -> bool:
+        """SIGKILL a stdio server's process group if it still runs; whether it did (the exit path)."""
+        if self.tag is None:
+            return False
+        pid = self.pid or find_server(self.tag)  # not yet known: the handshake never finished
+        if pid is None or not kill_server(pid, self.tag):
+            return False
+        log.warning("gdm: the MCP server %s (pid %d) was still running at exit; killed", self.config.command, pid)
+        return True
 
     @property
     def alive(self) -> bool:

@@ -39,6 +39,9 @@ CALL_TIMEOUT_S = 60.0  # fixed (the tool's own `timeout_s` argument is never tru
 # Tests shorten these without a settings key (README, "MCP tools").
 START_TIMEOUT_ENV, CALL_TIMEOUT_ENV = "GDM_TEST_MCP_START_TIMEOUT_S", "GDM_TEST_MCP_CALL_TIMEOUT_S"
 MAX_RESTARTS = 1
+# At gdm's exit: how long servers get to stop by themselves (stdin closed) before SIGKILL, and then
+# for the SDK to see them go. Both within the 2 s an editor waits before killing gdm.
+EXIT_GRACE_S, EXIT_REAP_S = 1.0, 0.5
 
 
 def _seconds(name: str, default: float) -> float:
@@ -85,6 +88,7 @@ class McpManager:
         self._servers: dict[str, ServerState] = {}  # touched on the home loop only
         self._queued: collections.deque[str] = collections.deque()
         self._pending: set[asyncio.Task[None]] = set()
+        self._started: set[Connection] = set()  # every connection whose process may still run (for `end`)
         self._reported: set[str] = set()
         self.update(settings)
 
@@ -234,6 +238,8 @@ class McpManager:
                 raise McpFailure(f"its cwd {cwd} is not a folder")
             env = {**env, **config.env}
         connection = Connection(config, cwd, env)
+        self._started = {c for c in self._started if not c.finished}
+        self._started.add(connection)
         return connection, await connection.open(self.start_timeout_s)
 
     async def _restart(self, state: ServerState, why: str) -> str:
@@ -335,8 +341,26 @@ class McpManager:
     def close(self) -> None:
         """Stop every server without waiting (shutdown, from a sync handler on the home loop).
 
-        The SDK closes each server's stdin, then terminates its process tree; a server still
-        running when gdm exits gets end-of-file on stdin, which ends any MCP stdio server.
+        The SDK closes each server's stdin, then terminates its process tree (2 s, SIGTERM, 2 s,
+        SIGKILL); gdm's exit does not wait that long (`end`).
         """
         if self._servers and self._home is not None and not self._home.is_closed():
             self._background(self._stop_all())
+
+    async def end(self, grace_s: float = EXIT_GRACE_S) -> None:
+        """gdm is exiting: stop every server as `close` does, give them `grace_s` to go, then
+        SIGKILL the process group of each stdio server still running (one that ignores end-of-file
+        on stdin and SIGTERM would otherwise outlive gdm, which the editor kills 2 s after `exit`)."""
+        self.close()
+        here = asyncio.get_running_loop()
+        stopping = [t for t in self._pending if not t.done()] if self._home is here else []
+        live = [c for c in self._started if not c.finished]
+        if not live:
+            return
+        if stopping:
+            await asyncio.wait(stopping, timeout=grace_s)
+        elif self._home is not here:  # their loop is elsewhere (or gone): only the grace to wait for
+            await asyncio.sleep(grace_s)
+        killed = [c for c in live if c.kill()]
+        if killed and stopping:
+            await asyncio.wait(stopping, timeout=EXIT_REAP_S)  # the SDK sees the exit and lets go
