@@ -181,6 +181,13 @@ step("reopened from the list, a follow-up's long answer streams and renders chun
   await panel().locator(".msg.user .text", { hasText: "Walk me through" }).waitFor({ timeout: 15_000 });
   const streaming = panel().locator(".msg.assistant.streaming .md");
   await streaming.locator("h5", { hasText: "Why" }).waitFor({ timeout: 60_000 });
+  // A chunk redraws only the streaming message: the keyboard focus stays where the user put it.
+  const back = panel().locator('button[data-action="back"]');
+  await back.focus();
+  await streaming.locator("h5", { hasText: "What I would test next" }).waitFor({ timeout: 60_000 });
+  assert.deepEqual(await back.evaluate((b) => ({ focused: b === document.activeElement,
+    streaming: document.querySelector(".msg.assistant.streaming") !== null })), { focused: true, streaming: true },
+  "focus kept while the answer streams");
   await screenshot("long-answer-streaming");
   const last = panel().locator(".msg.assistant .md").last();
   await last.locator("p", { hasText: "That is the whole walkthrough of calc.py." }).waitFor({ timeout: 60_000 });
