@@ -10,14 +10,16 @@
 import * as vscode from "vscode";
 import { randomBytes } from "node:crypto";
 import {
-  ConversationState, parseWebviewMessage, renderConversation, renderList,
+  ConversationState, parseWebviewMessage, renderConversation, renderList, streamingMessage, streamUpdate,
   type Conversation, type ConversationSummary, type PanelEvent, type PanelRequest,
 } from "./logic/panelModel";
+import { settledLength } from "./logic/markdown";
 import type { AskResult, Patch } from "./logic/protocol";
 import { PANEL_SCRIPT, PANEL_STYLE } from "./panelWebview";
 
 export const PANEL_VIEW = "gdm.conversations";
-const RENDER_EVERY_MS = 16;
+/** At most one drawing a frame: what arrives sooner after the last one is coalesced into the next. */
+const FRAME_MS = 16;
 
 export interface PanelDeps {
   /** Run a command (the server's go through the language client and its middleware). */
@@ -33,6 +35,11 @@ export class ConversationPanel implements vscode.WebviewViewProvider, vscode.Dis
   private list: ConversationSummary[] = [];
   private timer: NodeJS.Timeout | undefined;
   private chunkAt: number | undefined;
+  private lastPostAt = 0;
+  /** What waits to be drawn: only the streaming message's text, or everything. */
+  private dirty: "none" | "stream" | "full" = "none";
+  /** The streaming message as the webview shows it: its key and how much of its text is final there. */
+  private drawn: { key: string; settled: number } | undefined;
   /** Streamed chunk → rendered in the webview, ms (performance marks, for the e2e figure). */
   readonly renderLatencies: number[] = [];
 
@@ -40,6 +47,7 @@ export class ConversationPanel implements vscode.WebviewViewProvider, vscode.Dis
 
   resolveWebviewView(view: vscode.WebviewView): void {
     this.view = view;
+    this.drawn = undefined;
     view.webview.options = { enableScripts: true, localResourceRoots: [] };
     view.webview.html = shell(view.webview.cspSource);
     view.webview.onDidReceiveMessage((raw: unknown) => void this.onMessage(raw));
@@ -49,10 +57,11 @@ export class ConversationPanel implements vscode.WebviewViewProvider, vscode.Dis
   /** A `gdm/taskEvent`. */
   onEvent(ev: PanelEvent): void {
     if (this.state.applyEvent(ev)) {
-      if (ev.kind === "response" && ev.delta) {
+      const chunk = ev.kind === "response" && ev.delta;
+      if (chunk) {
         this.chunkAt ??= Date.now();
       }
-      this.schedule();
+      this.schedule(chunk ? "stream" : "full");
     }
     if (ev.kind === "done") {
       this.logLatencies();
@@ -64,7 +73,7 @@ export class ConversationPanel implements vscode.WebviewViewProvider, vscode.Dis
   onPatch(p: Patch & { conversationId?: string | null }): void {
     this.patches.set(p.patchId, p);
     if (this.state.applyPatch(p)) {
-      this.schedule();
+      this.schedule("full");
     }
   }
 
@@ -127,6 +136,9 @@ export class ConversationPanel implements vscode.WebviewViewProvider, vscode.Dis
           this.renderLatencies.push(Math.max(0, r.at - r.t0));
         }
         return;
+      case "resync": // the webview lacks the streaming message a stream update was for
+        this.render();
+        return;
     }
   }
 
@@ -178,25 +190,61 @@ export class ConversationPanel implements vscode.WebviewViewProvider, vscode.Dis
     }
   }
 
-  private schedule(): void {
-    if (this.timer === undefined) {
+  /** Draw now when nothing was drawn this frame (a chunk shows without waiting), else at the frame's
+   * end with whatever else arrived by then. */
+  private schedule(kind: "stream" | "full"): void {
+    this.dirty = kind === "full" || this.dirty === "full" ? "full" : "stream";
+    if (this.timer !== undefined) {
+      return;
+    }
+    const wait = this.lastPostAt + FRAME_MS - Date.now();
+    if (wait <= 0) {
+      this.flush();
+    } else {
       this.timer = setTimeout(() => {
         this.timer = undefined;
-        this.render();
-      }, RENDER_EVERY_MS);
+        this.flush();
+      }, wait);
     }
   }
 
+  /** A chunk that only grew the streaming message the webview shows updates that message alone. */
+  private flush(): void {
+    if (this.dirty === "none") {
+      return; // drawn in full meanwhile
+    }
+    const streaming = this.inConversation() ? streamingMessage(this.state) : undefined;
+    if (this.dirty === "stream" && this.view && streaming && this.drawn?.key === streaming.key && streaming.text.length >= this.drawn.settled) {
+      const update = streamUpdate(streaming.text, this.drawn.settled);
+      this.drawn.settled = update.to;
+      this.post({ type: "stream", stream: streaming.key, ...update });
+    } else {
+      this.render();
+    }
+  }
+
+  private inConversation(): boolean {
+    return this.state.conversationId !== null || this.state.running.size > 0;
+  }
+
+  /** Draw everything: the list, or the open conversation. */
   private render(): void {
     if (!this.view) {
       return;
     }
-    const inConversation = this.state.conversationId !== null || this.state.running.size > 0;
+    const inConversation = this.inConversation();
     const html = inConversation ? renderConversation(this.state, (id) => this.patches.get(id) ?? this.deps.patch(id)) : renderList(this.list);
+    const streaming = inConversation ? streamingMessage(this.state) : undefined;
+    this.drawn = streaming && { key: streaming.key, settled: settledLength(streaming.text) };
+    this.post({ type: "render", html, conversation: inConversation, running: [...this.state.running] });
+  }
+
+  private post(message: Record<string, unknown>): void {
     const t0 = this.chunkAt ?? 0;
     this.chunkAt = undefined;
-    void this.view.webview.postMessage({ type: "render", html, t0, conversation: inConversation,
-      running: [...this.state.running] });
+    this.dirty = "none";
+    this.lastPostAt = Date.now();
+    void this.view?.webview.postMessage({ ...message, t0 });
   }
 
   dispose(): void {

@@ -1,7 +1,11 @@
 /**
  * The gdm panel's webview code and style, as strings the extension inlines with a nonce (the CSP
  * allows nothing else). The script only draws the HTML the extension renders (escaped there) and
- * sends the panel's own messages back; it keeps open tool-call lines open across redraws.
+ * sends the panel's own messages back; it keeps open tool-call lines open across redraws. A
+ * streamed chunk comes as a "stream" message that touches only the streaming message: blocks that
+ * became final are appended, its open tail is replaced, and everything else (focus, selection,
+ * open tool calls) stays as it is. Each message is drawn when it arrives: the extension already
+ * sends at most one a frame, and waiting for an animation frame here would only delay it.
  */
 
 export const PANEL_SCRIPT = String.raw`(function () {
@@ -10,16 +14,34 @@ export const PANEL_SCRIPT = String.raw`(function () {
   const form = document.getElementById("composer");
   const prompt = document.getElementById("prompt");
   const opened = new Set();
-  window.addEventListener("message", (event) => {
-    const m = event.data;
-    if (!m || m.type !== "render" || typeof m.html !== "string") return;
+  function rendered(t0) {
+    void root.offsetHeight; // lay out now, so that the time measured includes it
+    if (t0) vscode.postMessage({ type: "rendered", t0, at: Date.now() });
+  }
+  function draw(m) {
     root.querySelectorAll("details[data-call]").forEach((d) => d.open ? opened.add(d.dataset.call) : opened.delete(d.dataset.call));
     root.innerHTML = m.html;
     root.querySelectorAll("details[data-call]").forEach((d) => { if (opened.has(d.dataset.call)) d.open = true; });
     document.body.classList.toggle("in-conversation", !!m.conversation);
     prompt.placeholder = m.conversation ? "Follow up…" : "Ask gdm…";
-    void root.offsetHeight;
-    if (m.t0) vscode.postMessage({ type: "rendered", t0: m.t0, at: Date.now() });
+    rendered(m.t0);
+  }
+  function stream(m) {
+    const md = root.querySelector(".md[data-stream]");
+    const tail = md && md.dataset.stream === m.stream && md.dataset.settled === String(m.from) ? md.querySelector(":scope > .tail") : null;
+    if (!tail) {
+      vscode.postMessage({ type: "resync" });
+      return;
+    }
+    if (m.append) tail.insertAdjacentHTML("beforebegin", m.append);
+    tail.innerHTML = m.tail;
+    md.dataset.settled = String(m.to);
+    rendered(m.t0);
+  }
+  window.addEventListener("message", (event) => {
+    const m = event.data;
+    if (m && m.type === "render" && typeof m.html === "string") draw(m);
+    else if (m && m.type === "stream" && typeof m.stream === "string" && typeof m.append === "string" && typeof m.tail === "string") stream(m);
   });
   root.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-action]");
@@ -65,6 +87,7 @@ button.conversation:hover { background: var(--vscode-list-hoverBackground); }
 .who { font-weight: bold; font-size: 0.85em; }
 .text { white-space: pre-wrap; }
 .md p { margin: 4px 0; }
+.md > .tail { display: contents; }
 .md.error { color: var(--vscode-errorForeground); }
 code, pre { font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); }
 code { background: var(--vscode-textCodeBlock-background); padding: 0 2px; }

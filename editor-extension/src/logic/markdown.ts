@@ -7,6 +7,8 @@
  */
 
 const ESCAPES: Record<string, string> = { "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;" };
+const FENCE_OPEN = /^\s*```(\S*)\s*$/;
+const FENCE_CLOSE = /^\s*```\s*$/;
 
 export function escapeHtml(text: string): string {
   return text.replace(/[&<>"']/g, (c) => ESCAPES[c]);
@@ -44,11 +46,11 @@ export function renderMarkdown(text: string): string {
   };
   for (let i = 0; i < lines.length; i++) {
     const line = lines[i];
-    const fence = /^\s*```(\S*)\s*$/.exec(line);
+    const fence = FENCE_OPEN.exec(line);
     if (fence) {
       flush();
       const body: string[] = [];
-      for (i++; i < lines.length && !/^\s*```\s*$/.test(lines[i]); i++) {
+      for (i++; i < lines.length && !FENCE_CLOSE.test(lines[i]); i++) {
         body.push(lines[i]);
       }
       const lang = fence[1] ? ` data-lang="${escapeHtml(fence[1])}"` : "";
@@ -80,4 +82,27 @@ export function renderMarkdown(text: string): string {
   }
   flush();
   return out.join("");
+}
+
+/**
+ * Where the blocks of a growing (streamed) text that can no longer change end: just after its last
+ * complete blank line outside a code fence, scanning from `from` (0, or an earlier such point).
+ * `renderMarkdown` keeps no state across such a line, so for each such point `k`,
+ * `renderMarkdown(text) === renderMarkdown(text.slice(0, k)) + renderMarkdown(text.slice(k))`
+ * whatever text follows: a stream renders the part before it once and re-renders only the rest.
+ */
+export function settledLength(text: string, from = 0): number {
+  let settled = from;
+  let inFence = false;
+  for (let start = from, end = text.indexOf("\n", start); end !== -1; start = end + 1, end = text.indexOf("\n", start)) {
+    const line = text.slice(start, end);
+    if (inFence) {
+      inFence = !FENCE_CLOSE.test(line);
+    } else if (FENCE_OPEN.test(line)) {
+      inFence = true;
+    } else if (!line.trim()) {
+      settled = end + 1;
+    }
+  }
+  return settled;
 }

@@ -4,7 +4,7 @@
  * Markdown through ./markdown); and the one list of messages the panel's webview may send — any
  * other message is refused. Pure: no VS Code here, so node's test runner covers it.
  */
-import { escapeHtml, renderMarkdown } from "./markdown";
+import { escapeHtml, renderMarkdown, settledLength } from "./markdown";
 import type { Patch, TaskEvent } from "./protocol";
 
 export interface ConversationSummary {
@@ -48,7 +48,8 @@ export type PanelRequest =
   | { type: "cancel"; taskId: string }
   | { type: "undo"; taskId: string }
   | { type: "review" | "accept" | "reject"; patchId: string }
-  | { type: "rendered"; t0: number; at: number };
+  | { type: "rendered"; t0: number; at: number }
+  | { type: "resync" };
 
 const ID = /^[A-Za-z0-9][A-Za-z0-9_.:-]{0,127}$/;
 export const MAX_PROMPT_CHARS = 20_000;
@@ -65,6 +66,7 @@ export function parseWebviewMessage(raw: unknown): PanelRequest | { refused: str
     case "ready":
     case "back":
     case "refresh":
+    case "resync":
       return keys === "type" ? { type: m.type } : { refused: `unexpected fields for ${m.type}: ${keys}` };
     case "open":
       return keys === "conversationId,type" && id("conversationId") ? { type: "open", conversationId: m.conversationId as string }
@@ -253,11 +255,38 @@ function undoButton(patch: Patch): string {
     : "";
 }
 
+/** The message that is streaming (always the last one), with the key its Markdown is drawn under. */
+export interface Streaming { key: string; text: string; }
+
+export function streamingMessage(state: ConversationState): Streaming | undefined {
+  const i = state.messages.length - 1;
+  const m = state.messages[i];
+  return m && m.role === "assistant" && m.streaming && !m.error && m.text ? { key: `${m.taskId}:${i}`, text: m.text } : undefined;
+}
+
+/** What a streamed chunk changes in the drawn message: the blocks that became final since `from`
+ * (appended once, before the tail) and the still-open rest (the tail, drawn again). Only these are
+ * parsed, so a chunk costs its own size plus the open block's, not the whole message's. */
+export interface StreamUpdate { from: number; to: number; append: string; tail: string; }
+
+export function streamUpdate(text: string, from: number): StreamUpdate {
+  const to = settledLength(text, from);
+  return { from, to, append: to > from ? renderMarkdown(text.slice(from, to)) : "", tail: renderMarkdown(text.slice(to)) };
+}
+
+/** A streaming message's Markdown: its final blocks, then a `.tail` that stream updates replace. */
+function streamingMarkdown(s: Streaming): string {
+  const u = streamUpdate(s.text, 0);
+  return `<div class="md" data-stream="${escapeHtml(s.key)}" data-settled="${u.to}">${u.append}<div class="tail">${u.tail}</div>` +
+    `<span class="cursor">▍</span></div>`;
+}
+
 /** The open conversation as HTML. */
 export function renderConversation(state: ConversationState, patches: (id: string) => Patch | undefined): string {
   const results = new Map(state.messages.filter((m) => m.role === "tool" && m.toolCallId).map((m) => [m.toolCallId!, m]));
   const parts: string[] = [`<div class="bar"><button data-action="back" class="secondary" title="All conversations">← Conversations</button>` +
     `<span class="cost" data-cost="conversation">conversation ${usd(state.costUsd)}</span></div>`];
+  const streaming = streamingMessage(state);
   for (const m of state.messages) {
     if (m.role === "user") {
       const running = state.running.has(m.taskId);
@@ -275,7 +304,8 @@ export function renderConversation(state: ConversationState, patches: (id: strin
           `<pre class="args">${escapeHtml(JSON.stringify(c.arguments, null, 2))}</pre>` +
           (result ? `<pre class="output">${escapeHtml(result.text ?? "")}</pre>` : "") + `</details>${cards}`;
       }).join("");
-      const text = m.text ? `<div class="md${m.error ? " error" : ""}">${renderMarkdown(m.text)}${m.streaming ? '<span class="cursor">▍</span>' : ""}</div>` : "";
+      const text = streaming && m === state.messages[state.messages.length - 1] ? streamingMarkdown(streaming)
+        : m.text ? `<div class="md${m.error ? " error" : ""}">${renderMarkdown(m.text)}${m.streaming ? '<span class="cursor">▍</span>' : ""}</div>` : "";
       const cost = m.costUsd !== undefined ? `<div class="meta">${usd(m.costUsd)}</div>` : "";
       parts.push(`<div class="msg assistant${m.streaming ? " streaming" : ""}">${text}${calls}${cost}</div>`);
     }

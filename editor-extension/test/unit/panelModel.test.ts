@@ -1,8 +1,12 @@
 /** The gdm panel's model: live conversation state from task events, its HTML, the allowed webview messages. */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { escapeHtml, renderMarkdown } from "../../src/logic/markdown";
-import { ConversationState, parseWebviewMessage, renderConversation, renderList, renderPatchCard } from "../../src/logic/panelModel";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { escapeHtml, renderMarkdown, settledLength } from "../../src/logic/markdown";
+import {
+  ConversationState, parseWebviewMessage, renderConversation, renderList, renderPatchCard, streamingMessage, streamUpdate,
+} from "../../src/logic/panelModel";
 import type { Patch } from "../../src/logic/protocol";
 
 const C = "c-1";
@@ -52,6 +56,63 @@ test("a streamed task becomes messages: deltas joined, tool calls folded with th
   assert.equal(s.applyEvent({ taskId: "t-9", conversationId: "c-other", kind: "response", text: "x", delta: true }), false);
 });
 
+/** The long answer the panel e2e streams, and texts that end or break blocks in awkward places. */
+const longAnswer: string = JSON.parse(readFileSync(join(__dirname, "..", "..", "..", "test", "fixtures", "panel-vscode.json"), "utf8"))
+  .conversations[0].turns.at(-1).reply.content;
+const streamedTexts = [
+  longAnswer,
+  "Intro **bold**\n\n```py\nx = 1\n\n\ny = 2\n```\n\n- a\n- b\n\n1. one\n2) two\n\n# Head\ntext `code`\n",
+  "```\n\nopen fence never closed\n\nstill code",
+  "\n\nlead blanks\r\n\r\nCRLF *para*\r\n```js \r\n\r\n```\r\n\r\nend",
+  "   \n \t \n``` \nnot a lang closer? ```py\n\n```\n\n* star list\n+ plus\n\nafter",
+];
+
+test("a streamed message drawn chunk by chunk is exactly the whole message drawn at once", () => {
+  for (const text of streamedTexts) {
+    for (const size of [1, 3, 8, 50]) {
+      let drawn = "";
+      let settled = 0;
+      for (let end = 0; end <= text.length; end = end === text.length ? end + 1 : Math.min(text.length, end + size)) {
+        const prefix = text.slice(0, end);
+        const u = streamUpdate(prefix, settled);
+        assert.equal(u.from, settled);
+        assert.ok(u.to >= settled && u.to <= prefix.length);
+        assert.equal(u.to, settledLength(prefix), "scanning on from the last point finds what a scan from 0 finds");
+        drawn += u.append;
+        settled = u.to;
+        assert.equal(drawn + u.tail, renderMarkdown(prefix), `${JSON.stringify(text.slice(0, 30))}… in ${size}-char chunks at ${end}`);
+      }
+    }
+  }
+  // The long answer settles block by block: what a chunk re-parses is the open block, not the message.
+  const points = new Set([...Array(longAnswer.length).keys()].map((n) => settledLength(longAnswer.slice(0, n))));
+  assert.ok(points.size >= 12, `${points.size} settled points`);
+  assert.ok(longAnswer.length - settledLength(longAnswer) < 100, "the last open block is short");
+});
+
+test("the streaming message is drawn as final blocks and a tail under its key; done, it is plain Markdown", () => {
+  const s = new ConversationState();
+  s.load({ conversationId: C, messages: [{ taskId: "t-1", role: "user", text: "explain", status: "running" }] });
+  const ev = (e: object) => s.applyEvent({ taskId: "t-1", conversationId: C, ...e } as never);
+  assert.equal(streamingMessage(s), undefined);
+  ev({ kind: "response", text: "Para **one**.\n\nPara", delta: true });
+  const first = streamingMessage(s);
+  assert.deepEqual(first, { key: "t-1:1", text: "Para **one**.\n\nPara" });
+  const html = renderConversation(s, () => undefined);
+  assert.match(html, /<div class="md" data-stream="t-1:1" data-settled="15"><p>Para <strong>one<\/strong>.<\/p><div class="tail"><p>Para<\/p><\/div><span class="cursor">▍<\/span><\/div>/);
+  ev({ kind: "response", text: " two", delta: true });
+  assert.equal(streamingMessage(s)?.key, first!.key, "a chunk keeps the key: the webview updates that message");
+  assert.deepEqual(streamUpdate(streamingMessage(s)!.text, 15), { from: 15, to: 15, append: "", tail: "<p>Para two</p>" });
+  ev({ kind: "toolCall", callId: "k1", name: "read_file", arguments: { path: "calc.py" } });
+  assert.equal(streamingMessage(s), undefined, "a tool call ends the streaming");
+  ev({ kind: "toolResult", callId: "k1", name: "read_file", ok: true, result: "..." });
+  ev({ kind: "response", text: "Next", delta: true });
+  assert.equal(streamingMessage(s)?.key, "t-1:3", "a new message, a new key: drawn in full");
+  ev({ kind: "done", status: "done", patchIds: [], costUsd: 0.001 });
+  assert.equal(streamingMessage(s), undefined);
+  assert.ok(!renderConversation(s, () => undefined).includes("data-stream"));
+});
+
 test("a new conversation from the panel adopts the conversation its first event names", () => {
   const s = new ConversationState();
   s.started("t-5", "new ask");
@@ -89,9 +150,10 @@ test("only the panel's own webview messages pass", () => {
   assert.deepEqual(parseWebviewMessage({ type: "undo", taskId: "t-1" }), { type: "undo", taskId: "t-1" });
   assert.ok("refused" in parseWebviewMessage({ type: "undo", patchId: "t-1-p-1" }));
   assert.deepEqual(parseWebviewMessage({ type: "ready" }), { type: "ready" });
+  assert.deepEqual(parseWebviewMessage({ type: "resync" }), { type: "resync" });
   for (const bad of [null, "open", [1], { type: "runCommand", command: "workbench.action.terminal.new" },
     { type: "open" }, { type: "open", conversationId: "../x" }, { type: "send", text: "  " },
-    { type: "accept", patchId: "p", extra: 1 }, { type: "cancel", taskId: 3 }, { type: "ready", html: "<b>" },
+    { type: "accept", patchId: "p", extra: 1 }, { type: "cancel", taskId: 3 }, { type: "ready", html: "<b>" }, { type: "resync", stream: "x" },
     { type: "send", text: "x".repeat(20_001) }]) {
     const got = parseWebviewMessage(bad);
     assert.ok("refused" in got, JSON.stringify(bad));
