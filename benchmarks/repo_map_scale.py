@@ -32,6 +32,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from typing import Self
 
 from lsprotocol import types as lsp
 
@@ -39,6 +40,7 @@ REPO = Path(__file__).resolve().parents[1]
 sys.path[:0] = [str(REPO), str(REPO / "tests" / "e2e")]
 
 from editor import Editor, server_env, start_editor, stop_editor
+from measures import percentile, proc_status_mb
 
 INDEX_TOKEN = "gdm-index"
 ACTION_EVERY_S = 0.05
@@ -66,22 +68,6 @@ class ServerLog:
         sys.__stderr__.flush()
 
 
-def pct(values: list[float], q: float) -> float:
-    """Nearest-rank percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(q * len(ordered)) - 1)] if ordered else math.nan
-
-
-def _hwm_mb(pid: int) -> float:
-    try:
-        for line in Path(f"/proc/{pid}/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return 0.0
-
-
 def _children(pid: int) -> list[int]:
     found: list[int] = []
     for task in Path(f"/proc/{pid}/task").glob("*"):
@@ -100,12 +86,12 @@ class Memory:
 
     async def _sample(self) -> None:
         while True:
-            self.server_mb = max(self.server_mb, _hwm_mb(self.pid))
+            self.server_mb = max(self.server_mb, proc_status_mb(self.pid, "VmHWM"))
             for child in _children(self.pid):
-                self.child_mb = max(self.child_mb, _hwm_mb(child))
+                self.child_mb = max(self.child_mb, proc_status_mb(child, "VmHWM"))
             await asyncio.sleep(0.2)
 
-    def __enter__(self) -> Memory:
+    def __enter__(self) -> Self:
         self._task = asyncio.ensure_future(self._sample())
         return self
 
@@ -205,8 +191,8 @@ async def one_server(source: Path, tmp: Path, edit: str, tokens: int, maps: int,
 def report(runs: list[dict], source: Path, files: int) -> str:
     """The two tables: the index and maps; code action latency."""
     out = [f"gdm code map at scale: {source} ({files} files), {sys.executable}", "",
-           "| run | spawn → first index done s | maps after it: client ms (median / max) | server ms (median) | "
-           "after edit: client ms / server ms | files in map | peak RSS server MB | peak RSS worker MB |",
+           ("| run | spawn → first index done s | maps after it: client ms (median / max) | server ms (median) | "
+            "after edit: client ms / server ms | files in map | peak RSS server MB | peak RSS worker MB |"),
            "|---|---|---|---|---|---|---|---|"]
     for r in runs:
         client = [m[0] for m in r["maps"]]
@@ -218,7 +204,7 @@ def report(runs: list[dict], source: Path, files: int) -> str:
     for r in runs:
         for what, values in (("first index", r["during_index"]), ("maps and edit", r["after_index"])):
             out.append(f"| {r['run']} | textDocument/codeAction | {what} | {len(values)} | "
-                       f"{pct(values, 0.5):.1f} | {pct(values, 0.99):.1f} | {max(values, default=math.nan):.1f} | "
+                       f"{percentile(values, 0.5):.1f} | {percentile(values, 0.99):.1f} | {max(values, default=math.nan):.1f} | "
                        f"{r['errors']} |")
     out.append(f"\n$/progress shown during the first index: {', '.join(str(r['progress_shown']) for r in runs)}")
     out += [f"server log ({r['run']}): {r['logged'][0] if r['logged'] else '(no index line)'}" for r in runs]

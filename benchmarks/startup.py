@@ -24,7 +24,6 @@ from __future__ import annotations
 import argparse
 import importlib.util
 import json
-import math
 import os
 import selectors
 import statistics
@@ -35,6 +34,8 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+
+from measures import percentile, proc_status_mb
 
 HERE = Path(__file__).resolve().parent
 BARE = "bare pygls"
@@ -223,7 +224,7 @@ def _talk(conn: Connection, root: Path, start: float, timeout: float) -> Sample:
     initialize_ms = (time.perf_counter() - start) * 1000
     if "error" in reply:
         raise ValueError(f"initialize failed: {reply['error']}")
-    rss_initialize = _memory_mb(conn.proc.pid, "VmRSS")
+    rss_initialize = proc_status_mb(conn.proc.pid, "VmRSS")
     uri = (root / "main.py").as_uri()
     conn.send({"method": "initialized", "params": {}})
     conn.send({"method": "textDocument/didOpen", "params": {"textDocument": {
@@ -233,23 +234,11 @@ def _talk(conn: Connection, root: Path, start: float, timeout: float) -> Sample:
         "range": {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}}}})
     conn.response_to(2, start + timeout)  # a result or an error (no code actions): either is an answer
     ready_ms = (time.perf_counter() - start) * 1000
-    rss_peak = _memory_mb(conn.proc.pid, "VmHWM")
+    rss_peak = proc_status_mb(conn.proc.pid, "VmHWM")
     conn.send({"id": 3, "method": "shutdown"})
     conn.response_to(3, time.perf_counter() + 5)
     conn.send({"method": "exit"})
     return Sample(initialize_ms, ready_ms, rss_initialize, rss_peak)
-
-
-def _memory_mb(pid: int, field_name: str) -> float:
-    """A memory figure of /proc/<pid>/status in MB (nan where /proc does not exist)."""
-    try:
-        status = Path(f"/proc/{pid}/status").read_text()
-    except OSError:
-        return math.nan
-    for line in status.splitlines():
-        if line.startswith(f"{field_name}:"):
-            return int(line.split()[1]) / 1024
-    return math.nan
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
@@ -291,12 +280,6 @@ def run_all(candidates: list[Server], runs: int, timeout: float) -> None:
                     server.samples.append(sample)
 
 
-def p90(values: list[float]) -> float:
-    """Nearest-rank 90th percentile."""
-    ordered = sorted(values)
-    return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
-
-
 def table(candidates: list[Server]) -> str:
     """The result table, then one line per server that failed saying why."""
     bare = next((s for s in candidates if s.name == BARE and s.samples), None)
@@ -317,7 +300,7 @@ def table(candidates: list[Server]) -> str:
             init = [x.initialize_ms for x in s.samples]
             ready = statistics.median(x.ready_ms for x in s.samples)
             med = statistics.median(init)
-            rows.append([s.name, f"{med:.0f}", f"{p90(init):.0f}", f"{min(init):.0f}",
+            rows.append([s.name, f"{med:.0f}", f"{percentile(init, 0.9):.0f}", f"{min(init):.0f}",
                          f"{med / base:.2f}x" if base else "n/a", f"{ready:.0f}",
                          f"{ready / base_ready:.2f}x" if base_ready else "n/a",
                          f"{statistics.median(x.rss_initialize_mb for x in s.samples):.0f}",
@@ -336,7 +319,7 @@ def table(candidates: list[Server]) -> str:
 def litellm_check() -> str:
     """Whether `import gdm.server` pulls litellm in, asked of a fresh process."""
     code = "import gdm.server, sys; print('litellm' in sys.modules)"
-    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120, check=False)
     if done.returncode != 0:
         last = (done.stderr.strip().splitlines() or ["no output"])[-1]
         return f"litellm imported by `import gdm.server`: could not check ({last})"
