@@ -178,9 +178,9 @@ def _solve(paths: list[str], names: list[str], defs: tuple[np.ndarray, np.ndarra
     # The definition slot, if any, of each reference's own file for its name: that edge is dropped.
     slot_key = def_file * n_names + def_name
     by_key = np.argsort(slot_key, kind="stable")
-    ref_key = src * n_names + nid
-    pos = np.minimum(np.searchsorted(slot_key[by_key], ref_key), max(len(by_key) - 1, 0))
-    own = (slot_key[by_key][pos] == ref_key) if len(by_key) else np.zeros(len(src), dtype=bool)
+    sorted_keys, ref_key = slot_key[by_key], src * n_names + nid
+    pos = np.minimum(np.searchsorted(sorted_keys, ref_key), max(len(by_key) - 1, 0))
+    own = (sorted_keys[pos] == ref_key) if len(by_key) else np.zeros(len(src), dtype=bool)
     fan_out = per_name[nid] - own  # the other files defining the name
     weight = weights[nid] * np.sqrt(count)
     live = (weight > 0) & (fan_out > 0)
