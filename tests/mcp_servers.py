@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
+import socket
 import subprocess
 import sys
+import time
+from collections.abc import Iterator
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -30,6 +34,35 @@ def everything_server() -> dict:
     """@modelcontextprotocol/server-everything over stdio."""
     ensure_installed()
     return {"command": str(EVERYTHING_SERVER), "args": ["stdio"]}
+
+
+@contextlib.contextmanager
+def everything_http_server(log: Path) -> Iterator[str]:
+    """@modelcontextprotocol/server-everything over streamable HTTP on a free local port, stopped on
+    exit; yields its endpoint URL. Its output (a line per request) goes to `log`."""
+    ensure_installed()
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    with log.open("wb") as out:
+        process = subprocess.Popen([str(EVERYTHING_SERVER), "streamableHttp"], stdout=out, stderr=subprocess.STDOUT,
+                                   env={**os.environ, "PORT": str(port)}, start_new_session=True)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            with contextlib.suppress(OSError), socket.create_connection(("127.0.0.1", port), timeout=1):
+                break
+            if process.poll() is not None or time.monotonic() > deadline:
+                raise RuntimeError(f"server-everything (streamableHttp) did not listen on {port}: {log.read_text()}")
+            time.sleep(0.1)
+        yield f"http://127.0.0.1:{port}/mcp"
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=5)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()
 
 
 def fault_server(log: Path, *flags: str, **env: str) -> dict:

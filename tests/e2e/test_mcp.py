@@ -21,7 +21,7 @@ from gdm.commands import Command
 from gdm.scripted import ScriptedModel
 from tests.conftest import FIXTURES, scripted_settings
 from tests.e2e.editor import server_env, start_editor, stop_editor, stop_editor_like_vscode
-from tests.mcp_servers import alive, everything_server, fault_server, git_server, pids
+from tests.mcp_servers import alive, everything_http_server, everything_server, fault_server, git_server, pids
 
 SECRET = "sk-proj-notarealkeybutlookslikeone0123456789"
 
@@ -130,6 +130,27 @@ async def test_everything_server_structured_content_and_image(tmp_path, mcp_mode
         assert schema["parameters"]["properties"]["location"]["enum"] == ["New York", "Chicago", "Los Angeles"]
     finally:
         await stop_editor(editor)
+
+
+async def test_everything_server_over_streamable_http(tmp_path, mcp_model, workspace):
+    """The same task with the server at a `url` (streamable HTTP, with `headers`) instead of a command:
+    the tool list, the calls, their results and the audit rows are the same. (server-everything
+    does not echo request headers, so that they arrive is not asserted here.)"""
+    with everything_http_server(tmp_path / "everything-http.log") as url:
+        server = {"url": url, "headers": {"X-Gdm-Test": "streamable"}}
+        editor = await open_editor(workspace, tmp_path, mcp_model, mcpServers={"everything": server}, mcpPolicy="allow")
+        try:
+            task_id, done = await run(editor, "MCP everything: structured and image")
+            assert done["status"] == "done" and mcp_model.failures == [], editor.events(task_id)
+            structured, image = (r["result"] for r in results(editor, task_id))
+            assert "temperature" in structured and "humidity" in structured
+            assert "[image: image/png, 4,033 bytes; not shown to the model]" in image
+            assert tool_schema(mcp_model.requests[-1], "mcp__everything__get-structured-content") is not None
+            assert [(r["server"], r["policy"]) for r in audit(tmp_path)] == [("everything", "allow")] * 2
+        finally:
+            await stop_editor(editor)
+        served = (tmp_path / "everything-http.log").read_text()
+    assert "Received MCP POST request" in served  # the calls went over HTTP, not to a stdio child
 
 
 async def test_ask_allow_once_deny_and_always_allow(tmp_path, mcp_model, workspace):
