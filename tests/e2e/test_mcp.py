@@ -15,13 +15,25 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from lsprotocol import types as lsp
-
 from gdm.commands import Command
 from gdm.scripted import ScriptedModel
+from lsprotocol import types as lsp
+
 from tests.conftest import FIXTURES, scripted_settings
-from tests.e2e.editor import server_env, start_editor, stop_editor, stop_editor_like_vscode
-from tests.mcp_servers import alive, everything_http_server, everything_server, fault_server, git_server, pids
+from tests.e2e.editor import (
+    server_env,
+    start_editor,
+    stop_editor,
+    stop_editor_like_vscode,
+)
+from tests.mcp_servers import (
+    alive,
+    everything_http_server,
+    everything_server,
+    fault_server,
+    git_server,
+    pids,
+)
 
 SECRET = "sk-proj-notarealkeybutlookslikeone0123456789"
 
