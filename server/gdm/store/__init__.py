@@ -21,6 +21,6 @@ def open_store(url: str | None) -> Store:
 
 def store_error_type() -> type[Exception]:
     """The store's error class (lazily, like `open_store`)."""
-    from gdm.store.repo import StoreError  # noqa: PLC0415 - lazy for start-up time
+    from gdm.store.errors import StoreError  # noqa: PLC0415 - lazy for start-up time (sqlalchemy.exc only)
 
     return StoreError

@@ -14,15 +14,18 @@ from typing import Any
 from sqlalchemy import func
 from sqlmodel import Session, select
 
-from gdm.store.tables import AuditRow, ConversationTaskRow, CostRow, PatchRow, SessionRow, TaskRow, ToolCallRow, TurnRow
-
-
-def _row(row: Any) -> dict[str, Any]:
-    return {c.name: getattr(row, c.name) for c in row.__table__.columns}
-
-
-def _usd_sum() -> Any:
-    return func.coalesce(func.sum(CostRow.usd), 0.0)
+from gdm.store.costs import sum_or_zero
+from gdm.store.tables import (
+    AuditRow,
+    ConversationTaskRow,
+    CostRow,
+    PatchRow,
+    SessionRow,
+    TaskRow,
+    ToolCallRow,
+    TurnRow,
+    row_dict,
+)
 
 
 class ConversationQueries:
@@ -45,7 +48,7 @@ class ConversationQueries:
         """The task's conversation row (``conversation_id``, ``workspace``, ``seq``), or None."""
         with self._session() as s:
             row = s.get(ConversationTaskRow, task_id)
-            return None if row is None else _row(row)
+            return None if row is None else row_dict(row)
 
     def conversation_tasks(self, conversation_id: str) -> list[dict[str, Any]]:
         """A conversation's tasks in order: each task row plus ``seq`` and ``workspace``."""
@@ -54,7 +57,7 @@ class ConversationQueries:
                  .where(ConversationTaskRow.conversation_id == conversation_id)
                  .order_by(ConversationTaskRow.seq))  # type: ignore[arg-type]
         with self._session() as s:
-            return [{**_row(task), "seq": link.seq, "workspace": link.workspace} for link, task in s.exec(query)]
+            return [{**row_dict(task), "seq": link.seq, "workspace": link.workspace} for link, task in s.exec(query)]
 
     def conversations(self, workspace: str) -> list[dict[str, Any]]:
         """The workspace's conversations, unsorted: ``{conversation_id, task_ids (in order),
@@ -63,7 +66,7 @@ class ConversationQueries:
         rows_q = (select(link.conversation_id, link.task_id, task.created_at, task.finished_at, task.prompt)
                   .join(task, task.id == link.task_id)  # type: ignore[arg-type]
                   .where(link.workspace == workspace).order_by(link.conversation_id, link.seq))  # type: ignore[arg-type]
-        cost_q = (select(link.conversation_id, _usd_sum())
+        cost_q = (select(link.conversation_id, sum_or_zero(CostRow.usd, 0.0))
                   .join(CostRow, CostRow.task_id == link.task_id)  # type: ignore[arg-type]
                   .where(link.workspace == workspace).group_by(link.conversation_id))
         found: dict[str, dict[str, Any]] = {}
@@ -82,7 +85,7 @@ class ConversationQueries:
         """USD spent per task (model calls, titles, summaries), for the given tasks."""
         if not task_ids:
             return {}
-        query = (select(CostRow.task_id, _usd_sum())
+        query = (select(CostRow.task_id, sum_or_zero(CostRow.usd, 0.0))
                  .where(CostRow.task_id.in_(task_ids)).group_by(CostRow.task_id))  # type: ignore[union-attr]
         with self._session() as s:
             return {task_id: float(usd) for task_id, usd in s.exec(query)}
@@ -129,7 +132,7 @@ class ConversationQueries:
         query = (select(ToolCallRow).where(ToolCallRow.task_id.in_(task_ids))  # type: ignore[attr-defined]
                  .order_by(ToolCallRow.task_id, ToolCallRow.turn_index, ToolCallRow.id))  # type: ignore[arg-type]
         with self._session() as s:
-            return [_row(r) for r in s.exec(query)]
+            return [row_dict(r) for r in s.exec(query)]
 
     def session_workspace(self, session_id: str) -> str | None:
         """The workspace a session ran in, or None for an unknown session."""

@@ -1,8 +1,21 @@
-"""Which database errors are worth trying again (store/repo.py's `StoreError.transient`)."""
+"""The store's error, and which database errors are worth trying again (`StoreError.transient`)."""
 
 from __future__ import annotations
 
 from sqlalchemy.exc import ArgumentError, DBAPIError, OperationalError
+
+
+class StoreError(Exception):
+    """The database could not be opened, read or written; the message says which and why.
+
+    ``transient`` is True when trying again may succeed (a server not up yet, a lock held, a
+    connection dropped), False when it cannot (a malformed URL, a missing driver, a database
+    newer than this gdm, bad credentials, a read-only file)."""
+
+    def __init__(self, message: str, *, transient: bool = False) -> None:
+        super().__init__(message)
+        self.transient = transient
+
 
 # Words of errors that no retry mends, though the driver reports them as operational.
 _PERMANENT = (

@@ -20,15 +20,23 @@ import os
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
-from pathlib import Path
 from typing import Any
 
-from sqlalchemy import case, event, func, insert, update
-from sqlalchemy.engine import URL, Engine, make_url
+from sqlalchemy import insert, update
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
-from sqlalchemy.pool import StaticPool
-from sqlmodel import Session, SQLModel, create_engine, select
+from sqlmodel import Session, SQLModel, select
 
+from gdm.store.conversations import ConversationQueries
+from gdm.store.costs import CostQueries, sum_or_zero
+from gdm.store.engine import (
+    SQLITE_BUSY_TIMEOUT_MS,
+    default_database_url,
+    make_engine,
+    shown_url,
+)
+from gdm.store.errors import StoreError, is_transient
+from gdm.store.liveness import INTERRUPTED_ERROR
+from gdm.store.migrations import SchemaTooNew, migrate
 from gdm.store.tables import (
     PATCH_STATUSES,
     TASK_STATUSES,
@@ -39,89 +47,20 @@ from gdm.store.tables import (
     TaskRow,
     ToolCallRow,
     TurnRow,
+    row_dict,
     utc_day,
     utc_now,
 )
-from gdm.store.errors import is_transient
-from gdm.store.liveness import INTERRUPTED_ERROR
-from gdm.store.migrations import SchemaTooNew, migrate
-from gdm.store.conversations import ConversationQueries
 from gdm.store.turns import rebuild
 
-SQLITE_BUSY_TIMEOUT_MS = 5000
-"""How long a writer waits for another process's lock before failing (ms)."""
-
-
-class StoreError(Exception):
-    """The database could not be opened, read or written; the message says which and why.
-
-    ``transient`` is True when trying again may succeed (a server not up yet, a lock held, a
-    connection dropped), False when it cannot (a malformed URL, a missing driver, a database
-    newer than this gdm, bad credentials, a read-only file)."""
-
-    def __init__(self, message: str, *, transient: bool = False) -> None:
-        super().__init__(message)
-        self.transient = transient
-
-
-def default_database_url() -> str:
-    """Return the SQLite URL in the user data dir, creating the directory.
-
-    ``$XDG_DATA_HOME/gdm/gdm.db``, or ``~/.local/share/gdm/gdm.db`` when the variable is
-    unset or empty (the XDG base-directory rule).
-    """
-    base = os.environ.get("XDG_DATA_HOME") or str(Path.home() / ".local" / "share")
-    folder = Path(base).expanduser() / "gdm"
-    try:
-        folder.mkdir(parents=True, exist_ok=True)
-    except OSError as exc:
-        raise StoreError(f"cannot create the data directory {folder}: {exc}") from exc
-    return f"sqlite:///{folder / 'gdm.db'}"
-
-
-def _shown(url: str) -> str:
-    """Return the URL safe to show: its password hidden when it parses at all."""
-    try:
-        return make_url(url).render_as_string(hide_password=True)
-    except ArgumentError:
-        return repr(url)
-
-
-def _set_sqlite_pragmas(dbapi_conn: Any, _record: Any) -> None:
-    """Per-connection SQLite settings: WAL for concurrent readers, durable-enough commits."""
-    cursor = dbapi_conn.cursor()
-    try:
-        cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute("PRAGMA synchronous=NORMAL")
-        cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
-    finally:
-        cursor.close()
-
-
-def _make_engine(url: str) -> Engine:
-    """Build the engine for ``url``; SQLite gets thread sharing and its pragmas."""
-    parsed: URL = make_url(url)
-    if parsed.get_backend_name() != "sqlite":
-        return create_engine(parsed, pool_pre_ping=True)
-    kwargs: dict[str, Any] = {"connect_args": {"check_same_thread": False}}
-    if parsed.database in (None, "", ":memory:"):
-        # An in-memory database lives in one connection: share it, or each call sees nothing.
-        kwargs["poolclass"] = StaticPool
-    engine = create_engine(parsed, **kwargs)
-    event.listen(engine, "connect", _set_sqlite_pragmas)
-    return engine
+__all__ = ["SQLITE_BUSY_TIMEOUT_MS", "Store", "StoreError", "default_database_url"]
 
 
 def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-def _row_dict(row: SQLModel) -> dict[str, Any]:
-    """The row's columns in table order (model_dump's order is not the table's)."""
-    return {c.name: getattr(row, c.name) for c in row.__table__.columns}  # type: ignore[attr-defined]
-
-
-class Store(ConversationQueries):
+class Store(ConversationQueries, CostQueries):
     """Sessions, tasks, turns, tool calls, patches, costs and audit records in one database.
 
     ``url`` is a SQLAlchemy URL (``sqlite:///path``, ``postgresql+psycopg://…``); None means
@@ -135,19 +74,19 @@ class Store(ConversationQueries):
         self._users: dict[str, str | None] = {}  # session id -> user, for the cost rows it writes
         self.fallback_reason: str | None = None  # set by whoever opened this store in place of another
         try:
-            self._engine = _make_engine(self.url)
-            self.migration = migrate(self._engine, _shown(self.url))
+            self._engine = make_engine(self.url)
+            self.migration = migrate(self._engine, shown_url(self.url))
         except SchemaTooNew as exc:
             self._engine.dispose()
             raise StoreError(str(exc), transient=False) from exc
         except (ArgumentError, SQLAlchemyError, ImportError, OSError) as exc:
-            raise StoreError(f"cannot open the database {_shown(self.url)}: {exc}",
+            raise StoreError(f"cannot open the database {shown_url(self.url)}: {exc}",
                              transient=is_transient(exc)) from exc
 
     def status(self) -> dict[str, Any]:
         """Which store this is, for the editor: ``{"url"`` (password hidden), ``"backend"`` (sqlite,
         postgresql), ``"fallback"`` (why the configured store was not used, else None)``}``."""
-        return {"url": _shown(self.url), "backend": self._engine.dialect.name, "fallback": self.fallback_reason}
+        return {"url": shown_url(self.url), "backend": self._engine.dialect.name, "fallback": self.fallback_reason}
 
     def close(self) -> None:
         """Release every connection; the store refuses calls afterwards."""
@@ -165,26 +104,26 @@ class Store(ConversationQueries):
     def _session(self) -> Iterator[Session]:
         """A session that commits on success; database failures become StoreError."""
         if self._closed:
-            raise StoreError(f"the store {_shown(self.url)} is closed")
+            raise StoreError(f"the store {shown_url(self.url)} is closed")
         try:
             with Session(self._engine, expire_on_commit=False) as session:
                 yield session
                 session.commit()
         except SQLAlchemyError as exc:
-            raise StoreError(f"database error on {_shown(self.url)}: {exc}") from exc
+            raise StoreError(f"database error on {shown_url(self.url)}: {exc}") from exc
 
     def _insert(self, *rows: tuple[type[SQLModel], dict[str, Any]]) -> None:
         """Insert new rows ``(table class, column values)`` in one transaction, stamped with
         ``created_at`` now. Core, no ORM session or model objects: this is the per-turn hot path."""
         if self._closed:
-            raise StoreError(f"the store {_shown(self.url)} is closed")
+            raise StoreError(f"the store {shown_url(self.url)} is closed")
         now = utc_now()
         try:
             with self._engine.begin() as conn:
                 for table, values in rows:
                     conn.execute(insert(table.__table__), {"created_at": now, **values})  # type: ignore[attr-defined]
         except SQLAlchemyError as exc:
-            raise StoreError(f"database error on {_shown(self.url)}: {exc}") from exc
+            raise StoreError(f"database error on {shown_url(self.url)}: {exc}") from exc
 
     # -- sessions -------------------------------------------------------------------------
 
@@ -215,7 +154,7 @@ class Store(ConversationQueries):
         """Every session, newest first."""
         with self._session() as s:
             rows = s.exec(select(SessionRow).order_by(SessionRow.started_at.desc()))  # type: ignore[attr-defined]
-            return [_row_dict(r) for r in rows]
+            return [row_dict(r) for r in rows]
 
     # -- tasks ----------------------------------------------------------------------------
 
@@ -263,7 +202,7 @@ class Store(ConversationQueries):
             row = s.get(TaskRow, task_id)
             if row is None:
                 return None
-            out = _row_dict(row)
+            out = row_dict(row)
             out["range"] = json.loads(row.range_json) if row.range_json else None
             return out
 
@@ -293,7 +232,7 @@ class Store(ConversationQueries):
         rebuilt) and ``response`` decoded."""
         query = select(TurnRow).where(TurnRow.task_id == task_id).order_by(TurnRow.index, TurnRow.id)  # type: ignore[arg-type]
         with self._session() as s:
-            out = [{**_row_dict(row), "request": json.loads(row.request_json),
+            out = [{**row_dict(row), "request": json.loads(row.request_json),
                     "response": json.loads(row.response_json)} for row in s.exec(query)]
         for item, request in zip(out, rebuild([item["request"] for item in out]), strict=True):
             item["request"] = request
@@ -316,7 +255,7 @@ class Store(ConversationQueries):
             .order_by(ToolCallRow.turn_index, ToolCallRow.id)  # type: ignore[arg-type]
         )
         with self._session() as s:
-            return [_row_dict(r) for r in s.exec(query)]
+            return [row_dict(r) for r in s.exec(query)]
 
     # -- patches --------------------------------------------------------------------------
 
@@ -356,70 +295,6 @@ class Store(ConversationQueries):
         with self._session() as s:
             return [_patch_data(r) for r in s.exec(query)]
 
-    # -- costs ----------------------------------------------------------------------------
-
-    def add_cost(
-        self, session_id: str, task_id: str | None, model: str, tokens_in: int, tokens_out: int,
-        usd: float | None, day: str | None = None,
-    ) -> None:  # fmt: skip
-        """Record one model call's cost; ``usd`` None means unpriced; ``day`` defaults to today UTC."""
-        self._insert((CostRow, {
-            "session_id": session_id, "task_id": task_id, "model": model, "tokens_in": tokens_in,
-            "tokens_out": tokens_out, "usd": usd, "day": day or utc_day(), "user": self._users.get(session_id),
-        }))  # fmt: skip
-
-    def day_usd(self, day: str | None = None, user: str | None = None) -> float:
-        """USD spent on ``day`` (default today UTC) by every session on this database, or by every
-        session of ``user`` (rows from before users, NULL, count as anyone's)."""
-        with self._session() as s:
-            query = select(_sum(CostRow.usd, 0.0)).where(CostRow.day == (day or utc_day()))
-            return float(s.exec(_of_user(query, user)).one())
-
-    def totals(self, *, session_id: str, task_id: str | None, day: str | None = None,
-               user: str | None = None) -> dict[str, Any]:
-        """USD spent by the task, the session and the day (all sessions, or ``user``'s), and the
-        session's tokens.
-
-        Returns ``{"taskUsd", "sessionUsd", "dayUsd", "tokensIn", "tokensOut", "unpricedCalls"}``;
-        ``taskUsd`` is 0.0 when ``task_id`` is None; ``day`` defaults to today UTC.
-        """
-        usd = _sum(CostRow.usd, 0.0)
-        with self._session() as s:
-            session_q = select(
-                usd, _sum(CostRow.tokens_in), _sum(CostRow.tokens_out), _unpriced_count()
-            ).where(CostRow.session_id == session_id)
-            session_usd, tokens_in, tokens_out, unpriced_calls = s.exec(session_q).one()
-            day_usd = s.exec(_of_user(select(usd).where(CostRow.day == (day or utc_day())), user)).one()
-            task_usd = 0.0
-            if task_id is not None:
-                task_usd = s.exec(select(usd).where(CostRow.task_id == task_id)).one()
-        return {
-            "taskUsd": float(task_usd),
-            "sessionUsd": float(session_usd),
-            "dayUsd": float(day_usd),
-            "tokensIn": int(tokens_in),
-            "tokensOut": int(tokens_out),
-            "unpricedCalls": int(unpriced_calls),
-        }
-
-    def by_model(self, *, session_id: str | None = None, day: str | None = None,
-                 user: str | None = None) -> list[dict[str, Any]]:
-        """Per-model sums, sorted by model: ``{"model", "calls", "usd", "tokensIn", "tokensOut",
-        "unpricedCalls"}``; no filter means every session and every day."""
-        query = select(
-            CostRow.model, func.count(), _sum(CostRow.usd, 0.0), _sum(CostRow.tokens_in),
-            _sum(CostRow.tokens_out), _unpriced_count(),
-        )  # fmt: skip
-        if session_id is not None:
-            query = query.where(CostRow.session_id == session_id)
-        if day is not None:
-            query = query.where(CostRow.day == day)
-        query = _of_user(query, user)
-        query = query.group_by(CostRow.model).order_by(CostRow.model)
-        keys = ("model", "calls", "usd", "tokensIn", "tokensOut", "unpricedCalls")
-        with self._session() as s:
-            return [dict(zip(keys, row, strict=True)) for row in s.exec(query)]
-
     # -- reports --------------------------------------------------------------------------
 
     def rows(self, statement: Any) -> list[dict[str, Any]]:
@@ -441,7 +316,7 @@ class Store(ConversationQueries):
             query = query.where(AuditRow.session_id == session_id)
         query = query.order_by(AuditRow.created_at, AuditRow.id)  # type: ignore[arg-type]
         with self._session() as s:
-            return [{**_row_dict(r), "detail": json.loads(r.detail_json)} for r in s.exec(query)]
+            return [{**row_dict(r), "detail": json.loads(r.detail_json)} for r in s.exec(query)]
 
 
     # -- task history (gdm.task.list, gdm.task.undo) --------------------------------------
@@ -451,9 +326,9 @@ class Store(ConversationQueries):
         query = (select(TaskRow).where(TaskRow.session_id.in_(session_ids))  # type: ignore[attr-defined]
                  .order_by(TaskRow.created_at.desc(), TaskRow.id.desc()).limit(limit))  # type: ignore[attr-defined]
         with self._session() as s:
-            rows = [_row_dict(r) for r in s.exec(query)]
+            rows = [row_dict(r) for r in s.exec(query)]
             ids = [r["id"] for r in rows]
-            costs = dict(s.exec(select(CostRow.task_id, _sum(CostRow.usd, 0.0))  # type: ignore[call-overload]
+            costs = dict(s.exec(select(CostRow.task_id, sum_or_zero(CostRow.usd, 0.0))  # type: ignore[call-overload]
                                 .where(CostRow.task_id.in_(ids)).group_by(CostRow.task_id)).all()) if ids else {}  # type: ignore[union-attr]
         return [{**r, "costUsd": float(costs.get(r["id"], 0.0))} for r in rows]
 
@@ -469,30 +344,13 @@ class Store(ConversationQueries):
         query = (select(AuditRow).where(AuditRow.task_id.in_(task_ids), AuditRow.kind.in_(kinds))  # type: ignore[union-attr,attr-defined]
                  .order_by(AuditRow.created_at, AuditRow.id))  # type: ignore[arg-type]
         with self._session() as s:
-            return [{**_row_dict(r), "detail": json.loads(r.detail_json)} for r in s.exec(query)]
+            return [{**row_dict(r), "detail": json.loads(r.detail_json)} for r in s.exec(query)]
 
 def _turn_row(task_id: str, index: int, model: str, request: dict[str, Any], response: dict[str, Any],
               tokens_in: int, tokens_out: int, cost_usd: float | None) -> tuple[type[SQLModel], dict[str, Any]]:
     return (TurnRow, {"task_id": task_id, "index": index, "model": model, "request_json": _dumps(request),
                       "response_json": _dumps(response), "tokens_in": tokens_in, "tokens_out": tokens_out,
                       "cost_usd": cost_usd})
-
-
-def _of_user(query: Any, user: str | None) -> Any:
-    """`query` on cost rows narrowed to ``user``'s (and the rows from before users); all when None."""
-    if user is None:
-        return query
-    return query.where((CostRow.user == user) | CostRow.user.is_(None))  # type: ignore[union-attr]
-
-
-def _sum(column: Any, zero: float = 0) -> Any:
-    """SUM of a column that is ``zero`` rather than NULL when no row matches."""
-    return func.coalesce(func.sum(column), zero)
-
-
-def _unpriced_count() -> Any:
-    """How many cost rows have no USD figure (a model with no known price)."""
-    return _sum(case((CostRow.usd.is_(None), 1), else_=0))  # type: ignore[union-attr]
 
 
 def _patch_data(row: PatchRow) -> dict[str, Any]:

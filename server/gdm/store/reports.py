@@ -12,7 +12,8 @@ from typing import Any
 
 from sqlalchemy import String, cast, func, literal, or_, select
 
-from gdm.store.repo import Store, _sum, _unpriced_count
+from gdm.store.costs import sum_or_zero, unpriced_count
+from gdm.store.repo import Store
 from gdm.store.tables import AuditRow, CostRow, SessionRow, TaskRow
 
 USAGE_BY = ("day", "model", "user", "task")
@@ -27,9 +28,9 @@ def _who(cost_user: Any = None) -> Any:
 
 
 def _measures() -> list[Any]:
-    return [func.count(CostRow.id).label("calls"), _sum(CostRow.tokens_in).label("tokensIn"),
-            _sum(CostRow.tokens_out).label("tokensOut"), _sum(CostRow.usd, 0.0).label("usd"),
-            _unpriced_count().label("unpricedCalls")]
+    return [func.count(CostRow.id).label("calls"), sum_or_zero(CostRow.tokens_in).label("tokensIn"),
+            sum_or_zero(CostRow.tokens_out).label("tokensOut"), sum_or_zero(CostRow.usd, 0.0).label("usd"),
+            unpriced_count().label("unpricedCalls")]
 
 
 def usage(store: Store, *, since: str | None = None, by: str = "day") -> list[dict[str, Any]]:

@@ -13,6 +13,7 @@ Only ``store/`` imports this module (and sqlmodel).
 from __future__ import annotations
 
 from datetime import UTC, datetime
+from typing import Any
 
 from sqlmodel import Field, SQLModel
 
@@ -161,3 +162,8 @@ class ConversationTaskRow(SQLModel, table=True):
 
 ALL_TABLES = (SessionRow, TaskRow, TurnRow, ToolCallRow, PatchRow, CostRow, AuditRow, ConversationTaskRow)
 """Every table of the store, in creation order."""
+
+
+def row_dict(row: SQLModel) -> dict[str, Any]:
+    """The row's columns in table order (model_dump's order is not the table's)."""
+    return {c.name: getattr(row, c.name) for c in row.__table__.columns}  # type: ignore[attr-defined]
