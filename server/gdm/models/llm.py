@@ -14,13 +14,17 @@ import json
 import logging
 import os
 import sys
-from dataclasses import dataclass
 from typing import Any, Callable
 
 from gdm.models.breaker import CircuitBreaker
 from gdm.models.cost import PriceBook
 from gdm.models.llm_errors import LLMError, classify
 from gdm.models.runner import ModelLoop
+from gdm.models.types import ModelConfig, ModelReply, ToolCallRequest, Usage
+from gdm.models.wire import delta_text, jsonable, usage_of, wire_messages
+
+__all__ = ["NO_MODEL_MESSAGE", "LLMClient", "LLMError", "ModelConfig", "ModelReply", "ToolCallRequest", "Usage",
+           "litellm_context_window", "litellm_price_lookup", "text_token_counter"]
 
 log = logging.getLogger(__name__)
 
@@ -32,50 +36,6 @@ PLACEHOLDER_KEY = "sk-gdm-no-key"
 MAX_RETRY_AFTER_S = 20.0
 # litellm routes records below WARNING to sys.stdout, which would corrupt an LSP stream.
 _LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
-
-
-@dataclass
-class ModelConfig:
-    """Which model to call and how (from the gdm.* settings)."""
-
-    model: str | None
-    api_base: str | None = None
-    api_key_env: str | None = None
-    fallback_model: str | None = None
-    prices: dict | None = None
-    timeout_s: float = 120.0
-    max_output_tokens: int = 4096
-    num_retries: int = 2
-
-
-@dataclass
-class ToolCallRequest:
-    """A tool call as the model sent it; `arguments` is the raw JSON text (may be invalid)."""
-
-    id: str
-    name: str
-    arguments: str
-
-
-@dataclass
-class Usage:
-    """Tokens billed for one call."""
-
-    tokens_in: int
-    tokens_out: int
-
-
-@dataclass
-class ModelReply:
-    """One assistant turn. `model` is the model actually used (may be the fallback)."""
-
-    text: str
-    tool_calls: list[ToolCallRequest]
-    usage: Usage
-    model: str
-    cost_usd: float | None
-    finish_reason: str | None
-    raw: dict  # JSON-able chat.completion-shaped response, for the record and replay
 
 
 def _litellm() -> Any:
@@ -249,7 +209,7 @@ class LLMClient:
             if error is None:
                 raise
             raise error from exc
-        raw = _jsonable(response.model_dump())
+        raw = jsonable(response.model_dump())
         return self._reply(model, raw, messages)
 
     def _request_kwargs(self, litellm: Any, model: str, api_key: str | None, messages: list[dict],
@@ -257,7 +217,7 @@ class LLMClient:
         kwargs: dict[str, Any] = {
             "model": model,
             # litellm may rewrite messages in place for some providers; the caller keeps its own.
-            "messages": _wire_messages(model, messages),
+            "messages": wire_messages(model, messages),
             "timeout": self.config.timeout_s,
             "max_tokens": self.config.max_output_tokens,
             # Retries are ours (counted, with fallback); without these the OpenAI client retries too.
@@ -303,7 +263,7 @@ class LLMClient:
             try:
                 async for chunk in stream:
                     chunks.append(chunk)
-                    piece = _delta_text(chunk)
+                    piece = delta_text(chunk)
                     if piece:
                         shown.append(piece)
                         on_text(piece)
@@ -321,7 +281,7 @@ class LLMClient:
         # litellm joins the tool-call argument pieces verbatim (invalid JSON stays as sent).
         # Joining thousands of chunks takes seconds of CPU: off the event loop.
         built = await asyncio.to_thread(litellm.stream_chunk_builder, chunks, messages=messages) if chunks else None
-        return self._reply(model, _jsonable(built.model_dump()) if built is not None else {}, messages)
+        return self._reply(model, jsonable(built.model_dump()) if built is not None else {}, messages)
 
     # -- building the reply ---------------------------------------------------------------------
 
@@ -341,61 +301,12 @@ class LLMClient:
             )
             for i, call in enumerate(message.get("tool_calls") or [])
         ]
-        usage = _usage(raw.get("usage"))
+        usage = usage_of(raw.get("usage"))
         if usage is None:
             produced = text + "".join(c.name + c.arguments for c in calls)
             usage = Usage(self.count_tokens(messages), max(1, len(produced) // 4) if produced else 0)
         cost = self.prices.cost(model, usage.tokens_in, usage.tokens_out)
         return ModelReply(text, calls, usage, model, cost, choice.get("finish_reason"), raw)
-
-
-# Providers whose wire format carries tool input as an object: litellm must parse the arguments
-# text of earlier calls and raises on invalid JSON, which would end the task one turn after the
-# model sent a malformed call (seen with anthropic/). OpenAI-style providers keep the text.
-_STRUCTURED_TOOL_INPUT = ("anthropic/", "bedrock/", "vertex_ai/", "gemini/", "vertex_ai_beta/")
-
-
-def _wire_messages(model: str, messages: list[dict]) -> list[dict]:
-    """Shallow copies of the messages; for structured-input providers, invalid tool-call JSON
-    in earlier assistant turns becomes `{}` (the tool result already told the model why)."""
-    out = [dict(message) for message in messages]
-    if not model.startswith(_STRUCTURED_TOOL_INPUT):
-        return out
-    for message in out:
-        if message.get("role") != "assistant" or not message.get("tool_calls"):
-            continue
-        message["tool_calls"] = [_with_object_arguments(call) for call in message["tool_calls"]]
-    return out
-
-
-def _with_object_arguments(call: dict) -> dict:
-    function = call.get("function") or {}
-    try:
-        parsed = json.loads(function.get("arguments") or "")
-    except json.JSONDecodeError:
-        parsed = None
-    if isinstance(parsed, dict):
-        return call
-    return {**call, "function": {**function, "arguments": "{}"}}
-
-
-def _delta_text(chunk: Any) -> str:
-    choices = getattr(chunk, "choices", None) or []
-    return "".join(getattr(getattr(choice, "delta", None), "content", None) or "" for choice in choices)
-
-
-def _usage(raw_usage: Any) -> Usage | None:
-    if not isinstance(raw_usage, dict):
-        return None
-    prompt, completion = raw_usage.get("prompt_tokens"), raw_usage.get("completion_tokens")
-    if prompt is None and completion is None:
-        return None
-    return Usage(int(prompt or 0), int(completion or 0))
-
-
-def _jsonable(value: Any) -> Any:
-    """A JSON round trip: what the store can keep, whatever litellm left in the dump."""
-    return json.loads(json.dumps(value, default=str))
 
 
 def _combined(failures: list[LLMError]) -> LLMError:
