@@ -27,6 +27,8 @@ _HEADER_LINE = re.compile(rb"[!-9;-~]+[ \t]*:[^\r\n]*")  # `Name: value`
 _NEXT_HEADER = re.compile(rb"content-length[ \t]*:[^\r\n]*\r?\n", re.IGNORECASE)
 _TOKENS = re.compile(rb'"(?:[^"\\\r\n]|\\.)*"|["{}\[\]]')
 _WS = b" \t\r\n"
+_SURROGATE_ESCAPE = re.compile(rb"\\u[dD][89a-fA-F]")  # `\ud800`: JSON may spell a lone surrogate
+_LONE_SURROGATE = re.compile("[\ud800-\udfff]")  # what is left once pairs are joined
 INCOMPLETE, INVALID = -1, -2
 _NO_BODY = object()
 
@@ -68,14 +70,38 @@ def json_extent(data: bytes | bytearray, start: int = 0) -> int:
     return INCOMPLETE
 
 
+def _mend_surrogates(value: Any) -> Any:
+    """`value` with every lone surrogate (JSON allows `"\\ud800"`, UTF-8 cannot carry it) made U+FFFD.
+
+    Left in, one reaches a path, the store or the reply and fails to encode there; U+FFFD keeps a
+    document's UTF-16 positions, since both are one code unit. Iterative: depth is checked later."""
+    def mend(item: Any) -> Any:
+        return _LONE_SURROGATE.sub("\ufffd", item) if isinstance(item, str) else item
+    value = mend(value)
+    stack = [value] if isinstance(value, (dict, list)) else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, dict):
+            items = list(node.items())
+            node.clear()
+            node.update((mend(key), mend(child)) for key, child in items)
+            children = node.values()
+        else:
+            node[:] = [mend(child) for child in node]
+            children = node
+        stack.extend(child for child in children if isinstance(child, (dict, list)))
+    return value
+
+
 def _loads(body: bytes | bytearray) -> tuple[Any, str | None]:
     """The JSON value of a body, or NOT_JSON and why."""
     try:
-        return json.loads(bytes(body)), None
+        value = json.loads(bytes(body))
+        return (_mend_surrogates(value) if _SURROGATE_ESCAPE.search(body) else value), None
     except UnicodeDecodeError as exc:
         why = f"the body is not valid UTF-8 ({exc.reason} at byte {exc.start})"
         try:  # read it leniently, so that a request still gets its answer (an error naming this)
-            return json.loads(bytes(body).decode("utf-8", "replace")), why
+            return _mend_surrogates(json.loads(bytes(body).decode("utf-8", "replace"))), why
         except (ValueError, RecursionError):
             return NOT_JSON, why
     except RecursionError:

@@ -8,6 +8,7 @@ import os
 import sqlite3
 import subprocess
 import sys
+import threading
 import time
 from pathlib import Path
 
@@ -252,3 +253,60 @@ async def test_unusable_database_url_falls_back_to_the_default_store(workspace, 
         assert (tmp_path / "xdg" / "gdm" / "gdm.db").exists()  # the default store, in the user data dir
     finally:
         await stop_editor(editor)
+
+
+def test_lone_surrogates_in_ids_and_uris_are_answered_not_internal_errors(workspace, tmp_path):
+    """JSON may spell a lone surrogate (`"\\ud800"`), UTF-8 cannot: once it reached the store
+    (a task id), `realpath` (a URI, a map focus) or a reply, the request failed with -32603."""
+    lone = "\ud800"
+    zero = {"start": {"line": 0, "character": 0}, "end": {"line": 0, "character": 0}}
+    requests = {
+        2: ("workspace/executeCommand", {"command": "gdm.cost", "arguments": [{"taskId": lone}]}),
+        3: ("workspace/executeCommand", {"command": "gdm.task.undo", "arguments": [{"taskId": lone}]}),
+        4: ("workspace/executeCommand", {"command": "gdm.map", "arguments": [{"focus": [lone]}]}),
+        5: ("textDocument/codeAction", {"textDocument": {"uri": f"file:///tmp/{lone}.py"}, "range": zero,
+                                        "context": {"diagnostics": []}}),
+        6: ("textDocument/codeLens", {"textDocument": {"uri": workspace.as_uri() + f"/{lone}.py"}}),
+        7: ("workspace/executeCommand", {"command": lone, "arguments": []}),
+        8: ("workspace/executeCommand", {"command": "gdm.patch.list", "arguments": [{}]}),
+    }
+    messages = [{"jsonrpc": "2.0", "id": 1, "method": "initialize",
+                 "params": {"processId": None, "rootUri": workspace.as_uri(), "capabilities": {}}},
+                {"jsonrpc": "2.0", "method": "initialized", "params": {}},
+                {"jsonrpc": "2.0", "method": "textDocument/didOpen", "params": {"textDocument": {
+                    "uri": (workspace / "calc.py").as_uri(), "languageId": "python", "version": 1,
+                    "text": f"# {lone}\nx = 1\n"}}}]
+    messages += [{"jsonrpc": "2.0", "id": i, "method": m, "params": p} for i, (m, p) in requests.items()]
+    data = b"".join(_frame(m) for m in messages)
+    assert b"\\ud800" in data  # json.dumps escapes it: this is what a client puts on the wire
+    proc = subprocess.Popen([sys.executable, "-m", "gdm"], stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            stderr=subprocess.PIPE, env=server_env(tmp_path), cwd=workspace)
+    assert proc.stdin is not None and proc.stdout is not None
+    proc.stdin.write(data)
+    proc.stdin.flush()
+    answers: dict = {}
+    watchdog = threading.Timer(120, proc.kill)  # a server that never answers ends the reads below
+    watchdog.start()
+    try:
+        while not set(requests) | {1} <= set(answers):  # every answer before shutdown, as an editor waits
+            header = b""
+            while not header.endswith(b"\r\n\r\n"):
+                byte = proc.stdout.read(1)
+                assert byte, f"stdout closed with {sorted(answers)} answered"
+                header += byte
+            length = int(header.split(b"Content-Length: ")[1].split(b"\r\n")[0])
+            message = json.loads(proc.stdout.read(length))
+            if "id" in message and "method" not in message:
+                answers[message["id"]] = message
+        proc.stdin.write(_frame({"jsonrpc": "2.0", "id": 9, "method": "shutdown"}) +
+                         _frame({"jsonrpc": "2.0", "method": "exit"}))
+        proc.stdin.flush()
+        out, err = proc.communicate(timeout=60)
+    finally:
+        watchdog.cancel()
+        proc.kill()
+    answers.update({f["id"]: f for f in _frames(out) if "id" in f and "method" not in f})
+    for msg_id in requests:
+        error = answers[msg_id].get("error")
+        assert error is None or error["code"] in (-32602, -32601), (msg_id, error)
+    assert "result" in answers[8] and "result" in answers[9] and proc.returncode == 0, err.decode()[-2000:]
