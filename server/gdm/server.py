@@ -19,7 +19,6 @@ from pygls.lsp.server import LanguageServer
 from pygls.protocol import LanguageServerProtocol
 
 from gdm import __version__, features
-from gdm.config import Settings, SettingsResult, env_layer, resolve
 from gdm.client_caps import ClientCaps
 from gdm.context.workspace import Buffer, uri_to_path
 from gdm.features.errors import NotReady
@@ -28,6 +27,7 @@ from gdm.task_registry import TaskRegistry
 
 if TYPE_CHECKING:
     from gdm.agent.session import Session
+    from gdm.config import Settings, SettingsResult
 
 log = logging.getLogger(__name__)
 
@@ -87,8 +87,8 @@ class GdmServer:
         self.ls = LanguageServer("gdm", __version__, text_document_sync_kind=lsp.TextDocumentSyncKind.Incremental,
                                  protocol_cls=GdmProtocol)
         self.caps = ClientCaps()
-        self.layers: dict[str, dict[str, Any]] = {"environment": env_layer()}
-        self.settings = Settings()
+        self.layers: dict[str, dict[str, Any]] = {}
+        self._settings: Settings | None = None  # resolved at first use (pydantic is not needed to answer initialize)
         self.root = Path(os.path.realpath(os.getcwd()))
         self.buffers = LspBuffers(self)
         self.session: Session | None = None
@@ -100,17 +100,38 @@ class GdmServer:
 
     # -- settings ----------------------------------------------------------------------
 
-    def apply_settings_layer(self, source: str, values: Any) -> SettingsResult:
-        """Replace one source of settings, re-resolve, and tell the user what was wrong."""
+    @property
+    def settings(self) -> Settings:
+        """The settings from every source, resolved now if a source changed since they were last."""
+        if self._settings is None:
+            self._resolve_settings()
+        assert self._settings is not None
+        return self._settings
+
+    def apply_settings_layer(self, source: str, values: Any, *, defer: bool = False) -> SettingsResult | None:
+        """Replace one source of settings, re-resolve, and tell the user what was wrong.
+
+        `defer`: only record it; the settings are resolved (and any error shown) at their first use,
+        which for `initialize` comes right after its answer."""
         self.layers[source] = values if isinstance(values, dict) else ({} if values is None else values)
+        if defer and self.session is None:
+            self._settings = None
+            return None
+        return self._resolve_settings()
+
+    def _resolve_settings(self) -> SettingsResult:
+        from gdm.config import env_layer, resolve  # noqa: PLC0415 - pydantic, after `initialize` is answered
+
+        if "environment" not in self.layers:
+            self.layers["environment"] = env_layer()
         result = resolve([self.layers.get(s) for s in SETTING_SOURCES], list(SETTING_SOURCES))
-        self.settings = result.settings
+        self._settings = result.settings
         for error in result.errors:
             self.show(error, lsp.MessageType.Warning)
         for key in result.ignored:
             self.log(f"gdm: ignoring unknown setting {key}", lsp.MessageType.Info)
         if self.session is not None:
-            self.session.update_settings(self.settings)
+            self.session.update_settings(result.settings)
         return result
 
     # -- session -----------------------------------------------------------------------

@@ -32,3 +32,15 @@ def test_the_server_module_imports_neither_litellm_nor_the_store_tables():
                          env={"LITELLM_LOCAL_MODEL_COST_MAP": "True", "PATH": "/usr/bin:/bin"})
     assert out.returncode == 0, out.stderr
     assert out.stdout.split() == ["False", "False"]
+
+
+def test_answering_initialize_needs_no_pydantic_engine_or_code_map():
+    """What `initialize` does not need is imported after its answer (issue 16's start-up goal):
+    pydantic (settings and payloads, ~100 ms with the models), the engine, tree-sitter's side."""
+    later = ["pydantic", "gdm.config", "gdm.agent.session", "gdm.context.repomap.service", "pathspec",
+             "gdm.tools.code", "gdm.store.repo"]
+    probe = f"import sys, gdm.server, gdm.stdio; print(*[m for m in {later!r} if m in sys.modules])"
+    out = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True, timeout=120,
+                         env={"LITELLM_LOCAL_MODEL_COST_MAP": "True", "PATH": "/usr/bin:/bin"})
+    assert out.returncode == 0, out.stderr
+    assert out.stdout.split() == []

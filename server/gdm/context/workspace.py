@@ -12,14 +12,15 @@ import unicodedata
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path, PurePosixPath
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 from urllib.parse import quote, unquote, urlparse
-
-import pathspec
 
 from gdm.patches.apply import pending_view
 from gdm.patches.book import PatchBook
 from gdm.patches.model import PatchKind
+
+if TYPE_CHECKING:
+    import pathspec
 
 # Never listed or searched: VCS internals and bulky dependency/build folders.
 SKIP_DIRS = frozenset({".git", ".hg", ".svn", "node_modules", "__pycache__", ".venv", "venv", ".tox",
@@ -200,6 +201,8 @@ class WorkspaceView:
         gitignore = self.root / ".gitignore"
         if gitignore.is_file():
             lines = gitignore.read_text(encoding="utf-8", errors="replace").splitlines()
+        import pathspec  # noqa: PLC0415 - 40 ms of import, needed at the first listing, not to answer initialize
+
         return pathspec.PathSpec.from_lines("gitignore", lines)
 
     def walk(self, rel_dir: str = "") -> Iterator[str]:
@@ -226,6 +229,8 @@ class WorkspaceView:
     def list_files(self, rel_dir: str = "", pattern: str | None = None, task_id: str | None = None,
                    limit: int = 2000) -> list[str]:
         """Files under `rel_dir` matching a glob, plus files this task is creating."""
+        import pathspec  # noqa: PLC0415
+
         spec = pathspec.PathSpec.from_lines("gitignore", [pattern]) if pattern else None
         found: list[str] = []
         for rel in self.walk(rel_dir):

@@ -12,11 +12,11 @@ from typing import TYPE_CHECKING
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 
-from gdm.agent.session import Session
 from gdm.features import notifications
 from gdm.patches.model import FilePatch
 
 if TYPE_CHECKING:
+    from gdm.agent.session import Session
     from gdm.server import GdmServer
 
 APPLY_EDIT_TIMEOUT_S = 120.0  # a person may be looking at VS Code's refactor preview

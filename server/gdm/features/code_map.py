@@ -15,13 +15,10 @@ import logging
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
-from pydantic import BaseModel, ConfigDict, Field
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from gdm.commands import Command
-from gdm.context.repomap.service import Overlay
 from gdm.context.workspace import PathRefused
-from gdm.features.params import parse
 
 if TYPE_CHECKING:
     from gdm.agent.session import Session
@@ -31,15 +28,7 @@ log = logging.getLogger(__name__)
 
 PROGRESS_TOKEN = "gdm-index"
 PROGRESS_FROM_FILES = 200  # a first index with fewer files to parse reports no progress
-MAX_TOKENS = 32_000
 
-
-class MapParams(BaseModel):
-    """`gdm.map {focus?, maxTokens?}`."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-    focus: list[str] = Field(default_factory=list)
-    max_tokens: int | None = Field(default=None, alias="maxTokens", ge=1, le=MAX_TOKENS)
 
 
 class BufferFeed:
@@ -104,6 +93,8 @@ def register(server: GdmServer) -> None:
 
     @ls.command(Command.MAP.identifier)
     async def show_map(*args: Any) -> dict[str, Any]:
+        from gdm.features.params import MapParams, parse  # noqa: PLC0415 - pydantic after `initialize`
+
         params = parse(MapParams, Command.MAP.identifier, args, optional=True)
         session = await server.get_session()
         focus = []
@@ -112,6 +103,8 @@ def register(server: GdmServer) -> None:
                 focus.append(session.view.rel(path) if not path.startswith("file:") else session.view.rel_of_uri(path))
             except PathRefused as exc:
                 raise JsonRpcInvalidParams(f"gdm.map: {exc}") from exc
+        from gdm.context.repomap.service import Overlay  # noqa: PLC0415 - tree-sitter's side, after `initialize`
+
         overlay = Overlay({p: b.text for p in session.view.buffers.open_paths()
                            if (b := session.view.buffers.buffer(p)) is not None and not session.view.is_secret(p)})
         tokens = params.max_tokens or session.settings.map_tokens or 2048

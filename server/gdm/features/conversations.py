@@ -10,35 +10,16 @@ import asyncio
 import logging
 from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, Field
 from pygls.exceptions import JsonRpcInvalidParams
 
 from gdm.agent import conversation_view
 from gdm.agent.conversation import FollowUpRefused
 from gdm.commands import Command
-from gdm.features.params import parse
 
 if TYPE_CHECKING:
     from gdm.server import GdmServer
 
 log = logging.getLogger(__name__)
-
-MAX_LIMIT = 1000
-
-
-class ListParams(BaseModel):
-    """`gdm.conversation.list {limit?}`."""
-
-    model_config = ConfigDict(extra="ignore")
-    limit: int | None = Field(default=None, ge=1, le=MAX_LIMIT)
-
-
-class GetParams(BaseModel):
-    """`gdm.conversation.get {conversationId}`."""
-
-    model_config = ConfigDict(extra="ignore", populate_by_name=True)
-    conversation_id: str = Field(alias="conversationId", min_length=1)
-
 
 def register(server: GdmServer) -> None:
     """Register the conversation commands."""
@@ -46,14 +27,18 @@ def register(server: GdmServer) -> None:
 
     @ls.command(Command.CONVERSATION_LIST.identifier)
     async def list_conversations(*args: Any) -> dict[str, Any]:
-        params = parse(ListParams, Command.CONVERSATION_LIST.identifier, args, optional=True)
+        from gdm.features.params import ConversationListParams, parse  # noqa: PLC0415 - pydantic after `initialize`
+
+        params = parse(ConversationListParams, Command.CONVERSATION_LIST.identifier, args, optional=True)
         session = await server.get_session()
         return await asyncio.to_thread(conversation_view.listing, session.store, str(session.view.root),
                                        params.limit)
 
     @ls.command(Command.CONVERSATION_GET.identifier)
     async def get_conversation(*args: Any) -> dict[str, Any]:
-        params = parse(GetParams, Command.CONVERSATION_GET.identifier, args)
+        from gdm.features.params import ConversationGetParams, parse  # noqa: PLC0415 - pydantic after `initialize`
+
+        params = parse(ConversationGetParams, Command.CONVERSATION_GET.identifier, args)
         session = await server.get_session()
         try:
             return await asyncio.to_thread(conversation_view.messages, session.store, str(session.view.root),

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gdm.commands import Command
-from gdm.features.params import TaskIdParams, parse
 
 if TYPE_CHECKING:
     from gdm.server import GdmServer
@@ -16,6 +15,8 @@ def register(server: GdmServer) -> None:
 
     @server.ls.command(Command.COST.identifier)
     async def cost(*args: Any) -> dict[str, Any]:
+        from gdm.features.params import TaskIdParams, parse  # noqa: PLC0415 - pydantic after `initialize`
+
         params = parse(TaskIdParams, Command.COST.identifier, args, optional=True)
         session = await server.get_session()
         # A request from the user: read the day total again (other windows spend on the same database).

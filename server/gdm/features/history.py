@@ -18,7 +18,6 @@ from pygls.exceptions import JsonRpcInvalidParams
 
 from gdm.commands import Command
 from gdm.features.code_actions import wanted
-from gdm.features.params import TaskIdParams, TaskListParams, parse
 from gdm.features.review import engine
 from gdm.patches.plan import Op
 from gdm.review.history import UndoRefused, list_tasks, undo_task
@@ -94,6 +93,8 @@ def register(server: GdmServer) -> None:
 
     @ls.command(Command.TASK_UNDO.identifier)
     async def undo(*args: Any) -> dict[str, Any]:
+        from gdm.features.params import TaskIdParams, parse  # noqa: PLC0415 - pydantic after `initialize`
+
         params = parse(TaskIdParams, Command.TASK_UNDO.identifier, args)
         session = await server.get_session()
         review, applier = engine(server, session)
@@ -105,6 +106,8 @@ def register(server: GdmServer) -> None:
 
     @ls.command(Command.TASK_LIST.identifier)
     async def task_list(*args: Any) -> dict[str, Any]:
+        from gdm.features.params import TaskListParams, parse  # noqa: PLC0415 - pydantic after `initialize`
+
         params = parse(TaskListParams, Command.TASK_LIST.identifier, args, optional=True)
         session = await server.get_session()
         review, _ = engine(server, session)

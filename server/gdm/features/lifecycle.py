@@ -15,7 +15,6 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException
 
-from gdm.agent import factory
 from gdm.context.workspace import uri_to_path
 from gdm.features import code_map, notifications
 from gdm.client_caps import ClientCaps
@@ -37,7 +36,7 @@ def register(server: GdmServer) -> None:
     def initialize(params: lsp.InitializeParams) -> None:
         server.caps = ClientCaps.from_params(params.capabilities, params.initialization_options)
         server.root = _root_of(params)
-        server.apply_settings_layer("initializationOptions", params.initialization_options)
+        server.apply_settings_layer("initializationOptions", params.initialization_options, defer=True)
 
     @ls.feature(lsp.INITIALIZED)
     async def initialized(params: lsp.InitializedParams) -> None:
@@ -101,6 +100,8 @@ async def open_session(server: GdmServer) -> None:
     future = server.session_future()
     if future.done():
         return
+    from gdm.agent import factory  # noqa: PLC0415 - the engine after `initialize`
+
     url = server.settings.database_url
     try:
         store = await open_configured_store(server, url)  # retries a transient failure; falls back loudly

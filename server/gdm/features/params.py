@@ -2,13 +2,17 @@
 
 `workspace/executeCommand` arguments are a one-element list holding the payload object
 (DESIGN.md); anything else is an InvalidParams error naming what was expected.
+
+Every command's payload model lives here, and feature modules import this module inside their
+handlers: pydantic is not needed to answer `initialize`, so it is imported after it.
 """
 
 from __future__ import annotations
 
-from typing import Any, TypeVar
+from datetime import date
+from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 from pygls.exceptions import JsonRpcInvalidParams
 
 T = TypeVar("T", bound=BaseModel)
@@ -83,3 +87,56 @@ class TaskListParams(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     limit: int = Field(default=50, ge=1, le=1000)
+
+
+MAX_MAP_TOKENS = 32_000
+
+
+class MapParams(BaseModel):
+    """`gdm.map {focus?, maxTokens?}`."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    focus: list[str] = Field(default_factory=list)
+    max_tokens: int | None = Field(default=None, alias="maxTokens", ge=1, le=MAX_MAP_TOKENS)
+
+
+MAX_CONVERSATIONS = 1000
+
+
+class ConversationListParams(BaseModel):
+    """`gdm.conversation.list {limit?}`."""
+
+    model_config = ConfigDict(extra="ignore")
+    limit: int | None = Field(default=None, ge=1, le=MAX_CONVERSATIONS)
+
+
+class ConversationGetParams(BaseModel):
+    """`gdm.conversation.get {conversationId}`."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    conversation_id: str = Field(alias="conversationId", min_length=1)
+
+
+class UsageParams(BaseModel):
+    """`gdm.usage {since?, by?}`."""
+
+    model_config = ConfigDict(extra="ignore")
+    since: str | None = None
+    by: Literal["day", "model", "user", "task"] = "day"
+
+    @field_validator("since")
+    @classmethod
+    def _a_day(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        try:
+            return date.fromisoformat(value).isoformat()
+        except ValueError:
+            raise ValueError(f"since must be a day YYYY-MM-DD, not {value[:40]!r}") from None
+
+
+class ActionParams(BaseModel):
+    """The `action` field of a `gdm.ask` payload (the rest is AskParams')."""
+
+    model_config = ConfigDict(extra="ignore")
+    action: Literal["ask", "explain", "comment"] = "ask"

@@ -14,10 +14,9 @@ import re
 from pathlib import PurePosixPath
 from urllib.parse import unquote, urlparse
 from types import MappingProxyType
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
-from pydantic import BaseModel, ConfigDict, ValidationError
 from pygls.exceptions import JsonRpcInvalidParams
 
 from gdm.agent.prompts import READY_PROMPTS
@@ -144,20 +143,17 @@ def explain_and_test_actions(server: GdmServer, params: lsp.CodeActionParams) ->
 PROVIDERS = (comment_actions, fix_actions, explain_and_test_actions)
 
 
-class _ActionParams(BaseModel):
-    """The `action` field of a `gdm.ask` payload (the rest is AskParams')."""
-
-    model_config = ConfigDict(extra="ignore")
-    action: Literal["ask", "explain", "comment"] = "ask"
-
-
 def refine(session: Session, spec: TaskSpec, args: tuple[Any, ...]) -> TaskSpec:
     """The task spec of `gdm.ask` with what its `action` asks for (read-only, comment removal)."""
     payload = args[0] if args else {}
     # pygls hands unknown payloads over as namedtuples: read the one field either way.
     raw = payload.get("action") if isinstance(payload, dict) else getattr(payload, "action", None)
+    from pydantic import ValidationError  # noqa: PLC0415 - pydantic after `initialize`
+
+    from gdm.features.params import ActionParams  # noqa: PLC0415 - pydantic after `initialize`
+
     try:
-        action = _ActionParams.model_validate({"action": raw} if raw is not None else {}).action
+        action = ActionParams.model_validate({"action": raw} if raw is not None else {}).action
     except ValidationError as exc:
         raise JsonRpcInvalidParams(f"gdm.ask: action must be one of ask, explain, comment "
                                    f"({exc.errors()[0]['msg']})") from exc

@@ -13,17 +13,16 @@ from typing import TYPE_CHECKING, Any
 from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcInvalidParams
 
-from gdm.agent.session import Session
 from gdm.commands import Command
 from gdm.features import notifications
 from gdm.features.apply_edit import changed
 from gdm.features.lsp_applier import LspApplier
-from gdm.features.params import PatchParams, TaskIdParams, parse
 from gdm.patches.model import FilePatch, HunkStatus, PatchKind
 from gdm.review.accept import MOVE, not_pending
 from gdm.review.service import Review
 
 if TYPE_CHECKING:
+    from gdm.agent.session import Session
     from gdm.server import GdmServer
 
 def register(server: GdmServer) -> None:
@@ -32,12 +31,16 @@ def register(server: GdmServer) -> None:
 
     @ls.command(Command.PATCH_ACCEPT.identifier)
     async def accept(*args: Any) -> dict[str, Any]:
+        from gdm.features.params import PatchParams, parse  # noqa: PLC0415 - pydantic after `initialize`
+
         params = parse(PatchParams, Command.PATCH_ACCEPT.identifier, args)
         session = await server.get_session()
         return await accept_patch(server, session, _patch(session, params.patch_id), params.hunks)
 
     @ls.command(Command.PATCH_REJECT.identifier)
     async def reject(*args: Any) -> dict[str, Any]:
+        from gdm.features.params import PatchParams, parse  # noqa: PLC0415 - pydantic after `initialize`
+
         params = parse(PatchParams, Command.PATCH_REJECT.identifier, args)
         session = await server.get_session()
         patch = _patch(session, params.patch_id)
@@ -59,6 +62,8 @@ def register(server: GdmServer) -> None:
 
     @ls.command(Command.PATCH_SHOW_RISK.identifier)
     async def show_risk(*args: Any) -> dict[str, Any]:
+        from gdm.features.params import PatchParams, parse  # noqa: PLC0415 - pydantic after `initialize`
+
         params = parse(PatchParams, Command.PATCH_SHOW_RISK.identifier, args)
         session = await server.get_session()
         patch = _patch(session, params.patch_id)
@@ -71,6 +76,8 @@ def register(server: GdmServer) -> None:
 
     @ls.command(Command.TASK_ACCEPT.identifier)
     async def accept_task(*args: Any) -> dict[str, Any]:
+        from gdm.features.params import TaskIdParams, parse  # noqa: PLC0415 - pydantic after `initialize`
+
         params = parse(TaskIdParams, Command.TASK_ACCEPT.identifier, args)
         session = await server.get_session()
         open_patches = [p for p in session.patches.open() if p.task_id == params.task_id]

@@ -19,15 +19,15 @@ from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from gdm.agent import events as ev
 from gdm.agent.conversation import FollowUpRefused
-from gdm.agent.session import Session, TaskSpec, TaskTitled, new_id
 from gdm.commands import Command
 from gdm.features import approvals, notifications, ready_actions
-from gdm.features.params import AskParams, TaskIdParams, parse
 from gdm.features.review import accept_patch
 from gdm.task_registry import TaskRegistry  # noqa: F401  (moved to server state; this name stays for imports)
 from gdm.patches.risk import Tier
 
 if TYPE_CHECKING:
+    from gdm.agent.session import Session, TaskSpec
+    from gdm.features.params import AskParams
     from gdm.server import GdmServer
 
 log = logging.getLogger(__name__)
@@ -71,12 +71,16 @@ def register(server: GdmServer) -> None:
 
     @ls.command(Command.ASK.identifier)
     async def ask(*args: Any) -> dict[str, str]:
+        from gdm.features.params import AskParams, parse  # noqa: PLC0415 - pydantic after `initialize`
+
         params = parse(AskParams, Command.ASK.identifier, args)
         if not params.prompt or not params.prompt.strip():
             raise JsonRpcInvalidParams("gdm.ask needs a prompt: {prompt, uri?, range?} (in editors without an input "
                                        "box, write a `gdm: <instruction>` comment and use its code action)")
         session = await server.get_session()
         spec = ready_actions.refine(session, _spec(session, params), args)
+        from gdm.agent.session import new_id  # noqa: PLC0415 - the engine after `initialize`
+
         task_id = new_id("t")
         if params.follow_up is not None:
             spec = dataclasses.replace(spec, conversation_id=_follow_up(server, session, params.follow_up))
@@ -86,6 +90,8 @@ def register(server: GdmServer) -> None:
 
     @ls.command(Command.CANCEL.identifier)
     async def cancel(*args: Any) -> dict[str, bool]:
+        from gdm.features.params import TaskIdParams, parse  # noqa: PLC0415 - pydantic after `initialize`
+
         params = parse(TaskIdParams, Command.CANCEL.identifier, args)
         if not params.task_id:
             raise JsonRpcInvalidParams("gdm.cancel needs {taskId}")
@@ -122,6 +128,8 @@ def _spec(session: Session, params: AskParams) -> TaskSpec:
         start, end = params.range.start.line, params.range.end.line
         if params.range.end.character == 0 and end > start:
             end -= 1  # a selection ending at column 0 does not include that line
+    from gdm.agent.session import TaskSpec  # noqa: PLC0415 - the engine after `initialize`
+
     return TaskSpec(params.prompt or "", path, start, end, params.uri)
 
 
@@ -207,6 +215,8 @@ async def _begin_progress(server: GdmServer, task_id: str, prompt: str) -> bool:
 
 def _forward(server: GdmServer, session: Session, event: ev.Event, progress: bool) -> None:
     """One engine event → what the editor is told."""
+    from gdm.agent.session import TaskTitled  # noqa: PLC0415 - the engine after `initialize`
+
     notifications.task_event(server, event)
     match event:
         case TaskTitled(title=title) if progress:

@@ -11,34 +11,13 @@ from it. Like the command line, it reads every session on the database.
 from __future__ import annotations
 
 import asyncio
-from datetime import date
-from typing import TYPE_CHECKING, Any, Literal
+from typing import TYPE_CHECKING, Any
 
-from pydantic import BaseModel, ConfigDict, field_validator
 
 from gdm.commands import Command
-from gdm.features.params import parse
 
 if TYPE_CHECKING:
     from gdm.server import GdmServer
-
-
-class UsageParams(BaseModel):
-    """`gdm.usage {since?, by?}`."""
-
-    model_config = ConfigDict(extra="ignore")
-    since: str | None = None
-    by: Literal["day", "model", "user", "task"] = "day"
-
-    @field_validator("since")
-    @classmethod
-    def _a_day(cls, value: str | None) -> str | None:
-        if value is None:
-            return None
-        try:
-            return date.fromisoformat(value).isoformat()
-        except ValueError:
-            raise ValueError(f"since must be a day YYYY-MM-DD, not {value[:40]!r}") from None
 
 
 def register(server: GdmServer) -> None:
@@ -46,6 +25,8 @@ def register(server: GdmServer) -> None:
 
     @server.ls.command(Command.USAGE.identifier)
     async def usage(*args: Any) -> dict[str, Any]:
+        from gdm.features.params import UsageParams, parse  # noqa: PLC0415 - pydantic after `initialize`
+
         params = parse(UsageParams, Command.USAGE.identifier, args, optional=True)
         session = await server.get_session()
         from gdm.store import reports  # noqa: PLC0415 - the session's store has imported sqlmodel already
