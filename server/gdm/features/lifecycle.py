@@ -102,12 +102,12 @@ async def open_session(server: GdmServer) -> None:
         return
     from gdm.agent import factory  # noqa: PLC0415 - the engine after `initialize`
 
-    url = server.settings.database_url
     try:
-        store = await open_configured_store(server, url)  # retries a transient failure; falls back loudly
+        # retries a transient failure; falls back loudly
+        store = await open_configured_store(server, server.settings.database_url)
+        settings = server.settings  # the newest, read on the loop: resolving them may tell the user something
         session = await asyncio.to_thread(
-            lambda: factory.open_session(root=server.root, settings=server.settings, store=store,
-                                         buffers=server.buffers))
+            lambda: factory.open_session(root=server.root, settings=settings, store=store, buffers=server.buffers))
     except store_error_type() as exc:
         # Without a store nothing could be kept: say so, and make every gdm request say so too.
         server.show(f"gdm: cannot open its store ({exc}); gdm commands are unavailable until this is fixed "
