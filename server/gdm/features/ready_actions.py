@@ -145,13 +145,13 @@ PROVIDERS = (comment_actions, fix_actions, explain_and_test_actions)
 
 def refine(session: Session, spec: TaskSpec, args: tuple[Any, ...]) -> TaskSpec:
     """The task spec of `gdm.ask` with what its `action` asks for (read-only, comment removal)."""
+    from pydantic import ValidationError  # noqa: PLC0415 - pydantic after `initialize`
+
+    from gdm.features.params import ActionParams  # noqa: PLC0415
+
     payload = args[0] if args else {}
     # pygls hands unknown payloads over as namedtuples: read the one field either way.
     raw = payload.get("action") if isinstance(payload, dict) else getattr(payload, "action", None)
-    from pydantic import ValidationError  # noqa: PLC0415 - pydantic after `initialize`
-
-    from gdm.features.params import ActionParams  # noqa: PLC0415 - pydantic after `initialize`
-
     try:
         action = ActionParams.model_validate({"action": raw} if raw is not None else {}).action
     except ValidationError as exc:

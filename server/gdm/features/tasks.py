@@ -71,6 +71,7 @@ def register(server: GdmServer) -> None:
 
     @ls.command(Command.ASK.identifier)
     async def ask(*args: Any) -> dict[str, str]:
+        from gdm.agent.session import new_id  # noqa: PLC0415 - the engine after `initialize`
         from gdm.features.params import AskParams, parse  # noqa: PLC0415 - pydantic after `initialize`
 
         params = parse(AskParams, Command.ASK.identifier, args)
@@ -79,8 +80,6 @@ def register(server: GdmServer) -> None:
                                        "box, write a `gdm: <instruction>` comment and use its code action)")
         session = await server.get_session()
         spec = ready_actions.refine(session, _spec(session, params), args)
-        from gdm.agent.session import new_id  # noqa: PLC0415 - the engine after `initialize`
-
         task_id = new_id("t")
         if params.follow_up is not None:
             spec = dataclasses.replace(spec, conversation_id=_follow_up(server, session, params.follow_up))
