@@ -271,3 +271,78 @@ def test_ranking_equals_the_edge_per_definer_graph_without_building_it(tmp_path)
     for key, value in ranking.defs:
         assert value == pytest.approx(want_scores[key], rel=1e-9, abs=1e-15), key
     assert ranking.files[0][0] == "pkg/leaf.py" and ranking.files[1][0] == "pkg/m3.py"
+
+
+def test_a_kept_graph_ranks_another_focus_exactly_as_a_fresh_one(tmp_path):
+    # An unchanged snapshot keeps its graph between maps (PageRank alone runs for a new focus);
+    # a changed file, a new mention or a file gone builds it again. Every ranking must equal a
+    # fresh Ranker's.
+    from gdm.context.repomap import rank as rk
+
+    root = tmp_path / "proj"
+    write(root, "core.py", "def shared_helper(x):\n    return x\n\nclass Engine:\n    def start(self):\n        pass\n")
+    for i in range(6):
+        write(root, f"mod{i}.py", f"from core import shared_helper, Engine\n\ndef use_{i}():\n"
+                                  f"    Engine().start()\n    return shared_helper({i}) + use_{(i + 1) % 6}()\n")
+    code_map = CodeMap(root, cache_folder=tmp_path / "cache")
+    try:
+        code_map.build()
+        tags = dict(code_map.index.snapshot())
+    finally:
+        code_map.close()
+
+    def same(a: rk.Ranking, b: rk.Ranking) -> None:
+        assert [p for p, _ in a.files] == [p for p, _ in b.files]
+        assert [k for k, _ in a.defs] == [k for k, _ in b.defs]
+        assert [v for _, v in a.files] == pytest.approx([v for _, v in b.files], rel=1e-12)
+
+    ranker = rk.Ranker()
+    same(ranker.rank(tags, ["mod0.py"]), rk.rank(tags, ["mod0.py"]))
+    graph = ranker._graph
+    same(ranker.rank(tags, ["mod3.py"]), rk.rank(tags, ["mod3.py"]))
+    assert ranker._graph is graph  # only the focus changed: the graph was kept
+    same(ranker.rank(tags, ["mod3.py"], ["shared_helper"]), rk.rank(tags, ["mod3.py"], ["shared_helper"]))
+    assert ranker._graph is not graph  # a mention re-weighs the edges
+    graph = ranker._graph
+    changed = {**tags, "mod5.py": tags["mod4.py"]}  # another file's tags in its place
+    same(ranker.rank(changed, ["mod1.py"], ["shared_helper"]), rk.rank(changed, ["mod1.py"], ["shared_helper"]))
+    assert ranker._graph is not graph
+    fewer = {p: t for p, t in tags.items() if p != "mod2.py"}
+    same(ranker.rank(fewer, ["mod1.py"]), rk.rank(fewer, ["mod1.py"]))
+    same(ranker.rank(tags, ["mod1.py"]), rk.rank(tags, ["mod1.py"]))  # and back
+
+
+def test_the_periodic_walk_runs_beside_a_map_not_before_it(tmp_path):
+    # On the Linux kernel a walk is ~5 s: run before the map every 10 s, it made those maps 5 s
+    # longer. The map goes on with the focus fresh; the walk (here held back) finds the new file.
+    import threading
+    import time
+
+    root = tmp_path / "proj"
+    write(root, "a.py", "def first():\n    return 1\n")
+    code_map = CodeMap(root, cache_folder=tmp_path / "cache")
+    try:
+        code_map.build()
+        write(root, "b.py", "def brand_new_function():\n    return first()\n")
+        write(root, "a.py", "def first():\n    return 2\n\ndef second_in_focus():\n    return 3\n")
+        gate, walkers = threading.Event(), []
+        real_build = code_map.build
+
+        def held_build(progress=None):
+            walkers.append(threading.current_thread().name)
+            gate.wait(30)
+            return real_build(progress)
+
+        code_map.build = held_build  # type: ignore[method-assign]
+        code_map._last_walk -= 11  # the last walk was more than WALK_EVERY_S ago
+        result = code_map.map(["a.py"], 512)  # returns while the walk is held
+        assert walkers == ["gdm-code-map-walk"]
+        assert "second_in_focus" in result.text  # the focus file was re-parsed for this map
+        gate.set()
+        deadline = time.monotonic() + 30
+        while not code_map.find_symbol("brand_new_function") and time.monotonic() < deadline:
+            time.sleep(0.05)
+        assert code_map.find_symbol("brand_new_function") == ["b.py:1: function def brand_new_function():"]
+    finally:
+        gate.set()
+        code_map.close()

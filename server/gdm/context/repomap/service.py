@@ -5,11 +5,13 @@ see — open buffers and a task's pending patches (`Overlay`) — taken on the e
 never reads an editor's state itself. Freshness at use: the first use builds the index unless a
 background build is running (then what is ready plus the focus files is used); later uses re-stat
 the known files (an edit on disk is re-parsed alone) and walk the folders again when told files
-changed (watched-files notifications) or every `WALK_EVERY_S`.
+changed (watched-files notifications: before the map) or every `WALK_EVERY_S` (beside it, in a
+thread of its own; the map then has the focus files fresh and the rest as last walked).
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
@@ -22,6 +24,8 @@ from gdm.context.repomap.index import CodeIndex, Progress
 from gdm.context.repomap.rank import Ranker
 from gdm.context.repomap.render import MapResult, chars_per_token, render
 from gdm.context.repomap.tags import KINDS, Def, FileTags, language_of
+
+log = logging.getLogger(__name__)
 
 WALK_EVERY_S = 10.0
 MAX_LISTED = 200
@@ -67,13 +71,27 @@ class CodeMap:
         self._dirty = True
 
     def _freshen(self, focus: Iterable[str]) -> None:
+        focus = list(focus)
         if self._building.is_set():
-            self.index.ensure(focus)  # a first build runs: what is ready, plus the focus
+            self.index.ensure(focus)  # a build runs: what is ready, plus the focus
             return
-        if not self.index.ready() or self._dirty or time.monotonic() - self._last_walk > WALK_EVERY_S:
-            self.build()
+        if not self.index.ready() or self._dirty:
+            self.build()  # told files changed: walk before this map
+            return
+        if time.monotonic() - self._last_walk > WALK_EVERY_S:
+            # The periodic walk (new files nobody told of) goes on beside this map, never in its way:
+            # on the Linux kernel a walk is ~5 s, and it made every map after a 10 s pause that long.
+            self._last_walk = time.monotonic()
+            threading.Thread(target=self._walk, name="gdm-code-map-walk", daemon=True).start()
+            self.index.ensure(focus)
             return
         self.index.refresh_known()
+
+    def _walk(self) -> None:
+        try:
+            self.build()
+        except Exception:  # noqa: BLE001 - a background walk that fails leaves the index as it was
+            log.exception("gdm: the code map's periodic walk failed")
 
     def _tags(self, overlay: Overlay | None, focus: Iterable[str] = ()) -> dict[str, FileTags]:
         overlay = overlay or Overlay()
