@@ -6,7 +6,8 @@ never reads an editor's state itself. Freshness at use: the first use builds the
 background build is running (then what is ready plus the focus files is used); later uses re-stat
 the known files (an edit on disk is re-parsed alone) and walk the folders again when told files
 changed (watched-files notifications: before the map) or every `WALK_EVERY_S` (beside it, in a
-thread of its own; the map then has the focus files fresh and the rest as last walked).
+thread of its own, and no more often than every `WALK_SHARE` walks' time; the map then has the
+focus files fresh and the rest as last walked).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from gdm.context.repomap.tags import KINDS, Def, FileTags, language_of
 log = logging.getLogger(__name__)
 
 WALK_EVERY_S = 10.0
+WALK_SHARE = 20  # and no more often than every 20 walks' time: a 5 s walk of a huge tree, every 100 s
 MAX_LISTED = 200
 _WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_]{2,}")
 
@@ -53,6 +55,7 @@ class CodeMap:
         self._building = threading.Event()
         self._dirty = True
         self._last_walk = 0.0
+        self._walk_s = 0.0  # what the last walk of the folders took
 
     # -- freshness ----------------------------------------------------------------------
 
@@ -62,6 +65,7 @@ class CodeMap:
         try:
             figures = self.index.refresh(progress)
             self._dirty, self._last_walk = False, time.monotonic()
+            self._walk_s = figures["walk_ms"] / 1000
             return figures
         finally:
             self._building.clear()
@@ -78,7 +82,7 @@ class CodeMap:
         if not self.index.ready() or self._dirty:
             self.build()  # told files changed: walk before this map
             return
-        if time.monotonic() - self._last_walk > WALK_EVERY_S:
+        if time.monotonic() - self._last_walk > max(WALK_EVERY_S, WALK_SHARE * self._walk_s):
             # The periodic walk (new files nobody told of) goes on beside this map, never in its way:
             # on the Linux kernel a walk is ~5 s, and it made every map after a 10 s pause that long.
             self._last_walk = time.monotonic()
