@@ -30,7 +30,6 @@ PROGRESS_TOKEN = "gdm-index"
 PROGRESS_FROM_FILES = 200  # a first index with fewer files to parse reports no progress
 
 
-
 class BufferFeed:
     """Feeds open buffers to the code map off the event loop: one job per file at a time, which
     always parses the latest text (typing faster than parsing skips the texts in between)."""

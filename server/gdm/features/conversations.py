@@ -21,6 +21,7 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
+
 def register(server: GdmServer) -> None:
     """Register the conversation commands."""
     ls = server.ls

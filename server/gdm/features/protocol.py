@@ -21,9 +21,8 @@ import logging
 from typing import Any
 
 import cattrs
-from lsprotocol.converters import get_converter
-
 from lsprotocol import types as lsp
+from lsprotocol.converters import get_converter
 from pygls.exceptions import (JsonRpcException, JsonRpcInternalError, JsonRpcInvalidParams,
                               JsonRpcInvalidRequest, JsonRpcMethodNotFound, JsonRpcParseError)
 from pygls.protocol import (JsonRPCNotification, JsonRPCRequestMessage, JsonRPCResponseMessage,
