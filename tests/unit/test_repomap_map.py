@@ -316,7 +316,6 @@ def test_the_periodic_walk_runs_beside_a_map_not_before_it(tmp_path):
     # On the Linux kernel a walk is ~5 s: run before the map every 10 s, it made those maps 5 s
     # longer. The map goes on with the focus fresh; the walk (here held back) finds the new file.
     import threading
-    import time
 
     root = tmp_path / "proj"
     write(root, "a.py", "def first():\n    return 1\n")
@@ -338,10 +337,10 @@ def test_the_periodic_walk_runs_beside_a_map_not_before_it(tmp_path):
         result = code_map.map(["a.py"], 512)  # returns while the walk is held
         assert walkers == ["gdm-code-map-walk"]
         assert "second_in_focus" in result.text  # the focus file was re-parsed for this map
+        walk = next(t for t in threading.enumerate() if t.name == "gdm-code-map-walk")
         gate.set()
-        deadline = time.monotonic() + 30
-        while not code_map.find_symbol("brand_new_function") and time.monotonic() < deadline:
-            time.sleep(0.05)
+        walk.join(timeout=30)  # the walk's end, not a guess at how long it takes
+        assert not walk.is_alive()
         assert code_map.find_symbol("brand_new_function") == ["b.py:1: function def brand_new_function():"]
     finally:
         gate.set()
