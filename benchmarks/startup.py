@@ -13,7 +13,9 @@ that a slow moment of the machine does not land on one server only. After each r
 sends shutdown and exit, and kills the server if it lingers.
 
 Then, in a separate process, checks that `import gdm.server` does not import litellm (the
-heaviest import, which must wait for the first model call).
+heaviest import, which must wait for the first model call); and where the ready server's memory
+goes: the resident memory of fresh processes that each import (and use) one more layer of what a
+ready gdm holds, beside the stack's floor (pygls + one pydantic model + SQLAlchemy, no gdm code).
 
 Usage: python benchmarks/startup.py [--runs 10] [--timeout 30]
 Only the standard library is used here.
@@ -326,6 +328,54 @@ def litellm_check() -> str:
     return f"litellm imported by `import gdm.server`: {done.stdout.strip()}"
 
 
+# Each row runs every snippet up to its own in one fresh process, then reads VmRSS (URL: a store made beforehand).
+LAYERS: list[tuple[str, str]] = [
+    ("Python alone", "pass"),
+    ("+ pygls and lsprotocol (a bare pygls server)", "import pygls.lsp.server, lsprotocol.types"),
+    ("+ gdm.server (all gdm imports before the initialize answer)", "import gdm.server"),
+    ("+ the settings resolved (pydantic)", "from gdm.config import resolve; resolve([{}])"),
+    ("+ SQLAlchemy core", "import sqlalchemy"),
+    ("+ the store open on a SQLite file at the newest schema (sqlmodel, sqlalchemy.orm; no alembic)",
+     "from gdm.store import open_store; store = open_store(URL)"),
+    ("+ the session (engine, tools, model loop; no litellm)", "import gdm.agent.factory"),
+    ("+ one buffer parsed for the code map (tree-sitter)",
+     "from gdm.context.repomap import treesitter as t; t.parse(t.Grammars(), 'python', b'def f(): pass')"),
+]
+FLOOR = ("the stack's floor: pygls + one pydantic model + SQLAlchemy, no gdm code",
+         "import pygls.lsp.server, lsprotocol.types, pydantic, sqlalchemy\n"
+         "class Model(pydantic.BaseModel):\n    name: str = ''\nModel()")
+_READ_RSS = "\nimport gc; gc.collect(); print(open('/proc/self/status').read().split('VmRSS:')[1].split()[0])"
+
+
+def _rss_of(code: str) -> float:
+    done = subprocess.run([sys.executable, "-c", code + _READ_RSS], capture_output=True, text=True, timeout=120,
+                          check=False)
+    if done.returncode != 0:
+        raise RuntimeError((done.stderr.strip().splitlines() or ["no output"])[-1])
+    return int(done.stdout.split()[-1]) / 1024
+
+
+def layers(repeat: int = 3) -> str:
+    """Resident memory by layer (median of `repeat` fresh processes each), and the stack's floor.
+    The store is one made beforehand, as a ready server's usually is (creating one imports alembic)."""
+    rows, before, code = [], None, ""
+    with tempfile.TemporaryDirectory(prefix="gdm-bench-") as tmp:
+        url = f"sqlite:///{Path(tmp) / 'gdm.db'}"
+        _rss_of(f"from gdm.store import open_store; open_store({url!r})")
+        for name, snippet in LAYERS:
+            code += snippet.replace("URL", repr(url)) + "\n"
+            try:
+                rss = statistics.median(_rss_of(code) for _ in range(repeat))
+            except RuntimeError as exc:
+                rows.append(f"| {name} | failed: {exc} | |")
+                break
+            rows.append(f"| {name} | {rss:.1f} | {'' if before is None else f'+{rss - before:.1f}'} |")
+            before = rss
+    floor = statistics.median(_rss_of(FLOOR[1]) for _ in range(repeat))
+    rows.append(f"| {FLOOR[0]} | {floor:.1f} | |")
+    return "\n".join(["| layer (cumulative) | RSS MB | added MB |", "|---|---|---|", *rows])
+
+
 def main() -> None:
     """Measure, then print the table and the litellm line."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
@@ -338,6 +388,8 @@ def main() -> None:
           f"{sys.version.split()[0]} ({sys.executable})")  # fmt: skip
     print(table(candidates))
     print(litellm_check())
+    print("Resident memory by layer, fresh processes, median of 3:")
+    print(layers())
 
 
 if __name__ == "__main__":
