@@ -73,6 +73,8 @@ async def test_a_reviewed_edit_is_written_through_the_client(agent: Agent, works
     assert str(workspace / "calc.py") in client.reads  # read through the client, not the disk
     kinds = client.kinds(sid)
     assert {"available_commands_update", "agent_thought_chunk", "usage_update", "agent_message_chunk"} <= set(kinds)
+    # A client joins thought chunks into one block: each note ends its own paragraph.
+    assert "Turn 1: asking the model\n\nTurn 2: asking the model\n\n" in client.text(sid, "agent_thought_chunk")
     calls = client.calls(sid)
     assert [c["kind"] for c in calls.values()] == ["read", "search", "edit"]
     read, search, edit = calls.values()

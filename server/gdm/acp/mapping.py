@@ -172,3 +172,10 @@ def message(text: str) -> schema.AgentMessageChunk:
 def thought(text: str) -> schema.AgentThoughtChunk:
     """An `agent_thought_chunk` of text."""
     return helpers.update_agent_thought_text(text)
+
+
+def note(text: str) -> schema.AgentThoughtChunk:
+    """A whole thought (a turn starting, a check's result) as an `agent_thought_chunk` ending its
+    paragraph: clients join consecutive chunks into one block, which ran two notes together
+    ("…pending patches: trueTests pass…", seen in Toad)."""
+    return thought(text if text.endswith("\n\n") else text.rstrip("\n") + "\n\n")

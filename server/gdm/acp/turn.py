@@ -59,7 +59,7 @@ class Turn:
         for rel in prompt.fetch:
             await self.state.buffers.fetch(rel)
         for note in self.state.notes:
-            self.outbox.put(mapping.thought(note))
+            self.outbox.put(mapping.note(note))
         self.state.notes.clear()
         session = self.state.session
         spec = dataclasses.replace(prompt.spec, conversation_id=self.state.conversation_id)
@@ -86,7 +86,7 @@ class Turn:
                     self.outbox.text(text)
                 self.streamed = False
             case ev.Thinking(text=text):
-                self.outbox.put(mapping.thought(text))
+                self.outbox.put(mapping.note(text))
             case ev.ToolCall(name=name, arguments=args):
                 self.call_id = event.call_id
                 self.outbox.put(mapping.start(self.root, event))
