@@ -4,50 +4,35 @@ A file that references a name another file defines gets an edge to it, weighted 
 them (names the prompt mentions ×10, long specific names ×10, private `_names` ×0.1, names
 defined in more than five files ×0.1, √ of the reference count), plus one rule of ours: names of
 methods of the language's own types (`append`, `join`, `get`, `push`…) weigh ×0.01, and the
-language's built-in functions (`len`, `super`) and dunder names nothing — a call of `x.append()` says nothing about a project's `append`.
-PageRank (power iteration, damping 0.85, numpy) runs over the files; each file's rank then flows
-along its out-edges to the (file, name) definitions it uses, which orders what a map shows.
+language's built-in functions (`len`, `super`) and dunder names nothing (`weights`, where each
+reference's code is made when its file is parsed). PageRank (damping 0.85, numpy) runs over the
+files; each file's rank then flows along its out-edges to the (file, name) definitions it uses,
+which orders what a map shows.
+
+PageRank's fixed point is found as the solution of a linear system by GMRES (`_pagerank`): a map
+of the Linux kernel needs ~20 products with the graph where power iteration took 50 and was still
+~1e-4 off; names are joined to their definitions by 64-bit keys (`tags.name_key`) made with the
+tags, so the graph of 78k files is built by a few sorts, never a loop over names.
 """
 
 from __future__ import annotations
 
-import builtins
 import importlib
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gdm.context.repomap.tags import FileTags
+from gdm.context.repomap import weights
+from gdm.context.repomap.tags import FileTags, name_key
 
 if TYPE_CHECKING:
     import numpy as np
 
 DAMPING = 0.85
-ITERATIONS = 50
-TOLERANCE = 1e-6
 FOCUS_WEIGHT = 100.0
-
-_PY_TYPES = (list, dict, str, set, bytes, tuple, int, float, object, frozenset)
-COMMON_NAMES = {
-    "python": frozenset().union(*(dir(t) for t in _PY_TYPES)),
-    "js": frozenset({"push", "pop", "map", "filter", "reduce", "forEach", "join", "split", "slice", "splice",
-                     "indexOf", "includes", "concat", "keys", "values", "entries", "then", "catch", "finally",
-                     "toString", "get", "set", "has", "add", "delete", "clear", "call", "apply", "bind", "log",
-                     "error", "warn", "replace", "trim", "test", "exec", "match", "resolve", "reject", "parse",
-                     "stringify", "assign", "create", "freeze", "from", "of", "isArray", "find", "some", "every",
-                     "sort", "length", "require", "String", "Number", "Object", "Array", "Promise", "Error",
-                     "Map", "Set", "Date", "JSON", "Math", "console"}),
-    "go": frozenset({"len", "cap", "make", "new", "append", "copy", "delete", "panic", "recover", "print",
-                     "println", "string", "int", "int64", "int32", "uint", "uint8", "uint32", "uint64", "byte",
-                     "rune", "bool", "error", "float64", "float32", "any", "Error", "String", "Errorf", "Sprintf",
-                     "Printf", "Println", "New"}),
-    "c": frozenset({"int", "char", "void", "size_t", "NULL", "malloc", "free", "memcpy", "memset", "strlen",
-                    "printf", "sizeof", "i", "j", "k", "n", "len", "ret", "err", "p", "x", "y", "data", "size"}),
-}
-# Calls of these are the language's own (Python's built-in functions): no edge at all.
-BUILTIN_NAMES = {"python": frozenset(dir(builtins)) | {"self", "cls"}}
-_FAMILY = {"python": "python", "javascript": "js", "typescript": "js", "tsx": "js", "go": "go",
-           "c": "c", "cpp": "c"}
+RESIDUAL = 1e-12  # GMRES stops when ‖p − (I − dM)y‖ is this small a share of ‖p‖
+RESTART = 30
+MAX_PRODUCTS = 600  # a safety stop: the kernel's graph needs ~20 products
 
 
 def _numpy() -> Any:
@@ -64,103 +49,36 @@ class Ranking:
     defs: list[tuple[tuple[str, str], float]]
 
 
-def _base_weight(name: str, common: bool) -> float:
-    """The part of a name's weight that never changes (everything but mentions and definer count)."""
-    if name.startswith("__") and name.endswith("__"):
-        return 0.0
-    weight = 1.0
-    if len(name) >= 8 and ("_" in name.strip("_") or (name != name.lower() and name != name.upper())):
-        weight *= 10
-    if name.startswith("_"):
-        weight *= 0.1
-    if common:
-        weight *= 0.01
-    return weight
-
-
 class Ranker:
-    """Ranks snapshots of one index; keeps each file's name ids, so a re-rank after one file
-    changed converts only that file (one per index; not thread-safe: callers hold a lock)."""
+    """Ranks snapshots of one index; keeps the graph of the last one, so maps of an unchanged
+    index that differ only in their focus solve PageRank alone (one per index; not thread-safe:
+    callers hold a lock)."""
 
     def __init__(self) -> None:
-        self.names: list[str] = []
-        self._name_id: dict[str, int] = {}
-        self._base: list[float] = []
-        self._common: list[bool] = []
-        self._files: dict[str, tuple[FileTags, np.ndarray, np.ndarray, np.ndarray]] = {}
-        self._graph: _Graph | None = None  # of the last snapshot ranked (its files' tags are in _files)
-
-    def _nid(self, name: str, lang: str | None) -> int:
-        nid = self._name_id.get(name)
-        if nid is None:
-            nid = self._name_id[name] = len(self.names)
-            family = _FAMILY.get(lang or "", "")
-            common = name in COMMON_NAMES.get(family, ())
-            self.names.append(name)
-            self._common.append(common)
-            self._base.append(0.0 if name in BUILTIN_NAMES.get(family, ()) else _base_weight(name, common))
-        return nid
-
-    def _arrays(self, np: Any, path: str, tags: FileTags) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        known = self._files.get(path)
-        if known is not None and known[0] is tags:
-            return known[1], known[2], known[3]
-        defs = tags.defs
-        def_ids = np.fromiter(dict.fromkeys(self._nid(defs[i].name, tags.lang) for i in tags.top_level()),
-                              dtype=np.int64)
-        ref_ids = np.fromiter((self._nid(n, tags.lang) for n in tags.refs), dtype=np.int64, count=len(tags.refs))
-        counts = np.fromiter(tags.refs.values(), dtype=np.float64, count=len(tags.refs))
-        self._files[path] = (tags, def_ids, ref_ids, counts)
-        return def_ids, ref_ids, counts
+        self._graph: _Graph | None = None  # of the last snapshot ranked
 
     def rank(self, tags: Mapping[str, FileTags], focus: Iterable[str] = (), mentioned: Iterable[str] = (),
              limit: int | None = None) -> Ranking:
         """Rank the files and their definitions (the best `limit` of them); `focus` files and
-        `mentioned` names weigh more. The graph of a snapshot is kept: maps of an unchanged index
-        that differ only in their focus run PageRank alone (on the Linux kernel the graph took
-        ~2.5 s of a ~4 s map)."""
+        `mentioned` names weigh more."""
         np = _numpy()
         # Files listed by path only (no definitions, no references) take no part in the graph.
         paths = [p for p, t in tags.items() if t.defs or t.refs]
         plain = sorted(p for p, t in tags.items() if not t.defs and not t.refs)
         mentioned = frozenset(mentioned)
-        graph = self._graph_of(np, tags, paths, mentioned)
+        files = [tags[p] for p in paths]
+        kept = self._graph
+        if (kept is not None and kept.paths == paths and kept.mentioned == mentioned
+                and all(a is b for a, b in zip(kept.tags, files))):
+            graph = kept
+        else:
+            self._graph = None  # the old graph's arrays go before the new ones are made
+            graph = self._graph = _build_graph(np, paths, files, mentioned)
         focus_ids = [graph.index_of[p] for p in focus if p in graph.index_of] + graph.mention_focus
-        ranking = _solve(graph, focus_ids, limit)
+        ranking = _solve(np, graph, focus_ids, limit)
         focused = set(focus)
         ranking.files += [(p, 0.0) for p in sorted(plain, key=lambda p: p not in focused)][:limit]
         return ranking
-
-    def _graph_of(self, np: Any, tags: Mapping[str, FileTags], paths: list[str], mentioned: frozenset[str]) -> _Graph:
-        """The kept graph if nothing it was built from changed, else a new one (kept)."""
-        kept = self._graph
-        if (kept is not None and kept.paths == paths and kept.mentioned == mentioned
-                and all(self._files[p][0] is tags[p] for p in paths)):
-            return kept
-        for gone in set(self._files) - set(paths):
-            del self._files[gone]
-        arrays = [self._arrays(np, p, tags[p]) for p in paths]
-        n_names = len(self.names)
-        def_file = np.repeat(np.arange(len(paths), dtype=np.int64), [len(a[0]) for a in arrays])
-        def_name = np.concatenate([a[0] for a in arrays]) if arrays else np.zeros(0, dtype=np.int64)
-        ref_src = np.repeat(np.arange(len(paths), dtype=np.int64), [len(a[1]) for a in arrays])
-        ref_nid = np.concatenate([a[1] for a in arrays]) if arrays else np.zeros(0, dtype=np.int64)
-        ref_count = np.concatenate([a[2] for a in arrays]) if arrays else np.zeros(0)
-        per_name = np.bincount(def_name, minlength=n_names)
-        weights = np.asarray(self._base) * np.where(per_name > 5, 0.1, 1.0)
-        mentioned_ids = []
-        for name in mentioned:
-            nid = self._name_id.get(name)
-            if nid is not None and weights[nid] > 0:
-                weights[nid] *= 10 * (100 if self._common[nid] else 1)
-                if 0 < per_name[nid] <= 5:  # a specific name, not `get` defined all over
-                    mentioned_ids.append(nid)
-        # The files defining a name the prompt mentions are part of the focus too.
-        mention_focus = def_file[np.isin(def_name, mentioned_ids)].tolist() if mentioned_ids else []
-        self._graph = _build_graph(paths, self.names, (def_file, def_name, per_name), (ref_src, ref_nid, ref_count),
-                                   weights)
-        self._graph.mentioned, self._graph.mention_focus = mentioned, mention_focus
-        return self._graph
 
 
 def rank(tags: Mapping[str, FileTags], focus: Iterable[str] = (), mentioned: Iterable[str] = (),
@@ -171,100 +89,206 @@ def rank(tags: Mapping[str, FileTags], focus: Iterable[str] = (), mentioned: Ite
 
 @dataclass
 class _Graph:
-    """What ranking a snapshot needs besides its focus: the definition slots and the reference
-    edges with their weights (set by the names the prompt mentions)."""
+    """What ranking a snapshot needs besides its focus: the definition slots (each file's
+    `top_names()`, in file order) and the live reference edges with their weights.
+
+    A reference (file, name) is an edge of the same weight to every *other* file defining the name.
+    Those edges are never built: the rank a reference sends flows through the name (one sum per name)
+    to the name's definitions, less what the referencing file would have sent itself. Exactly the
+    edge-per-definer graph, in O(references + definitions) instead of their product — which a name
+    defined in thousands of files (`run`, `probe`, a method every class has) makes gigabytes."""
 
     paths: list[str]
+    tags: list[FileTags]
     index_of: dict[str, int]
-    names: list[str]
-    def_file: np.ndarray  # each definition slot's file, slots grouped by name
-    def_name: np.ndarray  # each slot's name id
+    n_names: int  # names some file defines; name ids index them
+    def_file: np.ndarray  # each definition slot's file
+    def_name: np.ndarray  # its name id
+    def_local: np.ndarray  # its place in its file's top_names()
     src: np.ndarray  # each live reference's file
     nid: np.ndarray  # its name id
     per_edge: np.ndarray  # its share of its file's rank, per definer
-    own: np.ndarray  # whether its own file defines the name too (that edge is dropped)
-    own_slot: np.ndarray  # the slot of that definition, for the references with `own`
+    own_slot: np.ndarray  # the slots of definitions their own file references (that edge is dropped)
+    own_src: np.ndarray  # the referencing file of each
+    own_edge: np.ndarray  # and its per_edge
+    self_weight: np.ndarray  # per file, the sum of its own_edge (what it would send itself)
     dangling: np.ndarray  # files with no out-edge
     mentioned: frozenset[str] = frozenset()
     mention_focus: list[int] = field(default_factory=list)
 
-    def slot_flows(self, ranks: np.ndarray) -> np.ndarray:
-        """The rank arriving at each definition slot."""
-        np = _numpy()
-        sent = ranks[self.src] * self.per_edge
+    def name_flows(self, np: Any, ranks: np.ndarray) -> np.ndarray:
+        """The rank arriving at each name (from every file referencing it)."""
         # float when there are no references too (bincount of empty weights is int64); no copy otherwise
-        flows = np.bincount(self.nid, weights=sent, minlength=len(self.names)).astype(np.float64, copy=False)
-        flows = flows[self.def_name]
-        flows[self.own_slot] -= sent[self.own]
+        return np.bincount(self.nid, weights=ranks[self.src] * self.per_edge,
+                           minlength=self.n_names).astype(np.float64, copy=False)
+
+    def product(self, np: Any, ranks: np.ndarray) -> np.ndarray:
+        """M·ranks: the rank each file receives along the edges (the files' own shares taken off)."""
+        flows = self.name_flows(np, ranks)[self.def_name]
+        return np.bincount(self.def_file, weights=flows, minlength=len(self.paths)) - ranks * self.self_weight
+
+    def slot_flows(self, np: Any, ranks: np.ndarray) -> np.ndarray:
+        """The rank arriving at each definition slot."""
+        flows = self.name_flows(np, ranks)[self.def_name]
+        flows[self.own_slot] -= ranks[self.own_src] * self.own_edge
         return np.maximum(flows, 0.0)  # a file's own share taken off again: rounding, never below 0
 
 
-def _build_graph(paths: list[str], names: list[str], defs: tuple[np.ndarray, np.ndarray, np.ndarray],
-                 refs: tuple[np.ndarray, np.ndarray, np.ndarray], weights: np.ndarray) -> _Graph:
-    """The reference graph, never built edge by edge.
+def _column(np: Any, parts: list[bytes], dtype: str) -> np.ndarray:
+    return np.frombuffer(b"".join(parts), dtype=dtype)
 
-    A reference (file, name) is an edge of the same weight to every *other* file defining the name.
-    Those edges are never built: the rank a reference sends flows through the name (one sum per name
-    per iteration) to the name's definitions, less what the referencing file would have sent itself.
-    Exactly the edge-per-definer graph, in O(references + definitions) instead of their product —
-    which a name defined in thousands of files (`run`, `probe`, a method every class has) makes
-    gigabytes (4,000 modules of 8 classes with the same method names: 8 GB and 58 s; now 0.1 s)."""
-    np = _numpy()
-    n = len(paths)
-    def_file, def_name, per_name = defs
-    order = np.argsort(def_name, kind="stable")
-    def_file, def_name = def_file[order], def_name[order]  # grouped by name: ties keep this order
-    src, nid, count = refs
-    n_names = len(names)
+
+def _unique(np: Any, values: np.ndarray) -> np.ndarray:
+    """np.unique by a sort (numpy 2's np.unique hashes first: 0.6 s on the kernel's million keys, this 0.05 s)."""
+    ordered = np.sort(values)
+    return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
+
+
+def _build_graph(np: Any, paths: list[str], files: list[FileTags], mentioned: frozenset[str]) -> _Graph:
+    """The graph of a snapshot, from the tags' key and code columns (no name is looked at)."""
+    n = len(files)
+    file_ids = np.arange(n, dtype=np.int32)
+    def_keys = _column(np, [t.def_keys for t in files], "<i8")
+    n_defs = np.fromiter((len(t.def_keys) >> 3 for t in files), dtype=np.int64, count=n)
+    keys = _unique(np, def_keys)  # the names some file defines, by key
+    n_names = len(keys)
+    def_name = np.searchsorted(keys, def_keys).astype(np.int32)
+    def_file = np.repeat(file_ids, n_defs)
+    def_local = (np.arange(len(def_keys)) - np.repeat(np.cumsum(n_defs) - n_defs, n_defs)).astype(np.int32)
+    per_name = np.bincount(def_name, minlength=n_names)
+    del def_keys
+
+    # References to names nobody defines, or that weigh nothing, are no edges: left out first.
+    ref_keys = _column(np, [t.refs.keys for t in files], "<i8")
+    codes = _column(np, [t.refs.codes for t in files], np.uint8)
+    n_refs = np.fromiter((len(t.refs.codes) for t in files), dtype=np.int64, count=n)
+    pos = np.minimum(np.searchsorted(keys, ref_keys), max(n_names - 1, 0))
+    hit = (keys[pos] == ref_keys) & ((codes & weights.NONE) == 0) if n_names else np.zeros(len(codes), bool)
+    del ref_keys
+    kept = np.flatnonzero(hit)
+    src = np.repeat(file_ids, n_refs)[kept]
+    nid = pos[kept].astype(np.int32)
+    del pos, hit
+    codes = codes[kept]
+    count = _column(np, [t.refs.counts for t in files], np.uint32)[kept]
+    del kept
+
+    base = np.array([weights.base_of(c) for c in range(16)])[codes & 15]
+    weight = base * np.where(per_name[nid] > 5, 0.1, 1.0)
+    mention_focus: list[int] = []
+    for name in mentioned:
+        key = int.from_bytes(name_key(name), "little", signed=True)
+        at = int(np.searchsorted(keys, key))
+        if at >= n_names or keys[at] != key:
+            continue
+        uses = nid == at
+        weight[uses] *= np.where((codes[uses] & weights.COMMON) != 0, 1000.0, 10.0)
+        definers = def_file[def_name == at]
+        if 0 < len(definers) <= 5 and not weights.code(name, files[definers[0]].lang) & weights.NONE:
+            mention_focus += definers.tolist()  # a specific name, not `get` defined all over: focus
+    weight *= np.sqrt(count)
+
     # The definition slot, if any, of each reference's own file for its name: that edge is dropped.
-    slot_key = def_file * n_names + def_name
+    slot_key = def_file.astype(np.int64) * n_names + def_name
     by_key = np.argsort(slot_key, kind="stable")
-    sorted_keys, ref_key = slot_key[by_key], src * n_names + nid
-    pos = np.minimum(np.searchsorted(sorted_keys, ref_key), max(len(by_key) - 1, 0))
-    own = (sorted_keys[pos] == ref_key) if len(by_key) else np.zeros(len(src), dtype=bool)
+    sorted_keys, ref_key = slot_key[by_key], src.astype(np.int64) * n_names + nid
+    at = np.minimum(np.searchsorted(sorted_keys, ref_key), max(len(by_key) - 1, 0))
+    own = (sorted_keys[at] == ref_key) if len(by_key) else np.zeros(len(src), dtype=bool)
     fan_out = per_name[nid] - own  # the other files defining the name
-    weight = weights[nid] * np.sqrt(count)
     live = (weight > 0) & (fan_out > 0)
-    src, nid, weight, own, fan_out = src[live], nid[live], weight[live], own[live], fan_out[live]
-    own_slot = by_key[pos[live]][own]
+    src, nid, weight, own, fan_out, at = src[live], nid[live], weight[live], own[live], fan_out[live], at[live]
     out_total = np.bincount(src, weights=weight * fan_out, minlength=n)
-    per_edge = weight / out_total[src] if len(src) else weight  # each edge's share of its file's rank
-    return _Graph(paths, {p: i for i, p in enumerate(paths)}, names, def_file, def_name, src, nid,
-                  per_edge.astype(np.float64), own, own_slot, out_total == 0)
+    per_edge = (weight / out_total[src] if len(src) else weight).astype(np.float64)
+    own_src, own_edge = src[own], per_edge[own]
+    return _Graph(paths, files, {p: i for i, p in enumerate(paths)}, n_names, def_file, def_name, def_local,
+                  src, nid, per_edge, by_key[at[own]], own_src, own_edge,
+                  np.bincount(own_src, weights=own_edge, minlength=n), out_total == 0, mentioned, mention_focus)
 
 
-def _solve(graph: _Graph, focus: list[int], limit: int | None) -> Ranking:
+def _solve(np: Any, graph: _Graph, focus: list[int], limit: int | None) -> Ranking:
     """PageRank over the files, then each definition's score."""
-    np = _numpy()
-    n, paths, names = len(graph.paths), graph.paths, graph.names
+    n, paths = len(graph.paths), graph.paths
     if n == 0:
         return Ranking([], [])
-    def_file, def_name = graph.def_file, graph.def_name
-    ranks = _pagerank(n, def_file, graph.slot_flows, graph.dangling, focus)
-    score = graph.slot_flows(ranks) + ranks[def_file] * 1e-3  # unreferenced definitions still count a little
+    ranks = _pagerank(np, graph, focus)
+    def_file = graph.def_file
+    score = graph.slot_flows(np, ranks) + ranks[def_file] * 1e-3  # unreferenced definitions still count a little
     file_order = np.lexsort((np.arange(n), -ranks))[:limit]
     files = [(paths[i], r) for i, r in zip(file_order.tolist(), ranks[file_order].tolist())]
-    ranked = np.argsort(-score, kind="stable")[:limit]
-    files_of, names_of, scores = def_file[ranked].tolist(), def_name[ranked].tolist(), score[ranked].tolist()
-    out = [((paths[f], names[m]), s) for f, m, s in zip(files_of, names_of, scores)]
+    ranked = _best(np, score, limit)
+    out, names = [], {}
+    for slot, value in zip(ranked.tolist(), score[ranked].tolist()):
+        f = int(def_file[slot])
+        if f not in names:
+            names[f] = graph.tags[f].top_names()
+        out.append(((paths[f], names[f][graph.def_local[slot]]), value))
     return Ranking(files, out)
 
 
-def _pagerank(n: int, def_file: np.ndarray, slot_flows: Any, dangling: np.ndarray,
-              focus: list[int]) -> np.ndarray:
-    """Personalised PageRank by power iteration; dangling files give their rank to the focus.
-    `slot_flows(ranks)` is the rank arriving at each definition slot, owned by `def_file`."""
-    np = _numpy()
+def _best(np: Any, score: np.ndarray, limit: int | None) -> np.ndarray:
+    """The slots of the `limit` best scores, best first, ties in slot order (a stable sort's order,
+    without sorting a million slots for a map that shows a hundred)."""
+    if limit is None or limit >= len(score):
+        return np.argsort(-score, kind="stable")
+    threshold = np.partition(-score, limit - 1)[limit - 1]
+    candidates = np.flatnonzero(-score <= threshold)  # every tie of the last one, in slot order
+    return candidates[np.argsort(-score[candidates], kind="stable")][:limit]
+
+
+def _pagerank(np: Any, graph: _Graph, focus: list[int]) -> np.ndarray:
+    """Personalised PageRank; dangling files give their rank to the focus.
+
+    Its fixed point r = dMr + (d·r[dangling].sum() + 1 − d)p is y/Σy for y = dMy + p (summing that
+    equation gives Σy(1 − d) + d·y[dangling].sum() = 1), so it is the linear system (I − dM)y = p,
+    solved by GMRES: the kernel's graph needs ~20 products with M to 1e-12, power iteration ~170."""
+    n = len(graph.paths)
     personal = np.zeros(n) if focus else np.full(n, 1.0 / n)
     if focus:
         np.add.at(personal, np.asarray(focus), FOCUS_WEIGHT)
         personal /= personal.sum()
-    ranks = personal.copy()
-    for _ in range(ITERATIONS):
-        flow = np.bincount(def_file, weights=slot_flows(ranks), minlength=n)
-        new = DAMPING * flow + (DAMPING * ranks[dangling].sum() + 1.0 - DAMPING) * personal
-        delta = np.abs(new - ranks).sum()
-        ranks = new
-        if delta < TOLERANCE:
-            break
-    return ranks
+    y = _gmres(np, lambda v: v - DAMPING * graph.product(np, v), personal)
+    y = np.maximum(y, 0.0)  # the exact solution is ≥ 0; a last rounding below it is no rank
+    return y / y.sum()
+
+
+def _gmres(np: Any, apply: Any, b: np.ndarray) -> np.ndarray:
+    """x with apply(x) ≈ b (restarted GMRES, modified Gram–Schmidt, Givens rotations), from x = b
+    (for I − dM a better start than 0: the first power-iteration step)."""
+    x = b.copy()
+    b_norm = float(np.linalg.norm(b))
+    products = 0
+    while True:
+        r = b - apply(x)
+        products += 1
+        beta = float(np.linalg.norm(r))
+        if beta <= RESIDUAL * b_norm or products >= MAX_PRODUCTS:
+            return x
+        basis = [r / beta]
+        h = np.zeros((RESTART + 1, RESTART))
+        cs, sn = np.zeros(RESTART), np.zeros(RESTART)
+        g = np.zeros(RESTART + 1)
+        g[0] = beta
+        k = 0
+        for k in range(RESTART):
+            w = apply(basis[k])
+            products += 1
+            for i, v in enumerate(basis):
+                h[i, k] = float(w @ v)
+                w -= h[i, k] * v
+            h[k + 1, k] = float(np.linalg.norm(w))
+            for i in range(k):  # the earlier rotations, on the new column
+                h[i, k], h[i + 1, k] = cs[i] * h[i, k] + sn[i] * h[i + 1, k], -sn[i] * h[i, k] + cs[i] * h[i + 1, k]
+            rho = float(np.hypot(h[k, k], h[k + 1, k]))
+            cs[k], sn[k] = (h[k, k] / rho, h[k + 1, k] / rho) if rho else (1.0, 0.0)
+            h[k, k], h[k + 1, k] = rho, 0.0
+            g[k], g[k + 1] = cs[k] * g[k], -sn[k] * g[k]
+            if abs(g[k + 1]) <= RESIDUAL * b_norm:
+                break
+            if k + 1 < RESTART:
+                norm = float(np.linalg.norm(w))
+                if norm == 0:  # an invariant subspace: the solution is in the basis
+                    break
+                basis.append(w / norm)
+        m = k + 1
+        coef = np.linalg.solve(np.triu(h[:m, :m]), g[:m]) if m else np.zeros(0)
+        x = x + np.asarray(basis[:m]).T @ coef
