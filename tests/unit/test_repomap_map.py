@@ -292,7 +292,7 @@ def _tangled_project(root: Path) -> None:
 
 def test_the_solver_ranks_as_the_fixed_point_where_power_iteration_stopped_short(tmp_path):
     # PageRank is solved as a linear system (GMRES), no longer by 50 power iterations. Its top 10
-    # files and top 50 definitions must be the fixed point's, in order, and every value within 1e-9
+    # files and top 50 definitions must be the fixed point's, in order, and every value within 1e-7
     # of it. The check has teeth: stopped after 5 power iterations, the ranks are ~2e-4 off and the
     # top 50 definitions in another order.
     root = tmp_path / "tangled"
@@ -318,16 +318,16 @@ def test_the_solver_ranks_as_the_fixed_point_where_power_iteration_stopped_short
         return max([abs(v - want_ranks[p]) / want_ranks[p] for p, v in ranks.items() if want_ranks[p] > 1e-12]
                    + [abs(v - want_scores[k]) / want_scores[k] for k, v in scores.items() if want_scores[k] > 1e-12])
 
-    assert off(dict(ranking.files), dict(ranking.defs)) < 1e-9
+    assert off(dict(ranking.files), dict(ranking.defs)) < 1e-7
     short_ranks, short_scores = _edge_per_definer_ranks(tags, focus, iterations=5)
-    assert off(short_ranks, short_scores) > 1e-6
+    assert off(short_ranks, short_scores) > 1e-5
     assert sorted(short_scores, key=lambda k: -short_scores[k])[:50] != want_defs
 
 
 def test_a_kept_graph_ranks_another_focus_exactly_as_a_fresh_one(tmp_path):
-    # An unchanged snapshot keeps its graph between maps (PageRank alone runs for a new focus);
-    # a changed file, a new mention or a file gone builds it again. Every ranking must equal a
-    # fresh Ranker's.
+    # An unchanged snapshot keeps its graph between maps (PageRank alone runs for a new focus, a
+    # new mention re-weighs its edges); a changed file or a file gone builds it again. Every
+    # ranking must equal a fresh Ranker's.
     from gdm.context.repomap import rank as rk
 
     root = tmp_path / "proj"
@@ -353,8 +353,8 @@ def test_a_kept_graph_ranks_another_focus_exactly_as_a_fresh_one(tmp_path):
     same(ranker.rank(tags, ["mod3.py"]), rk.rank(tags, ["mod3.py"]))
     assert ranker._graph is graph  # only the focus changed: the graph was kept
     same(ranker.rank(tags, ["mod3.py"], ["shared_helper"]), rk.rank(tags, ["mod3.py"], ["shared_helper"]))
-    assert ranker._graph is not graph  # a mention re-weighs the edges
-    graph = ranker._graph
+    assert ranker._graph is graph  # a mention re-weighs the kept graph's edges
+    assert graph._edges is not None and graph._edges.mentioned == {"shared_helper"}
     changed = {**tags, "mod5.py": tags["mod4.py"]}  # another file's tags in its place
     same(ranker.rank(changed, ["mod1.py"], ["shared_helper"]), rk.rank(changed, ["mod1.py"], ["shared_helper"]))
     assert ranker._graph is not graph

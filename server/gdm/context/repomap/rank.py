@@ -18,6 +18,7 @@ tags, so the graph of 78k files is built by a few sorts, never a loop over names
 from __future__ import annotations
 
 import importlib
+import threading
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
@@ -30,7 +31,7 @@ if TYPE_CHECKING:
 
 DAMPING = 0.85
 FOCUS_WEIGHT = 100.0
-RESIDUAL = 1e-12  # GMRES stops when ‖p − (I − dM)y‖ is this small a share of ‖p‖
+RESIDUAL = 1e-9  # GMRES stops when ‖p − (I − dM)y‖ is this small a share of ‖p‖ (the kernel: ~35 products)
 RESTART = 30
 MAX_PRODUCTS = 600  # a safety stop: the kernel's graph needs ~20 products
 
@@ -51,32 +52,41 @@ class Ranking:
 
 class Ranker:
     """Ranks snapshots of one index; keeps the graph of the last one, so maps of an unchanged
-    index that differ only in their focus solve PageRank alone (one per index; not thread-safe:
-    callers hold a lock)."""
+    index solve PageRank alone: another focus, or other mentioned names (they re-weigh the edges
+    of the kept graph, ~50 ms on the kernel, where building it takes seconds). Thread-safe: one
+    graph is built at a time, and a map waiting for one being built (`prepare`) then uses it."""
 
     def __init__(self) -> None:
         self._graph: _Graph | None = None  # of the last snapshot ranked
+        self._lock = threading.Lock()
+
+    def prepare(self, tags: Mapping[str, FileTags]) -> _Graph:
+        """The graph of a snapshot: the kept one if no file's columns changed (a buffer's tags equal
+        to its disk file's count as unchanged), else a new one (kept). Called after an index is
+        built, so that the first map of a process finds its graph ready."""
+        np = _numpy()
+        # Files listed by path only (no definitions, no references) take no part in the graph.
+        paths = [p for p, t in tags.items() if t.defs or t.refs]
+        files = [tags[p] for p in paths]
+        with self._lock:
+            kept = self._graph
+            if kept is not None and kept.paths == paths and all(map(_same_columns, kept.tags, files)):
+                return kept
+            self._graph = None  # the old graph's arrays go before the new ones are made
+            self._graph = _build_graph(np, paths, files)
+            return self._graph
 
     def rank(self, tags: Mapping[str, FileTags], focus: Iterable[str] = (), mentioned: Iterable[str] = (),
              limit: int | None = None) -> Ranking:
         """Rank the files and their definitions (the best `limit` of them); `focus` files and
         `mentioned` names weigh more."""
         np = _numpy()
-        # Files listed by path only (no definitions, no references) take no part in the graph.
-        paths = [p for p, t in tags.items() if t.defs or t.refs]
-        plain = sorted(p for p, t in tags.items() if not t.defs and not t.refs)
-        mentioned = frozenset(mentioned)
-        files = [tags[p] for p in paths]
-        kept = self._graph
-        if (kept is not None and kept.paths == paths and kept.mentioned == mentioned
-                and all(a is b for a, b in zip(kept.tags, files))):
-            graph = kept
-        else:
-            self._graph = None  # the old graph's arrays go before the new ones are made
-            graph = self._graph = _build_graph(np, paths, files, mentioned)
-        focus_ids = [graph.index_of[p] for p in focus if p in graph.index_of] + graph.mention_focus
-        ranking = _solve(np, graph, focus_ids, limit)
+        graph = self.prepare(tags)
+        edges = graph.edges(np, frozenset(mentioned))
+        focus_ids = [graph.index_of[p] for p in focus if p in graph.index_of] + edges.mention_focus
+        ranking = _solve(np, graph, edges, focus_ids, limit)
         focused = set(focus)
+        plain = sorted(p for p, t in tags.items() if not t.defs and not t.refs)
         ranking.files += [(p, 0.0) for p in sorted(plain, key=lambda p: p not in focused)][:limit]
         return ranking
 
@@ -87,10 +97,28 @@ def rank(tags: Mapping[str, FileTags], focus: Iterable[str] = (), mentioned: Ite
     return Ranker().rank(tags, focus, mentioned, limit)
 
 
+def _same_columns(a: FileTags, b: FileTags) -> bool:
+    """Whether two tags make the same part of the graph (the same object, or equal key columns)."""
+    return a is b or (a.def_keys == b.def_keys and a.refs.keys == b.refs.keys and a.refs.counts == b.refs.counts
+                      and a.refs.codes == b.refs.codes)
+
+
+@dataclass
+class _Edges:
+    """The reference edges' shares for one set of mentioned names (they weigh ×10, ×1000 if common)."""
+
+    mentioned: frozenset[str]
+    per_edge: np.ndarray  # each live reference's share of its file's rank, per definer
+    own_edge: np.ndarray  # the share of each reference whose own file defines the name too
+    self_weight: np.ndarray  # per file, the sum of its own_edge (what it would send itself)
+    dangling: np.ndarray  # files with no out-edge
+    mention_focus: list[int] = field(default_factory=list)  # files defining a specific mentioned name
+
+
 @dataclass
 class _Graph:
-    """What ranking a snapshot needs besides its focus: the definition slots (each file's
-    `top_names()`, in file order) and the live reference edges with their weights.
+    """What ranking a snapshot needs besides its focus and mentions: the definition slots (each
+    file's `top_names()`, in file order) and the live reference edges with their fixed weights.
 
     A reference (file, name) is an edge of the same weight to every *other* file defining the name.
     Those edges are never built: the rank a reference sends flows through the name (one sum per name)
@@ -101,36 +129,71 @@ class _Graph:
     paths: list[str]
     tags: list[FileTags]
     index_of: dict[str, int]
-    n_names: int  # names some file defines; name ids index them
+    keys: np.ndarray  # the names some file defines, by sorted key; name ids index them
     def_file: np.ndarray  # each definition slot's file
     def_name: np.ndarray  # its name id
     def_local: np.ndarray  # its place in its file's top_names()
+    # The live references, grouped by name (the names with any: `used`, by name id), which makes
+    # a product with the graph two sequential sums (np.add.reduceat): ~10 ms on the kernel, ~23 ms
+    # as a bincount over all names.
+    used: np.ndarray  # the name ids with live references, sorted; "used ids" index them
+    starts: np.ndarray  # where each used name's references begin
     src: np.ndarray  # each live reference's file
-    nid: np.ndarray  # its name id
-    per_edge: np.ndarray  # its share of its file's rank, per definer
-    own_slot: np.ndarray  # the slots of definitions their own file references (that edge is dropped)
-    own_src: np.ndarray  # the referencing file of each
-    own_edge: np.ndarray  # and its per_edge
-    self_weight: np.ndarray  # per file, the sum of its own_edge (what it would send itself)
-    dangling: np.ndarray  # files with no out-edge
-    mentioned: frozenset[str] = frozenset()
-    mention_focus: list[int] = field(default_factory=list)
+    weight: np.ndarray  # its weight, but for mentions
+    fan_out: np.ndarray  # the other files defining its name
+    codes: np.ndarray  # its weight code
+    own: np.ndarray  # whether its own file defines the name too (that edge is dropped)
+    own_slot: np.ndarray  # the slot of that definition, for the references with `own`
+    used_slots: np.ndarray  # the slots of used names, grouped by name
+    used_slot_name: np.ndarray  # the used id of each
+    _edges: _Edges | None = None
 
-    def name_flows(self, np: Any, ranks: np.ndarray) -> np.ndarray:
-        """The rank arriving at each name (from every file referencing it)."""
-        # float when there are no references too (bincount of empty weights is int64); no copy otherwise
-        return np.bincount(self.nid, weights=ranks[self.src] * self.per_edge,
-                           minlength=self.n_names).astype(np.float64, copy=False)
+    def edges(self, np: Any, mentioned: frozenset[str]) -> _Edges:
+        """The edges' shares with these names mentioned (kept for the last set asked)."""
+        known = self._edges
+        if known is not None and known.mentioned == mentioned:
+            return known
+        weight, mention_focus = self.weight, []
+        keys, used = self.keys, self.used
+        for name in mentioned:
+            key = int.from_bytes(name_key(name), "little", signed=True)
+            at = int(np.searchsorted(keys, key))
+            if at >= len(keys) or keys[at] != key:
+                continue
+            j = int(np.searchsorted(used, at))
+            if j < len(used) and used[j] == at:
+                uses = slice(int(self.starts[j]), int(self.starts[j + 1]) if j + 1 < len(used) else len(weight))
+                if weight is self.weight:
+                    weight = weight.copy()
+                weight[uses] *= np.where((self.codes[uses] & weights.COMMON) != 0, 1000.0, 10.0)
+            definers = self.def_file[self.def_name == at]
+            if 0 < len(definers) <= 5 and not weights.code(name, self.tags[definers[0]].lang) & weights.NONE:
+                mention_focus += definers.tolist()  # a specific name, not `get` defined all over: focus
+        n, src = len(self.paths), self.src
+        out_total = np.bincount(src, weights=weight * self.fan_out, minlength=n)
+        per_edge = (weight / out_total[src] if len(src) else weight).astype(np.float64)
+        own_edge = per_edge[self.own]
+        self._edges = _Edges(mentioned, per_edge, own_edge,
+                             np.bincount(src[self.own], weights=own_edge, minlength=n), out_total == 0, mention_focus)
+        return self._edges
 
-    def product(self, np: Any, ranks: np.ndarray) -> np.ndarray:
+    def name_flows(self, np: Any, edges: _Edges, ranks: np.ndarray) -> np.ndarray:
+        """The rank arriving at each used name (from every file referencing it)."""
+        if not len(self.src):
+            return np.zeros(0)
+        return np.add.reduceat(ranks[self.src] * edges.per_edge, self.starts)
+
+    def product(self, np: Any, edges: _Edges, ranks: np.ndarray) -> np.ndarray:
         """M·ranks: the rank each file receives along the edges (the files' own shares taken off)."""
-        flows = self.name_flows(np, ranks)[self.def_name]
-        return np.bincount(self.def_file, weights=flows, minlength=len(self.paths)) - ranks * self.self_weight
+        flows = self.name_flows(np, edges, ranks)[self.used_slot_name]
+        return (np.bincount(self.def_file[self.used_slots], weights=flows, minlength=len(self.paths))
+                - ranks * edges.self_weight)
 
-    def slot_flows(self, np: Any, ranks: np.ndarray) -> np.ndarray:
+    def slot_flows(self, np: Any, edges: _Edges, ranks: np.ndarray) -> np.ndarray:
         """The rank arriving at each definition slot."""
-        flows = self.name_flows(np, ranks)[self.def_name]
-        flows[self.own_slot] -= ranks[self.own_src] * self.own_edge
+        flows = np.zeros(len(self.def_file))
+        flows[self.used_slots] = self.name_flows(np, edges, ranks)[self.used_slot_name]
+        flows[self.own_slot] -= ranks[self.src[self.own]] * edges.own_edge
         return np.maximum(flows, 0.0)  # a file's own share taken off again: rounding, never below 0
 
 
@@ -144,7 +207,7 @@ def _unique(np: Any, values: np.ndarray) -> np.ndarray:
     return ordered[np.concatenate(([True], ordered[1:] != ordered[:-1]))] if len(ordered) else ordered
 
 
-def _build_graph(np: Any, paths: list[str], files: list[FileTags], mentioned: frozenset[str]) -> _Graph:
+def _build_graph(np: Any, paths: list[str], files: list[FileTags]) -> _Graph:
     """The graph of a snapshot, from the tags' key and code columns (no name is looked at)."""
     n = len(files)
     file_ids = np.arange(n, dtype=np.int32)
@@ -172,21 +235,8 @@ def _build_graph(np: Any, paths: list[str], files: list[FileTags], mentioned: fr
     codes = codes[kept]
     count = _column(np, [t.refs.counts for t in files], np.uint32)[kept]
     del kept
-
     base = np.array([weights.base_of(c) for c in range(16)])[codes & 15]
-    weight = base * np.where(per_name[nid] > 5, 0.1, 1.0)
-    mention_focus: list[int] = []
-    for name in mentioned:
-        key = int.from_bytes(name_key(name), "little", signed=True)
-        at = int(np.searchsorted(keys, key))
-        if at >= n_names or keys[at] != key:
-            continue
-        uses = nid == at
-        weight[uses] *= np.where((codes[uses] & weights.COMMON) != 0, 1000.0, 10.0)
-        definers = def_file[def_name == at]
-        if 0 < len(definers) <= 5 and not weights.code(name, files[definers[0]].lang) & weights.NONE:
-            mention_focus += definers.tolist()  # a specific name, not `get` defined all over: focus
-    weight *= np.sqrt(count)
+    weight = base * np.where(per_name[nid] > 5, 0.1, 1.0) * np.sqrt(count)
 
     # The definition slot, if any, of each reference's own file for its name: that edge is dropped.
     slot_key = def_file.astype(np.int64) * n_names + def_name
@@ -194,25 +244,30 @@ def _build_graph(np: Any, paths: list[str], files: list[FileTags], mentioned: fr
     sorted_keys, ref_key = slot_key[by_key], src.astype(np.int64) * n_names + nid
     at = np.minimum(np.searchsorted(sorted_keys, ref_key), max(len(by_key) - 1, 0))
     own = (sorted_keys[at] == ref_key) if len(by_key) else np.zeros(len(src), dtype=bool)
-    fan_out = per_name[nid] - own  # the other files defining the name
-    live = (weight > 0) & (fan_out > 0)
-    src, nid, weight, own, fan_out, at = src[live], nid[live], weight[live], own[live], fan_out[live], at[live]
-    out_total = np.bincount(src, weights=weight * fan_out, minlength=n)
-    per_edge = (weight / out_total[src] if len(src) else weight).astype(np.float64)
-    own_src, own_edge = src[own], per_edge[own]
-    return _Graph(paths, files, {p: i for i, p in enumerate(paths)}, n_names, def_file, def_name, def_local,
-                  src, nid, per_edge, by_key[at[own]], own_src, own_edge,
-                  np.bincount(own_src, weights=own_edge, minlength=n), out_total == 0, mentioned, mention_focus)
+    fan_out = (per_name[nid] - own).astype(np.int32)  # the other files defining the name
+    live = np.flatnonzero((weight > 0) & (fan_out > 0))
+    live = live[np.argsort(nid[live], kind="stable")]  # grouped by name, in file order within
+    nid, own, slot_of_own = nid[live], own[live], by_key[at[live]]
+    first = np.concatenate(([True], nid[1:] != nid[:-1])) if len(nid) else np.zeros(0, bool)
+    starts, used = np.flatnonzero(first), nid[first]
+    used_id = np.full(n_names, -1, dtype=np.int64)
+    used_id[used] = np.arange(len(used))
+    slot_used = used_id[def_name]
+    used_slots = np.flatnonzero(slot_used >= 0)
+    used_slots = used_slots[np.argsort(slot_used[used_slots], kind="stable")]
+    return _Graph(paths, files, {p: i for i, p in enumerate(paths)}, keys, def_file, def_name, def_local,
+                  used, starts, src[live], weight[live], fan_out[live], codes[live], own, slot_of_own[own],
+                  used_slots, slot_used[used_slots].astype(np.int32))
 
 
-def _solve(np: Any, graph: _Graph, focus: list[int], limit: int | None) -> Ranking:
+def _solve(np: Any, graph: _Graph, edges: _Edges, focus: list[int], limit: int | None) -> Ranking:
     """PageRank over the files, then each definition's score."""
     n, paths = len(graph.paths), graph.paths
     if n == 0:
         return Ranking([], [])
-    ranks = _pagerank(np, graph, focus)
+    ranks = _pagerank(np, graph, edges, focus)
     def_file = graph.def_file
-    score = graph.slot_flows(np, ranks) + ranks[def_file] * 1e-3  # unreferenced definitions still count a little
+    score = graph.slot_flows(np, edges, ranks) + ranks[def_file] * 1e-3  # unreferenced definitions still count a little
     file_order = np.lexsort((np.arange(n), -ranks))[:limit]
     files = [(paths[i], r) for i, r in zip(file_order.tolist(), ranks[file_order].tolist())]
     ranked = _best(np, score, limit)
@@ -235,7 +290,7 @@ def _best(np: Any, score: np.ndarray, limit: int | None) -> np.ndarray:
     return candidates[np.argsort(-score[candidates], kind="stable")][:limit]
 
 
-def _pagerank(np: Any, graph: _Graph, focus: list[int]) -> np.ndarray:
+def _pagerank(np: Any, graph: _Graph, edges: _Edges, focus: list[int]) -> np.ndarray:
     """Personalised PageRank; dangling files give their rank to the focus.
 
     Its fixed point r = dMr + (d·r[dangling].sum() + 1 − d)p is y/Σy for y = dMy + p (summing that
@@ -246,7 +301,7 @@ def _pagerank(np: Any, graph: _Graph, focus: list[int]) -> np.ndarray:
     if focus:
         np.add.at(personal, np.asarray(focus), FOCUS_WEIGHT)
         personal /= personal.sum()
-    y = _gmres(np, lambda v: v - DAMPING * graph.product(np, v), personal)
+    y = _gmres(np, lambda v: v - DAMPING * graph.product(np, edges, v), personal)
     y = np.maximum(y, 0.0)  # the exact solution is ≥ 0; a last rounding below it is no rank
     return y / y.sum()
 
