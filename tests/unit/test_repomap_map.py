@@ -328,13 +328,17 @@ def test_a_kept_graph_ranks_another_focus_exactly_as_a_fresh_one(tmp_path):
     # An unchanged snapshot keeps its graph between maps (PageRank alone runs for a new focus, a
     # new mention re-weighs its edges); a changed file or a file gone builds it again. Every
     # ranking must equal a fresh Ranker's.
+    import numpy as np
+
     from gdm.context.repomap import rank as rk
+    from gdm.context.repomap import treesitter
 
     root = tmp_path / "proj"
     write(root, "core.py", "def shared_helper(x):\n    return x\n\nclass Engine:\n    def start(self):\n        pass\n")
     for i in range(6):
         write(root, f"mod{i}.py", f"from core import shared_helper, Engine\n\ndef use_{i}():\n"
-                                  f"    Engine().start()\n    return shared_helper({i}) + use_{(i + 1) % 6}()\n")
+                                  f"    Engine().start()\n    return shared_helper({i}) + use_{(i + 1) % 6}()\n"
+                                  + ("\ndef later():\n    return not_yet_defined()\n" if i in (0, 4) else ""))
     code_map = CodeMap(root, cache_folder=tmp_path / "cache")
     try:
         code_map.build()
@@ -352,6 +356,10 @@ def test_a_kept_graph_ranks_another_focus_exactly_as_a_fresh_one(tmp_path):
     graph = ranker._graph
     same(ranker.rank(tags, ["mod3.py"]), rk.rank(tags, ["mod3.py"]))
     assert ranker._graph is graph  # only the focus changed: the graph was kept
+    edges = graph.edges(np, frozenset())
+    solved = dict(edges.solutions)  # focus -> ranks
+    same(ranker.rank(tags, ["mod3.py"]), rk.rank(tags, ["mod3.py"]))  # the same focus again
+    assert len(edges.solutions) == len(solved) and all(edges.solutions[k] is v for k, v in solved.items())
     same(ranker.rank(tags, ["mod3.py"], ["shared_helper"]), rk.rank(tags, ["mod3.py"], ["shared_helper"]))
     assert ranker._graph is graph  # a mention re-weighs the kept graph's edges
     assert graph._edges is not None and graph._edges.mentioned == {"shared_helper"}
@@ -361,6 +369,16 @@ def test_a_kept_graph_ranks_another_focus_exactly_as_a_fresh_one(tmp_path):
     fewer = {p: t for p, t in tags.items() if p != "mod2.py"}
     same(ranker.rank(fewer, ["mod1.py"]), rk.rank(fewer, ["mod1.py"]))
     same(ranker.rank(tags, ["mod1.py"]), rk.rank(tags, ["mod1.py"]))  # and back
+    # One file edited (the after-edit map): the next graph carries the other files' references
+    # over. The edit defines a name unchanged files call (nobody defined it), drops one they call
+    # (use_1), and leaves the rest as they were.
+    grammars = treesitter.Grammars()
+    edited = {**tags, "mod1.py": treesitter.parse(grammars, "python", b"def not_yet_defined():\n    return shared_helper(1)\n")}
+    graph = ranker._graph
+    same(ranker.rank(edited, ["mod3.py"]), rk.rank(edited, ["mod3.py"]))
+    assert ranker._graph is not graph and ("mod1.py", "not_yet_defined") in [k for k, _ in ranker.rank(edited).defs]
+    edited_again = {**edited, "core.py": treesitter.parse(grammars, "python", b"def shared_helper(x):\n    return x\n")}
+    same(ranker.rank(edited_again, ["mod0.py"]), rk.rank(edited_again, ["mod0.py"]))
 
 
 def test_the_periodic_walk_runs_beside_a_map_not_before_it(tmp_path):
