@@ -20,7 +20,7 @@ from gdm.context.repomap.tags import FileTags
 
 log = logging.getLogger(__name__)
 
-FORMAT = "2"  # 2: references as columns (names, counts, keys, weight codes), definition keys
+FORMAT = "3"  # 2: references as columns (names, counts, keys, weight codes), definition keys; 3: defs as bytes
 
 
 def cache_dir() -> Path:

@@ -68,7 +68,7 @@ class Ranker:
         built, so that the first map of a process finds its graph ready."""
         np = _numpy()
         # Files listed by path only (no definitions, no references) take no part in the graph.
-        paths = [p for p, t in tags.items() if t.defs or t.refs]
+        paths = [p for p, t in tags.items() if t.has_defs() or t.refs]
         files = [tags[p] for p in paths]
         with self._lock:
             kept = self._graph
@@ -87,7 +87,7 @@ class Ranker:
         focus_ids = [graph.index_of[p] for p in focus if p in graph.index_of] + edges.mention_focus
         ranking = _solve(np, graph, edges, focus_ids, limit)
         focused = set(focus)
-        plain = sorted(p for p, t in tags.items() if not t.defs and not t.refs)
+        plain = sorted(p for p, t in tags.items() if not t.has_defs() and not t.refs)
         ranking.files += [(p, 0.0) for p in sorted(plain, key=lambda p: p not in focused)][:limit]
         return ranking
 

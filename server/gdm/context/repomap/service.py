@@ -134,6 +134,8 @@ class CodeMap:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}")
         out = []
         for path, tags in sorted(self._tags(overlay).items()):
+            if not tags.defines(name):
+                continue
             for d in tags.defs:
                 if d.name == name and (kind is None or d.kind == kind):
                     out.append(f"{path}:{d.line + 1}: {d.kind} {d.signature}")

@@ -6,9 +6,9 @@ Nothing here imports tree-sitter; these tuples are what the cache stores and the
 from __future__ import annotations
 
 import hashlib
+import marshal
 from array import array
 from collections.abc import ItemsView, Iterable, Iterator, Mapping
-from dataclasses import dataclass, field
 from typing import NamedTuple
 
 from gdm.context.repomap import weights
@@ -110,38 +110,65 @@ class Refs(Mapping[str, int]):
 _NO_REFS = Refs("\n", b"", b"", b"")
 
 
-@dataclass(slots=True)
 class FileTags:
     """What one file defines, and how often it references each name; `note` says why a file has
     no tags (no grammar, skipped) or that they may be partial (syntax errors). `refs` given as a
-    dict is compacted (`Refs`); `def_keys` are the `name_key`s of `top_names()`, made with the tags."""
+    dict is compacted (`Refs`); `def_keys` are the `name_key`s of `top_names()`, made with the tags.
 
-    lang: str | None
-    defs: list[Def]
-    refs: Refs
-    note: str | None = None
-    def_keys: bytes | None = field(default=None, repr=False, compare=False)
-    _top: list[int] | None = field(default=None, repr=False, compare=False)
-    _by_name: dict[str, int] | None = field(default=None, repr=False, compare=False)
+    The definitions are kept marshal-ed (with a string of their names, for `defines`) and made
+    into `Def`s when read: a map reads a few dozen files', and the kernel's million `Def` tuples
+    took 0.36 GB where their bytes take ~0.1 GB."""
 
-    def __post_init__(self) -> None:
-        if not isinstance(self.refs, Refs):
-            self.refs = Refs.of(self.refs, self.lang)
-        if self.def_keys is None:
-            self.def_keys = b"".join(map(name_key, self.top_names()))
+    __slots__ = ("lang", "_defs", "_names", "refs", "note", "def_keys", "_top", "_by_name")
+
+    def __init__(self, lang: str | None, defs: list[Def] | bytes, refs: Refs | Mapping[str, int] | list,
+                 note: str | None = None, def_keys: bytes | None = None, names: str | None = None) -> None:
+        self.lang, self.note = lang, note
+        if isinstance(defs, bytes):
+            self._defs = defs
+        else:
+            self._defs = marshal.dumps([tuple(d) for d in defs])
+            names = "\n" + "".join(f"{d.name}\n" for d in defs)
+        self._names = names if names is not None else "\n" + "".join(f"{d[0]}\n" for d in marshal.loads(defs))
+        self.refs = refs if isinstance(refs, Refs) else Refs.of(refs, lang)
+        self._top: list[int] | None = None
+        self._by_name: dict[str, int] | None = None
+        self.def_keys = def_keys if def_keys is not None else b"".join(map(name_key, self.top_names()))
+
+    @property
+    def defs(self) -> list[Def]:
+        """The definitions, in file order (a new list each time: bind it when reading several)."""
+        return [Def(*d) for d in marshal.loads(self._defs)]
+
+    def has_defs(self) -> bool:
+        """Whether the file defines anything."""
+        return len(self._names) > 1
+
+    def defines(self, name: str) -> bool:
+        """Whether any definition of the file (nested ones too) has this name."""
+        return "\n" not in name and f"\n{name}\n" in self._names
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, FileTags):
+            return NotImplemented
+        return (self.lang, self._defs, self.note) == (other.lang, other._defs, other.note) and self.refs == other.refs
+
+    __hash__ = None  # type: ignore[assignment]
+
+    def __repr__(self) -> str:
+        return f"FileTags(lang={self.lang!r}, defs={self.defs!r}, refs={self.refs!r}, note={self.note!r})"
 
     def to_record(self) -> tuple:
         """A marshal-able tuple, for the cache."""
         r = self.refs
-        return (self.lang, [tuple(d) for d in self.defs], r._text, r.counts, r.keys, r.codes, self.def_keys,
-                self.note)
+        return (self.lang, self._defs, self._names, r._text, r.counts, r.keys, r.codes, self.def_keys, self.note)
 
     @classmethod
     def from_record(cls, record: tuple) -> FileTags:
         """The inverse of `to_record`."""
-        lang, defs, text, counts, keys, codes, def_keys, note = record
+        lang, defs, names, text, counts, keys, codes, def_keys, note = record
         refs = Refs(text, counts, keys, codes) if codes else _NO_REFS
-        return cls(lang, [Def(*d) for d in defs], refs, note, def_keys)
+        return cls(lang, defs, refs, note, def_keys, names)
 
     def top_names(self) -> list[str]:
         """The names of `top_level()`, each once, in order (what the ranking knows a file defines)."""
@@ -161,7 +188,8 @@ class FileTags:
         """Index of the first map-visible definition of `name` in the file, or None."""
         if self._by_name is None:
             by_name: dict[str, int] = {}
+            defs = self.defs
             for index in self.top_level():
-                by_name.setdefault(self.defs[index].name, index)
+                by_name.setdefault(defs[index].name, index)
             self._by_name = by_name
         return self._by_name.get(name)
