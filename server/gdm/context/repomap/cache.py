@@ -20,7 +20,7 @@ from gdm.context.repomap.tags import FileTags
 
 log = logging.getLogger(__name__)
 
-FORMAT = "3"  # 2: references as columns (names, counts, keys, weight codes), definition keys; 3: defs as bytes
+FORMAT = "4"  # 2: references as columns, definition keys; 3: definitions as bytes; 4: references by name
 
 
 def cache_dir() -> Path:

@@ -18,7 +18,9 @@ tags, so the graph of 78k files is built by a few sorts, never a loop over names
 from __future__ import annotations
 
 import importlib
+import logging
 import threading
+import time
 from collections import Counter, OrderedDict
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -29,6 +31,8 @@ from gdm.context.repomap.tags import FileTags, name_key
 
 if TYPE_CHECKING:
     import numpy as np
+
+log = logging.getLogger(__name__)
 
 DAMPING = 0.85
 FOCUS_WEIGHT = 100.0
@@ -74,7 +78,11 @@ class Ranker:
             kept = self._graph
             if kept is not None and kept.paths == paths and all(map(_same_columns, kept.tags, files)):
                 return kept
+            started = time.perf_counter()
             self._graph = _build_graph(np, paths, files, kept)
+            log.debug("code map: the graph of %d files built in %.0f ms (%s)", len(paths),
+                      (time.perf_counter() - started) * 1000,
+                      "from scratch" if kept is None or kept.paths != paths else "from the last one")
             return self._graph
 
     def rank(self, tags: Mapping[str, FileTags], focus: Iterable[str] = (), mentioned: Iterable[str] = (),

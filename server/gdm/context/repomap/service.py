@@ -118,10 +118,14 @@ class CodeMap:
         focus = list(focus)
         tags = self._tags(overlay, focus)
         open_paths = list((overlay or Overlay()).buffers)
+        fresh = time.perf_counter()
         with self._rank_lock:
             ranking = self._ranker.rank(tags, focus or open_paths, mentioned, limit=max(1, max_tokens))
+        ranked = time.perf_counter()
         result = render(tags, ranking, max_tokens, count or chars_per_token)
         result.ms = round((time.perf_counter() - started) * 1000, 1)
+        log.debug("code map: a map in %.0f ms (freshness and snapshot %.0f, ranking %.0f, rendering %.0f)",
+                  result.ms, (fresh - started) * 1000, (ranked - fresh) * 1000, (time.perf_counter() - ranked) * 1000)
         if not self.index.ready():
             result.notes.append("the workspace is still being indexed: this map has what was ready")
         return result

@@ -76,8 +76,10 @@ class Refs(Mapping[str, int]):
 
     @classmethod
     def of(cls, counts: Mapping[str, int] | Iterable[tuple[str, int]], lang: str | None) -> Refs:
-        """Compact a name -> count mapping (names with a newline are no identifiers: left out)."""
-        pairs = [(n, c) for n, c in (counts.items() if isinstance(counts, Mapping) else counts) if "\n" not in n]
+        """Compact a name -> count mapping (names with a newline are no identifiers: left out), in
+        name order: the same references make the same columns however they were found (a buffer's
+        parse and its disk file's found them in different orders, which made the graph look changed)."""
+        pairs = sorted((n, c) for n, c in (counts.items() if isinstance(counts, Mapping) else counts) if "\n" not in n)
         if not pairs:
             return _NO_REFS
         names = [n for n, _c in pairs]
