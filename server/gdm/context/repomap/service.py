@@ -7,7 +7,8 @@ background build is running (then what is ready plus the focus files is used); l
 the known files (an edit on disk is re-parsed alone) and walk the folders again when told files
 changed (watched-files notifications: before the map) or every `WALK_EVERY_S` (beside it, in a
 thread of its own, and no more often than every `WALK_SHARE` walks' time; the map then has the
-focus files fresh and the rest as last walked).
+focus files fresh and the rest as last walked). Each build ends with the ranking's graph of what it
+indexed, so that a map (a process's first one too) solves PageRank alone.
 """
 
 from __future__ import annotations
