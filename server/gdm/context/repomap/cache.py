@@ -20,7 +20,7 @@ from gdm.context.repomap.tags import FileTags
 
 log = logging.getLogger(__name__)
 
-FORMAT = "1"
+FORMAT = "4"  # 2: references as columns, definition keys; 3: definitions as bytes; 4: references by name
 
 
 def cache_dir() -> Path:
@@ -61,23 +61,22 @@ class TagCache:
             return {}
         out: dict[str, tuple[int, int, FileTags]] = {}
         with self._lock:
-            try:
-                rows = self._db.execute("SELECT path, mtime_ns, size, record FROM tags").fetchall()
+            try:  # row by row: all the records at once would hold the whole cache (0.3 GB) beside the tags
+                for path, mtime, size, record in self._db.execute("SELECT path, mtime_ns, size, record FROM tags"):
+                    try:
+                        out[path] = (mtime, size, FileTags.from_record(marshal.loads(record)))
+                    except (ValueError, EOFError, TypeError) as exc:
+                        log.info("code map: cache entry of %s unreadable (%s)", path, exc)
             except sqlite3.Error as exc:
                 log.warning("code map: cache unreadable (%s)", exc)
                 return {}
-        for path, mtime, size, record in rows:
-            try:
-                out[path] = (mtime, size, FileTags.from_record(marshal.loads(record)))
-            except (ValueError, EOFError, TypeError) as exc:
-                log.info("code map: cache entry of %s unreadable (%s)", path, exc)
         return out
 
     def store(self, entries: list[tuple[str, int, int, FileTags]]) -> None:
         """Write parsed files (one transaction)."""
         if self._db is None or not entries:
             return
-        rows = [(p, m, s, marshal.dumps(t.to_record())) for p, m, s, t in entries]
+        rows = ((p, m, s, marshal.dumps(t.to_record())) for p, m, s, t in entries)  # one at a time, not 0.3 GB
         with self._lock:
             try:
                 self._db.execute("BEGIN")

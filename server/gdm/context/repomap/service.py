@@ -7,7 +7,8 @@ background build is running (then what is ready plus the focus files is used); l
 the known files (an edit on disk is re-parsed alone) and walk the folders again when told files
 changed (watched-files notifications: before the map) or every `WALK_EVERY_S` (beside it, in a
 thread of its own, and no more often than every `WALK_SHARE` walks' time; the map then has the
-focus files fresh and the rest as last walked).
+focus files fresh and the rest as last walked). Each build ends with the ranking's graph of what it
+indexed, so that a map (a process's first one too) solves PageRank alone.
 """
 
 from __future__ import annotations
@@ -66,6 +67,11 @@ class CodeMap:
             figures = self.index.refresh(progress)
             self._dirty, self._last_walk = False, time.monotonic()
             self._walk_s = figures["walk_ms"] / 1000
+            # The ranking's graph of what was just indexed, now: the next map (a process's first one
+            # too) solves PageRank alone. Unchanged since the last build: the kept graph, at once.
+            started = time.perf_counter()
+            self._ranker.prepare(self.index.snapshot())
+            figures["graph_ms"] = (time.perf_counter() - started) * 1000
             return figures
         finally:
             self._building.clear()
@@ -113,10 +119,14 @@ class CodeMap:
         focus = list(focus)
         tags = self._tags(overlay, focus)
         open_paths = list((overlay or Overlay()).buffers)
+        fresh = time.perf_counter()
         with self._rank_lock:
             ranking = self._ranker.rank(tags, focus or open_paths, mentioned, limit=max(1, max_tokens))
+        ranked = time.perf_counter()
         result = render(tags, ranking, max_tokens, count or chars_per_token)
         result.ms = round((time.perf_counter() - started) * 1000, 1)
+        log.debug("code map: a map in %.0f ms (freshness and snapshot %.0f, ranking %.0f, rendering %.0f)",
+                  result.ms, (fresh - started) * 1000, (ranked - fresh) * 1000, (time.perf_counter() - ranked) * 1000)
         if not self.index.ready():
             result.notes.append("the workspace is still being indexed: this map has what was ready")
         return result
@@ -129,6 +139,8 @@ class CodeMap:
             raise ValueError(f"kind must be one of {', '.join(KINDS)}")
         out = []
         for path, tags in sorted(self._tags(overlay).items()):
+            if not tags.defines(name):
+                continue
             for d in tags.defs:
                 if d.name == name and (kind is None or d.kind == kind):
                     out.append(f"{path}:{d.line + 1}: {d.kind} {d.signature}")
