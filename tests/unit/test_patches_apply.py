@@ -503,3 +503,22 @@ def test_edit_inside_a_hunk_among_many_identical_functions_is_a_conflict():
     # and at the end of the file: the last line changed by the patch, then by the user
     new = base[:-len("    del client\n\n")] + "    del client\n"
     assert apply_hunks(patch_of(base, new), base[:-1] + "    # gone\n").applied == []
+
+
+def test_a_far_anchor_with_look_alikes_between_never_puts_the_hunk_in_a_neighbour():
+    # Found by the look-alike property test: the user replaced the def line of the hunk's own block
+    # (its one unique neighbour) and typed 15 lines above it, more than a block is long. The nearest
+    # line found once in both texts is then the block before's def, with that block's look-alike body
+    # between it and the hunk: measured from that line, the block before was the nearer fit, and the
+    # hunk landed there. Now it is refused (nothing tells the look-alikes apart); never misplaced.
+    body = "".join(f"    {k} alpha\n" for k in range(12))
+    blocks = [f"def block_{i}():\n{body}\n" for i in range(5)]
+    base = "".join(blocks)
+    new = "".join(blocks[:4]) + blocks[4].replace("    7 alpha\n", "patch_0 alpha\n")
+    patch = patch_of(base, new)
+    own = blocks[4].replace("def block_4():\n", "user_0 alpha\n")
+    current = "".join(blocks[:4]) + "".join(f"user_typed_{k}\n" for k in range(15)) + own
+    result = apply_hunks(patch, current)
+    assert result.text in (current, current.replace(own, own.replace("    7 alpha\n", "patch_0 alpha\n")))
+    if result.conflicts:
+        assert "look-alike" in result.conflicts[0].reason

@@ -41,6 +41,7 @@ class Context:
         self.lines = lines
         self.base_text = base_text
         self._base: tuple[list[str], dict[str, list[int]]] | None = None  # built on first use
+        self._base_ctx: Context | None = None
         self.norm = [_norm(line) for line in lines]
         self.freq = Counter(self.norm)
         self.where: dict[str, list[int]] = {}  # normalised line -> its line numbers, ascending
@@ -74,14 +75,14 @@ class Context:
         k, line = min(enumerate(block), key=lambda item: len(where.get(item[1], ())))
         return any(base[b - k:b - k + len(block)] == block for b in where.get(line, ()) if b >= k)
 
-    def anchored(self, hunk: Hunk, expected: int, lo: int) -> int:
+    def anchored(self, hunk: Hunk, expected: int, lo: int) -> tuple[int, tuple[int, int] | None]:
         """Where the hunk's old lines should start, from the nearest line outside the hunk (context
         included) that occurs once in the base and once in the current text, at `lo` or later;
         `expected` if there is none within ANCHOR_SCAN lines. Such a line moved with the hunk
         unless the user typed between them: a far better guess than the drift of the previous hunk,
-        which can be hundreds of lines away."""
+        which can be hundreds of lines away. Also returns that line (base index, current index)."""
         if self.base_text is None:
-            return expected
+            return expected, None
         base, where = self._base_index()
         start = hunk.old_start - len(hunk.before)
         end = hunk.old_start + len(hunk.old_lines) + len(hunk.after)
@@ -90,8 +91,14 @@ class Context:
                 if 0 <= i < len(base) and len(where[base[i]]) == 1:
                     found = self.exact.get(base[i], ())
                     if len(found) == 1 and found[0] >= lo and self._with_a_neighbour(base, i, found[0]):
-                        return hunk.old_start + found[0] - i
-        return expected
+                        return hunk.old_start + found[0] - i, (i, found[0])
+        return expected, None
+
+    def base_context(self) -> Context:
+        """A Context over the base text (for the look-alikes that were already there)."""
+        if self._base_ctx is None:
+            self._base_ctx = Context(self._base_index()[0])
+        return self._base_ctx
 
     def _with_a_neighbour(self, base: list[str], i: int, k: int) -> bool:
         """Whether base line i, found at k, still has a base neighbour beside it there: a lone copy of
@@ -167,6 +174,46 @@ def _full_insertions(hunk: Hunk, ctx: Context, lo: int) -> list[int]:
         places = _aligned(hunk, ctx, hunk.after, lambda k: k)
     total = len(hunk.before) + len(hunk.after)
     return sorted(p for p in places if lo <= p <= len(ctx.lines) and ctx.positional(hunk, p)[0] == total)
+
+
+def _full_replacements(hunk: Hunk, ctx: Context, lo: int) -> tuple[list[int], list[int]]:
+    """Where the old lines stand (at `lo` or later), and of those the places where the whole
+    context stands around them as it stood in the base."""
+    lines = ctx.lines
+    cands = [p for p in ctx.exact.get(hunk.old_lines[0], [])
+             if p >= lo and lines[p:p + len(hunk.old_lines)] == hunk.old_lines]
+    # a full fit has every context line in place, the rarest one included: look only there
+    aligned = (_aligned(hunk, ctx, hunk.before, lambda k: k - len(hunk.before)) if hunk.before
+               else _aligned(hunk, ctx, hunk.after, lambda k: k + len(hunk.old_lines)) if hunk.after
+               else set(cands))
+    total = len(hunk.before) + len(hunk.after)
+    return cands, [p for p in cands if p in aligned and ctx.positional(hunk, p)[0] == total]
+
+
+def _counted(hunk: Hunk, ctx: Context, full: list[int], chosen: int, anchor: tuple[int, int] | None) -> None:
+    """Refuse `chosen`, the look-alike full fit nearest where `anchor` (a line found once in both
+    texts, base index and current index) puts the hunk, when the base had look-alike fits between
+    that line and the hunk and a different number stand between it and `chosen` now: the user
+    typed between them (more than a look-alike block is long, the anchor's distance then points at
+    a neighbour of the hunk's own block), or added or removed look-alikes there. Either way
+    nothing tells which look-alike is the hunk's."""
+    if anchor is None or len(full) < 2:
+        return
+    base_line, line = anchor
+    own = hunk.old_start
+    base_ctx = ctx.base_context()
+    base_full = (_full_replacements(hunk, base_ctx, 0)[1] if hunk.old_lines
+                 else _full_insertions(hunk, base_ctx, 0))
+    want = _between(base_full, base_line, own)
+    if want and ((chosen > line) != (own > base_line) or _between(full, line, chosen) != want):
+        shown = ", ".join(str(q + 1) for q in full)
+        raise NotFound(f"ambiguous: its text and context stand at lines {shown}, and the nearest line found once "
+                       f"(line {line + 1}) had {want} look-alike(s) of it between them; which one is its own "
+                       f"cannot be told")
+
+
+def _between(places: list[int], a: int, b: int) -> int:
+    return sum(1 for q in places if min(a, b) < q < max(a, b))
 
 
 def _reach(hunk: Hunk, ctx: Context, lo: int) -> list[int]:
@@ -253,7 +300,7 @@ def locate(hunk: Hunk, ctx: Context, expected: int, lo: int) -> int:
         if edge < lo:
             raise NotFound("its place is inside a change applied before it")
         return edge
-    expected = ctx.anchored(hunk, expected, lo)
+    expected, anchor = ctx.anchored(hunk, expected, lo)
     span = f"lines {expected + 1}-{expected + max(1, len(hunk.old_lines))}"
     total = len(hunk.before) + len(hunk.after)
     if not hunk.old_lines:
@@ -265,26 +312,22 @@ def locate(hunk: Hunk, ctx: Context, expected: int, lo: int) -> int:
             p = _nearest(full, expected, "its context")
             if 2 * abs(p - expected) > len(hunk.before) + len(hunk.after) + CONTEXT_SLACK:
                 _rival(hunk, ctx, [q for q in _reach(hunk, ctx, lo) if q not in full], p, expected)
+            _counted(hunk, ctx, full, p, anchor)
             return p
         cands = _reach(hunk, ctx, lo)
         if not cands:
             raise NotFound(f"context no longer matches: cannot find where to insert (around {span})")
     else:
-        cands = [p for p in ctx.exact.get(hunk.old_lines[0], [])
-                 if p >= lo and lines[p:p + len(hunk.old_lines)] == hunk.old_lines]
+        cands, full = _full_replacements(hunk, ctx, lo)
         if not cands:
             raise NotFound(f"the lines it replaces were changed (expected at {span})")
-        # a full fit has every context line in place, the rarest one included: look only there
-        aligned = (_aligned(hunk, ctx, hunk.before, lambda k: k - len(hunk.before)) if hunk.before
-                   else _aligned(hunk, ctx, hunk.after, lambda k: k + len(hunk.old_lines)) if hunk.after
-                   else set(cands))
-        full = [p for p in cands if p in aligned and ctx.positional(hunk, p)[0] == total]
         if full:
             edge = [q for q in full if _at_its_edge(hunk, q, len(lines))]
             p = edge[0] if edge else _nearest(full, expected, "its text and context")
             _veto(hunk, ctx, cands, p, lo, lambda q, _b, _a: abs(q - expected) < abs(p - expected))
             if not edge:
                 _rival(hunk, ctx, [q for q in cands if q not in full], p, expected)
+                _counted(hunk, ctx, full, p, anchor)
             return p
     scored = []
     for p in cands:
