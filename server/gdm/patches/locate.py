@@ -289,8 +289,9 @@ def locate_hunk(hunk: Hunk, current_lines: list[str], expected: int, lo: int = 0
 def locate(hunk: Hunk, ctx: Context, expected: int, lo: int) -> int:
     """Rules: old_lines must match exactly. If the whole context also fits somewhere, the fit at the
     file's edge the hunk touched wins, else the fit nearest to `expected` as a line found once in
-    both texts next to the hunk corrects it (`Context.anchored`); an insertion likewise. Otherwise the one best partial fit
-    wins if at least half the context (one line for an insertion) is still found near it; a block
+    both texts next to the hunk corrects it (`Context.anchored`), unless look-alike fits between
+    that line and the hunk say otherwise (`_counted`); an insertion likewise. Otherwise the one
+    best partial fit wins if at least half the context (one line for an insertion) is still found near it; a block
     found once and made of real code lines stands without context. Either way, a place where the
     hunk's context still stands whole but its old lines do not (the user edited inside the hunk)
     vetoes a weaker fit elsewhere."""
