@@ -11,8 +11,10 @@ Usage:
 Starts `python -m gdm` behind the end-to-end tests' editor model (`tests/e2e/editor.py`) with the
 tree as its workspace and a fresh cache (cold), opens the `--edit` file, and from `initialized`
 until the index's `$/progress` ends sends a `textDocument/codeAction` on that file every 50 ms and
-times each answer. Then `gdm.map` `--maps` times (client-side time and the server's own `ms`),
-then the open buffer is edited (a function appended, `didChange`) and the map asked again while
+times each answer. Then `gdm.map` `--maps` times (client-side time and the server's own `ms`), each
+focused on a file not asked before (the `--edit` file first, then files of its suffix spread evenly
+over the tree's sorted paths: a kept answer never makes a map look quick), then the first focus once
+more (a repeated focus, which may reuse a kept answer), then the open buffer is edited (a function appended, `didChange`) and the map asked again while
 code actions keep being timed. Then a second server on the same cache (warm) does the same.
 Memory: the largest VmHWM of the server and the largest of its children (the parsing workers),
 sampled from /proc every 200 ms. Nothing is written into the tree (the cache is a temp folder).
@@ -146,7 +148,15 @@ async def _gdm_map(editor: Editor, tokens: int, focus: list[str]) -> tuple[float
     return (time.perf_counter() - t0) * 1000, float(result["ms"]), len(result["files"])
 
 
-async def one_server(source: Path, tmp: Path, edit: str, tokens: int, maps: int, label: str,
+def spread_focuses(source: Path, edit: str, maps: int) -> list[str]:
+    """`edit`, then `maps - 1` other files of its suffix, evenly spaced over the sorted paths."""
+    others = sorted(str(p.relative_to(source)) for p in source.rglob(f"*{Path(edit).suffix}")
+                    if p.is_file() and str(p.relative_to(source)) != edit)
+    step = max(1, len(others) // max(1, maps - 1))
+    return [edit, *others[step // 2::step][:maps - 1]]
+
+
+async def one_server(source: Path, tmp: Path, edit: str, tokens: int, focuses: list[str], label: str,
                      server_log: ServerLog) -> dict:
     """One server's run (see the module docstring); its figures."""
     env = {**server_env(tmp), "GDM_LOG_LEVEL": "INFO"}
@@ -175,7 +185,8 @@ async def one_server(source: Path, tmp: Path, edit: str, tokens: int, maps: int,
             figures["during_index"] = await during.stop()
             figures["errors"] = during.errors
             after = Actions(editor, uri).start()
-            figures["maps"] = [await _gdm_map(editor, tokens, [edit]) for _ in range(maps)]
+            figures["maps"] = [await _gdm_map(editor, tokens, [path]) for path in focuses]
+            figures["again"] = await _gdm_map(editor, tokens, [edit])
             await editor.type(edit, 0, 0, "int gdm_bench_added(int a) { return a + 1; }\n")
             await asyncio.sleep(0.3)  # the incremental re-parse of the buffer runs in a worker thread
             figures["after_edit"] = await _gdm_map(editor, tokens, [edit])
@@ -191,16 +202,16 @@ async def one_server(source: Path, tmp: Path, edit: str, tokens: int, maps: int,
 def report(runs: list[dict], source: Path, files: int) -> str:
     """The two tables: the index and maps; code action latency."""
     out = [f"gdm code map at scale: {source} ({files} files), {sys.executable}", "",
-           ("| run | spawn → first index done s | maps after it: client ms (median / max) | server ms (median) | "
-            "first map: client ms / server ms | after edit: client ms / server ms | files in map | "
-            "peak RSS server MB | peak RSS worker MB |"),
-           "|---|---|---|---|---|---|---|---|---|"]
+           ("| run | spawn → first index done s | maps after it, each a new focus: client ms (median / max) | "
+            "server ms (median) | first map: client ms / server ms | the first focus again: client ms / server ms | "
+            "after edit: client ms / server ms | files in map | peak RSS server MB | peak RSS worker MB |"),
+           "|---|---|---|---|---|---|---|---|---|---|"]
     for r in runs:
         client = [m[0] for m in r["maps"]]
         server = [m[1] for m in r["maps"]]
         out.append(f"| {r['run']} | {r['index_s']:.1f} | {statistics.median(client):.0f} / {max(client):.0f} | "
                    f"{statistics.median(server):.0f} | {client[0]:.0f} / {server[0]:.0f} | "
-                   f"{r['after_edit'][0]:.0f} / {r['after_edit'][1]:.0f} | "
+                   f"{r['again'][0]:.0f} / {r['again'][1]:.0f} | {r['after_edit'][0]:.0f} / {r['after_edit'][1]:.0f} | "
                    f"{r['maps'][0][2]} | {r['server_mb']:.0f} | {r['worker_mb']:.0f} |")
     out += ["", "| run | code actions | while | count | p50 ms | p99 ms | max ms | errors |", "|---|---|---|---|---|---|---|---|"]
     for r in runs:
@@ -226,11 +237,13 @@ async def main() -> None:
     sys.stderr = server_log  # type: ignore[assignment]
     try:
         with tempfile.TemporaryDirectory(prefix="gdm-scale-") as tmp:
-            runs = [await one_server(source, Path(tmp), args.edit, args.tokens, args.maps, label, server_log)
+            focuses = spread_focuses(source, args.edit, args.maps)
+            runs = [await one_server(source, Path(tmp), args.edit, args.tokens, focuses, label, server_log)
                     for label in ("cold", "warm")]
     finally:
         sys.stderr = sys.__stderr__
     print(report(runs, source, files))
+    print(f"map focuses: {', '.join(focuses)}")
 
 
 if __name__ == "__main__":
