@@ -14,8 +14,8 @@ until the index's `$/progress` ends sends a `textDocument/codeAction` on that fi
 times each answer. Then `gdm.map` `--maps` times (client-side time and the server's own `ms`), each
 focused on a file not asked before (the `--edit` file first, then files of its suffix spread evenly
 over the tree's sorted paths: a kept answer never makes a map look quick), then the first focus once
-more (a repeated focus, which may reuse a kept answer), then the open buffer is edited (a function appended, `didChange`) and the map asked again while
-code actions keep being timed. Then a second server on the same cache (warm) does the same.
+more (a repeated focus, which may reuse a kept answer), then the open buffer is edited (a function
+appended, `didChange`) and the map asked again while code actions keep being timed. Then a second server on the same cache (warm) does the same.
 Memory: the largest VmHWM of the server and the largest of its children (the parsing workers),
 sampled from /proc every 200 ms. Nothing is written into the tree (the cache is a temp folder).
 
