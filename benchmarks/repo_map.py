@@ -219,7 +219,10 @@ def main() -> None:
     parser.add_argument("--edit", default=EDIT, help="the file edited for the after-edit figure")
     args = parser.parse_args()
     args.cache.mkdir(parents=True, exist_ok=True)
-    source = args.source.resolve() if args.source else django_source(args.cache)
+    source = args.source.expanduser().resolve() if args.source else django_source(args.cache)
+    if not source.is_dir() or not (source / args.edit).is_file():
+        parser.error(f"--source {source} must be a folder holding --edit {args.edit} (see benchmarks/README.md "
+                     f"for where each project's source comes from)")
     results = {"gdm": measure_gdm(source, args.tokens, args.edit, args.cache)}
     if not args.gdm_only:
         results["Aider 0.86"] = measure_aider(aider_python(args.cache), source, args.tokens, args.edit)
