@@ -27,7 +27,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from gdm.context.repomap import weights
+from gdm.context.repomap import gmres, weights
 from gdm.context.repomap.tags import FileTags, name_key
 
 if TYPE_CHECKING:
@@ -37,9 +37,6 @@ log = logging.getLogger(__name__)
 
 DAMPING = 0.85
 FOCUS_WEIGHT = 100.0
-RESIDUAL = 1e-9  # GMRES stops when ‖p − (I − dM)y‖ is this small a share of ‖p‖ (the kernel: ~36 products)
-RESTART = 30
-MAX_PRODUCTS = 600  # a safety stop: the kernel's graph needs ~36 products
 KEPT_SOLUTIONS = 8
 
 
@@ -425,52 +422,9 @@ def _pagerank(np: Any, graph: _Graph, edges: _Edges, focus: list[int]) -> np.nda
     if focus:
         np.add.at(personal, np.asarray(focus), FOCUS_WEIGHT)
         personal /= personal.sum()
-    y = _gmres(np, lambda v: v - DAMPING * graph.product(np, edges, v), personal)
+    y = gmres.solve(np, lambda v: v - DAMPING * graph.product(np, edges, v), personal)
     y = np.maximum(y, 0.0)  # the exact solution is ≥ 0; a last rounding below it is no rank
     edges.solutions[key] = ranks = y / y.sum()
     if len(edges.solutions) > KEPT_SOLUTIONS:
         edges.solutions.popitem(last=False)
     return ranks
-
-
-def _gmres(np: Any, apply: Any, b: np.ndarray) -> np.ndarray:
-    """x with apply(x) ≈ b (restarted GMRES, modified Gram–Schmidt, Givens rotations), from x = b
-    (for I − dM a better start than 0: the first power-iteration step)."""
-    x = b.copy()
-    b_norm = float(np.linalg.norm(b))
-    products = 0
-    while True:
-        r = b - apply(x)
-        products += 1
-        beta = float(np.linalg.norm(r))
-        if beta <= RESIDUAL * b_norm or products >= MAX_PRODUCTS:
-            return x
-        basis = [r / beta]
-        h = np.zeros((RESTART + 1, RESTART))
-        cs, sn = np.zeros(RESTART), np.zeros(RESTART)
-        g = np.zeros(RESTART + 1)
-        g[0] = beta
-        k = 0
-        for k in range(RESTART):
-            w = apply(basis[k])
-            products += 1
-            for i, v in enumerate(basis):
-                h[i, k] = float(w @ v)
-                w -= h[i, k] * v
-            h[k + 1, k] = float(np.linalg.norm(w))
-            for i in range(k):  # the earlier rotations, on the new column
-                h[i, k], h[i + 1, k] = cs[i] * h[i, k] + sn[i] * h[i + 1, k], -sn[i] * h[i, k] + cs[i] * h[i + 1, k]
-            rho = float(np.hypot(h[k, k], h[k + 1, k]))
-            cs[k], sn[k] = (h[k, k] / rho, h[k + 1, k] / rho) if rho else (1.0, 0.0)
-            h[k, k], h[k + 1, k] = rho, 0.0
-            g[k], g[k + 1] = cs[k] * g[k], -sn[k] * g[k]
-            if abs(g[k + 1]) <= RESIDUAL * b_norm:
-                break
-            if k + 1 < RESTART:
-                norm = float(np.linalg.norm(w))
-                if norm == 0:  # an invariant subspace: the solution is in the basis
-                    break
-                basis.append(w / norm)
-        m = k + 1
-        coef = np.linalg.solve(np.triu(h[:m, :m]), g[:m]) if m else np.zeros(0)
-        x = x + np.asarray(basis[:m]).T @ coef
