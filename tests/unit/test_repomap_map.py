@@ -414,3 +414,14 @@ def test_the_periodic_walk_runs_beside_a_map_not_before_it(tmp_path):
     finally:
         gate.set()
         code_map.close()
+
+
+def test_a_files_compact_references_are_a_whole_mapping_and_survive_the_cache_record():
+    from gdm.context.repomap.tags import FileTags, Refs  # noqa: PLC0415
+
+    refs = Refs.of({"parse": 3, "_helper": 1, "Config": 2}, "python")
+    assert dict(refs) == {"Config": 2, "_helper": 1, "parse": 3}  # dict() calls keys(): Mapping's own
+    assert list(refs.keys()) == ["Config", "_helper", "parse"] and refs["parse"] == 3 and "nope" not in refs
+    tags = FileTags("python", [], refs)
+    again = FileTags.from_record(tags.to_record())
+    assert dict(again.refs) == dict(refs) and again.refs.name_keys == refs.name_keys

@@ -23,7 +23,7 @@ if TYPE_CHECKING:
 
 def same_columns(a: FileTags, b: FileTags) -> bool:
     """Whether two tags make the same part of the graph (the same object, or equal key columns)."""
-    return a is b or (a.def_keys == b.def_keys and a.refs.keys == b.refs.keys and a.refs.counts == b.refs.counts
+    return a is b or (a.def_keys == b.def_keys and a.refs.name_keys == b.refs.name_keys and a.refs.counts == b.refs.counts
                       and a.refs.codes == b.refs.codes)
 
 
@@ -225,7 +225,7 @@ class _Resolved:
         """Every reference looked up (a sorted search among the defined names' keys)."""
         n, n_names = len(files), len(keys)
         start = np.concatenate(([0], np.cumsum(np.fromiter((len(t.refs.codes) for t in files), np.int64, n))))
-        nid = _lookup(np, keys, _column(np, [t.refs.keys for t in files], "<i8"))
+        nid = _lookup(np, keys, _column(np, [t.refs.name_keys for t in files], "<i8"))
         own = np.full(len(nid), -1, dtype=np.int32)
         named = np.flatnonzero(nid >= 0)
         if len(named) and len(def_name):
@@ -252,13 +252,13 @@ class _Resolved:
         else:  # old id -> new id, -1 (no name) -> -1 by a last entry
             nid = np.append(gone_or_kept, np.int32(-1))[self.nid]
         if len(added):  # references of unchanged files to names just defined somewhere
-            old_refs = _column(np, [t.refs.keys for t in previous.tags], "<i8")
+            old_refs = _column(np, [t.refs.name_keys for t in previous.tags], "<i8")
             newly = np.flatnonzero(np.isin(old_refs, added))
             nid[newly] = np.searchsorted(keys, old_refs[newly])
         nids, owns, lengths, at = [], [], [], 0
         for i in changed:  # their references spliced in, looked up afresh
             a, b = int(self.start[i]), int(self.start[i + 1])
-            nids += [nid[at:a], _lookup(np, keys, np.frombuffer(files[i].refs.keys, "<i8"))]
+            nids += [nid[at:a], _lookup(np, keys, np.frombuffer(files[i].refs.name_keys, "<i8"))]
             owns += [self.own[at:a], _own_places(np, files[i])]
             lengths.append((i, len(files[i].refs.codes) - (b - a)))
             at = b
@@ -286,5 +286,5 @@ def _own_places(np: Any, tags: FileTags) -> np.ndarray:
     """For each reference of one file, the place of its name in the file's own top_names() (-1: none)."""
     mine = np.frombuffer(tags.def_keys, "<i8")
     order = np.argsort(mine, kind="stable")
-    at = _lookup(np, mine[order], np.frombuffer(tags.refs.keys, "<i8"))
+    at = _lookup(np, mine[order], np.frombuffer(tags.refs.name_keys, "<i8"))
     return np.where(at >= 0, order[np.maximum(at, 0)], -1).astype(np.int32) if len(mine) else at

@@ -65,14 +65,15 @@ def name_key(name: str) -> bytes:
 class Refs(Mapping[str, int]):
     """A file's referenced names and how often each, compact: a Mapping built from a dict, kept as
     one string of the names and three byte strings, each a column over the names in order — their
-    counts (uint32), their keys (`name_key`) and their weight codes (`weights.code`). On the Linux
+    counts (uint32), their keys (`name_key`; `name_keys`, not `keys`, which stays Mapping's method:
+    `dict(refs)` calls it) and their weight codes (`weights.code`). On the Linux
     kernel (8.8 million references) that is ~0.2 GB where a dict per file took ~0.85 GB, and the
     ranking reads the columns as arrays without touching a name."""
 
-    __slots__ = ("_text", "counts", "keys", "codes")
+    __slots__ = ("_text", "counts", "name_keys", "codes")
 
-    def __init__(self, text: str, counts: bytes, keys: bytes, codes: bytes) -> None:
-        self._text, self.counts, self.keys, self.codes = text, counts, keys, codes
+    def __init__(self, text: str, counts: bytes, name_keys: bytes, codes: bytes) -> None:
+        self._text, self.counts, self.name_keys, self.codes = text, counts, name_keys, codes
 
     @classmethod
     def of(cls, counts: Mapping[str, int] | Iterable[tuple[str, int]], lang: str | None) -> Refs:
@@ -163,7 +164,7 @@ class FileTags:
     def to_record(self) -> tuple:
         """A marshal-able tuple, for the cache."""
         r = self.refs
-        return (self.lang, self._defs, self._names, r._text, r.counts, r.keys, r.codes, self.def_keys, self.note)
+        return (self.lang, self._defs, self._names, r._text, r.counts, r.name_keys, r.codes, self.def_keys, self.note)
 
     @classmethod
     def from_record(cls, record: tuple) -> FileTags:
