@@ -23,8 +23,8 @@ if TYPE_CHECKING:
 
 def same_columns(a: FileTags, b: FileTags) -> bool:
     """Whether two tags make the same part of the graph (the same object, or equal key columns)."""
-    return a is b or (a.def_keys == b.def_keys and a.refs.name_keys == b.refs.name_keys and a.refs.counts == b.refs.counts
-                      and a.refs.codes == b.refs.codes)
+    return a is b or (a.def_keys == b.def_keys and a.refs.name_keys == b.refs.name_keys
+                      and a.refs.counts == b.refs.counts and a.refs.codes == b.refs.codes)
 
 
 @dataclass
