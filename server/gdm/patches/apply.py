@@ -15,7 +15,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-from gdm.patches.locate import Context, NotFound, locate, locate_hunk
+from gdm.patches.context import Context
+from gdm.patches.locate import NotFound, locate, locate_hunk
 from gdm.patches.model import CONTEXT, FilePatch, Hunk, HunkStatus, apply_to_base, split_lines
 from gdm.patches.positions import LinePositions
 
