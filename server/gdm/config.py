@@ -62,7 +62,9 @@ class Settings(BaseModel):
     task_budget_usd: float = Field(default=2.0, alias="taskBudgetUsd", ge=0)
     day_budget_usd: float = Field(default=20.0, alias="dayBudgetUsd", ge=0)
     autonomy: Literal["review", "auto-low"] = "review"
-    shell: Literal["ask", "allow", "deny"] = "ask"
+    shell: Literal["ask", "auto", "allow", "deny"] = "ask"
+    sandbox: Literal["on", "off"] = "on"
+    sandbox_network: Literal["on", "off"] = Field(default="off", alias="sandboxNetwork")
     max_turns: int = Field(default=30, alias="maxTurns", ge=1, le=500)
     test_command: str | None = Field(default=None, alias="testCommand")
     database_url: str | None = Field(default=None, alias="databaseUrl")
@@ -80,6 +82,12 @@ class Settings(BaseModel):
         if isinstance(value, str):
             return tuple(part.strip() for part in value.split(";") if part.strip())
         return value
+
+    @field_validator("sandbox", "sandbox_network", mode="before")
+    @classmethod
+    def _on_off(cls, value: Any) -> Any:
+        """`true` / `false` (what a JSON settings file says of a switch) mean `on` / `off`."""
+        return {True: "on", False: "off"}.get(value, value) if isinstance(value, bool) else value
 
     def prices_json(self) -> dict[str, dict[str, float]]:
         """`prices` in the wire shape, for the cost layer."""
@@ -107,6 +115,8 @@ ENV_VARS: dict[str, str] = {
     "dayBudgetUsd": "GDM_DAY_BUDGET_USD",
     "autonomy": "GDM_AUTONOMY",
     "shell": "GDM_SHELL",
+    "sandbox": "GDM_SANDBOX",
+    "sandboxNetwork": "GDM_SANDBOX_NETWORK",
     "maxTurns": "GDM_MAX_TURNS",
     "testCommand": "GDM_TEST_COMMAND",
     "databaseUrl": "GDM_DATABASE_URL",

@@ -26,7 +26,8 @@ from gdm.review.appliers import DiskApplier
 from gdm.review.history import UndoRefused, undo_task
 from gdm.review.service import Review, accept_order
 from gdm.store import open_store
-from gdm.tools.base import ALLOW_ONCE, ALWAYS_ALLOW, DENY, ApprovalRequest, Approver
+from gdm.tools.asking import answers, question
+from gdm.tools.base import ALWAYS_ALLOW, DENY, ApprovalRequest, Approver
 
 EXIT = {"done": 0, "error": 1, "cancelled": 130, "budget": 3}
 CONFIG_ERROR = 2  # the command line or environment must change first: no model call was made
@@ -161,19 +162,19 @@ def terminal_approver(stdin: TextIO, out: TextIO) -> Approver:
 
     async def ask(request: ApprovalRequest) -> str:
         if not stdin.isatty():
-            knob = "GDM_MCP_POLICY=allow calls MCP tools" if request.kind == "mcp" else "GDM_SHELL=allow runs commands"
-            out.write(f"gdm: denied `{request.command}`: stdin is not a terminal to ask on "
-                      f"({knob} without asking)\n")
+            knob = {"mcp": "GDM_MCP_POLICY=allow calls MCP tools without asking",
+                    "network": "GDM_SANDBOX_NETWORK=on gives sandboxed commands the network"}.get(
+                request.kind, "GDM_SHELL=allow runs commands without asking")
+            out.write(f"gdm: denied `{request.command}`: stdin is not a terminal to ask on ({knob})\n")
             return DENY
-        if request.kind == "mcp":
-            out.write(f"\ngdm wants to call the tool {request.server_tool!r} of the MCP server {request.server!r} "
-                      f"with the arguments:\n{request.command}\n[o] allow once  [a] always allow this tool  [N] deny: ")
-        else:
-            out.write(f"\ngdm wants to run:\n  {request.command}\nin {request.cwd}\n"
-                      f"[o] allow once  [a] always allow this command  [N] deny: ")
+        offered = answers(request)
+        keys = {title: ("a" if answer == ALWAYS_ALLOW else "o") for title, answer in offered.items() if answer != DENY}
+        menu = "  ".join(f"[{key}] {title.lower()}" for title, key in keys.items())
+        out.write(f"\n{question(request)}\n{menu}  [N] deny: ")
         out.flush()
-        answer = (await asyncio.to_thread(stdin.readline)).strip().lower()
-        return {"o": ALLOW_ONCE, "y": ALLOW_ONCE, "a": ALWAYS_ALLOW}.get(answer[:1], DENY)
+        answer = (await asyncio.to_thread(stdin.readline)).strip().lower()[:1]
+        chosen = {key: offered[title] for title, key in keys.items()}
+        return chosen.get("o" if answer == "y" else answer, DENY)
 
     return ask
 
@@ -195,6 +196,7 @@ async def run_ask(settings: Settings, workspace: Path, prompt: str, file: str | 
     # Headless, a workspace-defined MCP server starts only with the explicit flag, never by a prompt.
     session.mcp.allow_workspace = allow_workspace_mcp
     session.mcp.report = lambda message: out.write(message + "\n")
+    session.sandbox.report = lambda message: out.write(f"gdm: {message}\n")
     rel = None
     if file:
         try:

@@ -14,6 +14,7 @@ from gdm.agent.testrun import TestGate
 from gdm.context.workspace import NoBuffers, WorkspaceView
 from gdm.patches.book import PatchBook
 from gdm.patches.risk import RiskContext
+from gdm.sandbox import Sandbox, scratch_policy
 from gdm.tools.base import ToolContext, counter_ids
 from gdm.tools.edit import propose
 from gdm.tools.shell import CommandResult, run_process
@@ -32,8 +33,9 @@ def make_ctx(root: Path) -> ToolContext:
 
 async def run_check(command: str, ws: Path, **kw):
     command = machine_readable(command)
+    jail = await Sandbox().jail(scratch_policy("checks", ws, ws, False))
     return parse_run(command, await run_process(command, ws, kw.get("timeout", 120), {"PATH": "/usr/bin:/bin"},
-                                                limit=checks.CHECK_OUTPUT_CHARS), ws)
+                                                limit=checks.CHECK_OUTPUT_CHARS, jail=jail), ws)
 
 
 async def test_real_ruff_and_mypy_output_is_parsed_with_codes_and_places(workspace: Path):
@@ -182,9 +184,11 @@ async def test_the_tests_see_exactly_the_workspace_with_the_patches_whatever_a_c
         workspace: Path, tmp_path: Path):
     ctx = make_ctx(workspace)
     patch = propose(ctx, "calc.py", CALC.replace("Return a + b.", "Return the sum."))
-    seen = tmp_path / "seen.py"
-    gate = TestGate(ctx, f"cp calc.py {seen}", checks=["echo '# written by a check' >> calc.py; cat calc.py"])
+    expected = tmp_path / "expected.py"  # outside the scratch copy: readable in the sandbox, not writable
+    expected.write_text(patch.new_text)
+    gate = TestGate(ctx, f"cmp calc.py {expected}", rounds=0, checks=["echo '# written by a check' >> calc.py; cat calc.py"])
     for _ in range(2):
         await collect(gate, [patch.id])
-        assert seen.read_text() == patch.new_text
+        assert "The tests fail" not in (gate.feedback or "")
+        assert "tests_pass" in {r.code for r in ctx.patches.get(patch.id).risk.reasons}
     assert (workspace / "calc.py").read_text() == CALC

@@ -4,7 +4,7 @@ from gdm.config import ENV_VARS, Settings, env_layer, resolve, to_wire
 
 DESIGN_KEYS = {"model", "apiBase", "apiKeyEnv", "fallbackModel", "cheapModel", "timeoutS", "prices", "taskBudgetUsd",
                "dayBudgetUsd",
-               "autonomy", "shell", "maxTurns", "testCommand", "databaseUrl", "mapTokens", "rules", "checkCommands",
+               "autonomy", "shell", "sandbox", "sandboxNetwork", "maxTurns", "testCommand", "databaseUrl", "mapTokens", "rules", "checkCommands",
                "mcpServers", "mcpPolicy", "user"}
 
 

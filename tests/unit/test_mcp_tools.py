@@ -13,7 +13,7 @@ import mcp_types as types
 import pytest
 
 from gdm.config import Settings
-from gdm.features.approvals import actions, message
+from gdm.tools.asking import answers as actions, question as message
 from gdm.mcp_tools.client import render
 from gdm.mcp_tools.manager import McpManager
 from gdm.mcp_tools.specs import all_specs, workspace_specs

@@ -18,6 +18,7 @@ from gdm.scripted import ScriptedModel
 from gdm.patches.book import PatchBook
 from gdm.patches.risk import RiskContext
 from gdm.tools.base import ApprovalRequest, ToolContext, ToolError, counter_ids
+from gdm.sandbox import UNSANDBOXED, Jail, Sandbox, shell_policy
 from gdm.tools.shell import RunCommand, run_process
 from tests.conftest import FIXTURES
 from tests.e2e.editor import server_env
@@ -44,7 +45,8 @@ async def run(ctx, **args):
 
 async def test_ask_allow_once_then_always_then_remembered(tmp_path):
     ctx, asked, audits = make_ctx(tmp_path, "ask", ["allow_once", "always"])
-    assert "(exit code 0)\nhi" in (await run(ctx, command="echo hi")).text
+    assert "(exit code 0; runs sandboxed: no network, writes only in the workspace)\nhi" in (
+        await run(ctx, command="echo hi")).text
     await run(ctx, command="echo hi")
     await run(ctx, command="echo hi")
     assert len(asked) == 2 and asked[0].cwd == str(tmp_path.resolve()) and asked[0].command == "echo hi"
@@ -61,27 +63,54 @@ async def test_denied_commands_do_not_run(tmp_path, policy, answers, by):
         await run(ctx, command="touch ran")
     assert not (tmp_path / "ran").exists()
     assert audits == [("shell", {"tool": "run_command", "command": "touch ran", "cwd": str(tmp_path.resolve()),
-                                 "policy": policy, "decision": "deny", "by": by})]
+                                 "policy": policy, "decision": "deny", "by": by, "sandbox": "on"})]
 
 
-async def test_output_is_capped_keeping_head_and_tail(tmp_path):
-    result = await run_process("seq 1 200000", tmp_path, 30, dict(os.environ), limit=1000)
+async def jail(tmp_path: Path, sandboxed: bool) -> Jail:
+    """The workspace's shell jail, or explicitly none (what `sandbox: off` gives)."""
+    return await Sandbox().jail(shell_policy(tmp_path, tmp_path, False)) if sandboxed else UNSANDBOXED
+
+
+@pytest.mark.parametrize("sandboxed", [True, False], ids=["sandboxed", "unsandboxed"])
+async def test_output_is_capped_keeping_head_and_tail(tmp_path, sandboxed):
+    result = await run_process("seq 1 200000", tmp_path, 30, dict(os.environ), limit=1000,
+                               jail=await jail(tmp_path, sandboxed))
     assert result.exit_code == 0 and result.dropped_chars > 0
     assert result.output.startswith("1\n2\n") and result.output.rstrip().endswith("200000")
     assert len(result.output) < 1200
 
 
 async def test_timeout_and_cancel_kill_the_group(tmp_path):
-    result = await run_process("sleep 30 & echo $! > pid; wait", tmp_path, 1, dict(os.environ))
+    none = UNSANDBOXED
+    result = await run_process("sleep 30 & echo $! > pid; wait", tmp_path, 1, dict(os.environ), jail=none)
     assert result.timed_out
     assert await _dies(int((tmp_path / "pid").read_text()))
-    task = asyncio.ensure_future(run_process("sleep 30 & echo $! > pid2; wait", tmp_path, 60, dict(os.environ)))
+    task = asyncio.ensure_future(run_process("sleep 30 & echo $! > pid2; wait", tmp_path, 60, dict(os.environ),
+                                             jail=none))
     while not (tmp_path / "pid2").exists() or not (tmp_path / "pid2").read_text().strip():
         await asyncio.sleep(0.02)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert await _dies(int((tmp_path / "pid2").read_text()))
+
+
+async def test_timeout_and_cancel_kill_the_whole_sandbox(tmp_path):
+    """Inside the sandbox pids are its own: the host processes are found by a marker in their command
+    line (a background `setsid` child too), and must all be gone."""
+    sandbox = await jail(tmp_path, True)
+    result = await run_process("setsid sleep 31.417 & sleep 31.417 & echo started > started; wait", tmp_path, 1,
+                               dict(os.environ), jail=sandbox)
+    assert result.timed_out and (tmp_path / "started").exists()
+    assert await _gone("31.417")
+    task = asyncio.ensure_future(run_process("setsid sleep 32.718 & echo started > started2; wait", tmp_path, 60,
+                                             dict(os.environ), jail=sandbox))
+    while not (tmp_path / "started2").exists():
+        await asyncio.sleep(0.02)
+    task.cancel()
+    with pytest.raises(asyncio.CancelledError):
+        await task
+    assert await _gone("32.718")
 
 
 async def _dies(pid: int) -> bool:
@@ -91,6 +120,22 @@ async def _dies(pid: int) -> bool:
             return True
         await asyncio.sleep(0.02)
     return False
+
+
+async def _gone(marker: str) -> bool:
+    """No live process of the machine has `marker` in its command line (waiting out a loaded machine)."""
+    for _ in range(250):
+        if not [p for p in Path("/proc").glob("[0-9]*") if _has(p, marker)]:
+            return True
+        await asyncio.sleep(0.02)
+    return False
+
+
+def _has(proc: Path, marker: str) -> bool:
+    try:
+        return marker in (proc / "cmdline").read_bytes().decode(errors="replace") and _alive(int(proc.name))
+    except (FileNotFoundError, ProcessLookupError, PermissionError):
+        return False
 
 
 def _alive(pid: int) -> bool:

@@ -34,6 +34,8 @@ log = logging.getLogger(__name__)
 SHELL_OPTIONS = [schema.PermissionOption(option_id="allow_once", name="Allow once", kind="allow_once"),
                  schema.PermissionOption(option_id="allow_always", name="Always allow", kind="allow_always"),
                  schema.PermissionOption(option_id="deny", name="Deny", kind="reject_once")]
+NETWORK_OPTIONS = [schema.PermissionOption(option_id="allow_once", name="Run again with the network", kind="allow_once"),
+                   schema.PermissionOption(option_id="deny", name="Don't", kind="reject_once")]
 STOP = {"done": "end_turn", "budget": "refusal", "cancelled": "cancelled"}
 
 
@@ -62,6 +64,7 @@ class Turn:
             self.outbox.put(mapping.note(note))
         self.state.notes.clear()
         session = self.state.session
+        session.sandbox.report = lambda message: self.outbox.put(mapping.message(message + "\n\n"))  # in this turn
         spec = dataclasses.replace(prompt.spec, conversation_id=self.state.conversation_id)
         async for event in session.run_task(self.task_id, spec, approver=self.approve):
             await self.on_event(event)
@@ -142,14 +145,19 @@ class Turn:
         return self.state.window
 
     async def approve(self, request: ApprovalRequest) -> str:
-        """`run_command` (and other gated tools) under `ask`: put to the user."""
+        """`run_command` (and other gated tools) under `ask`: put to the user, saying whether it runs
+        sandboxed; a command that failed for lack of network, whether to run it again with it."""
         await self.outbox.flush()
+        again = request.kind == "network"
+        title = (f"Run `{request.command}` again with the network? It failed without: {request.detail}" if again
+                 else f"Run `{request.command}` in {request.cwd}?") + (f" ({request.sandbox})" if request.sandbox else "")
         call = schema.ToolCallUpdate(tool_call_id=self.call_id or new_id("call"), kind=mapping.tool_kind(request.tool),
-                                     status="pending", title=f"Run `{request.command}` in {request.cwd}?",
-                                     raw_input={"command": request.command, "cwd": request.cwd})
+                                     status="pending", title=title,
+                                     raw_input={"command": request.command, "cwd": request.cwd,
+                                                "sandbox": request.sandbox})
         try:
             response = await self.conn.request_permission(session_id=self.state.id, tool_call=call,
-                                                          options=SHELL_OPTIONS)
+                                                          options=NETWORK_OPTIONS if again else SHELL_OPTIONS)
         except RequestError as exc:
             log.warning("the client could not ask about `%s`: %s", request.command, exc)
             return DENY

@@ -26,6 +26,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
 
+from gdm.sandbox import NOT_RUN
 from gdm.tools.shell import CommandResult
 
 CHECK_OUTPUT_CHARS = 2_000_000  # JSON cut in the middle is unreadable: past this a run counts nothing
@@ -73,8 +74,8 @@ class CheckRun:
 
     @property
     def missing(self) -> bool:
-        """The tool is not installed (the shell could not find it)."""
-        return self.result.exit_code == NOT_FOUND and not self.result.timed_out
+        """The tool is not installed (the shell could not find it), or the sandbox could not start it."""
+        return (self.result.exit_code == NOT_FOUND and not self.result.timed_out) or self.result.not_run is not None
 
 
 def tool_of(command: str) -> str:
@@ -277,6 +278,8 @@ PARSERS: dict[str, Callable[[str, Path], list[Problem]]] = {
 def parse_run(command: str, result: CommandResult, ws: Path) -> CheckRun:
     """The problems of one run, or a note saying why none can be counted."""
     tool = tool_of(command)
+    if result.not_run is not None:
+        return CheckRun(command, result, [], f"`{command}` {NOT_RUN}: {result.not_run}: skipped for this task")
     if result.timed_out:
         return CheckRun(command, result, [], f"`{command}` timed out: its problems are not counted")
     if result.exit_code == NOT_FOUND:

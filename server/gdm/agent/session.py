@@ -11,6 +11,7 @@ knows nothing of LSP: buffers come in through a BufferSource.
 from __future__ import annotations
 
 import logging
+import os
 from collections.abc import AsyncIterator, Callable
 from dataclasses import dataclass
 from pathlib import Path
@@ -25,6 +26,7 @@ from gdm.agent.patch_store import PatchStore
 from gdm.agent.spending import Spending
 from gdm.agent.task_runner import TaskRunner, TaskSpec, TaskTitled, new_id
 from gdm.config import Settings
+from gdm.context.repomap.cache import cache_dir
 from gdm.context.secrets import Redactor
 from gdm.context.workspace import BufferSource, WorkspaceView
 from gdm.mcp_tools.manager import McpManager
@@ -33,6 +35,7 @@ from gdm.models.cost import PriceBook
 from gdm.models.llm import LLMClient, ModelConfig, ModelReply
 from gdm.models.runner import ModelLoop
 from gdm.patches.book import PatchBook
+from gdm.sandbox import Sandbox
 from gdm.store.ledger import Ledger
 from gdm.store.liveness import server_alive
 from gdm.tools.base import Approver
@@ -82,6 +85,9 @@ class Session:
         self.always_allowed: set[str] = set()  # commands the user chose "Always allow" for, this session
         # MCP servers (mcpServers): started by the first task that needs their tools, on their own loop.
         self.mcp = McpManager(self.view.root, settings, hidden_env=frozenset(filter(None, [settings.api_key_env])))
+        # Where tests, checks and allowed commands run (gdm/sandbox); `report` is the front end's.
+        self.sandbox = Sandbox(settings.sandbox == "on", settings.sandbox_network == "on",
+                               hidden=private_paths(store), protect=(self.view.root,))
         self.titles: dict[str, str] = {}  # task id -> the cheap model's title, this session's tasks
         # Compaction (agent/compaction.py): None = from the model's window; tests lower these.
         self.compact_at_tokens: int | None = None
@@ -135,6 +141,7 @@ class Session:
         self.spending.update_settings(settings)
         self.models.update_settings(settings)
         self.mcp.update(settings)
+        self.sandbox.update(settings.sandbox == "on", settings.sandbox_network == "on")
 
     # -- conversations (agent/conversation.py) ---------------------------------------
 
@@ -227,3 +234,10 @@ class Session:
                  approver: Approver | None = None) -> AsyncIterator[Event]:
         """Run one task to its end, yielding its events; `approver` asks the user about gated tools."""
         return self.runner.run(self, task_id, spec, llm_factory, approver)
+
+
+def private_paths(store: Store) -> tuple[Path, ...]:
+    """What gdm keeps of every workspace — its store, its data and cache folders — which sandboxed
+    commands must not read (other projects' code and transcripts)."""
+    data = Path(os.environ.get("XDG_DATA_HOME") or Path.home() / ".local" / "share") / "gdm"
+    return (data, cache_dir().parent, *store.local_files())

@@ -205,7 +205,7 @@ def _tool_context(session: Session, task_id: str, spec: TaskSpec, linked: set[st
                        counter_ids(f"{task_id}-p"), approve=approver, shell_policy=settings.shell,
                        always_allowed=session.always_allowed, audit=_auditor(session, task_id),
                        hidden_env=frozenset(filter(None, [settings.api_key_env])),
-                       code_map=session.knowledge.code_map)
+                       code_map=session.knowledge.code_map, sandbox=session.sandbox)
 
 
 def _after_loop(event: Event, ctx: ToolContext, spec: TaskSpec) -> list[Event]:
@@ -226,6 +226,8 @@ async def _test_gate(session: Session, ctx: ToolContext, spec: TaskSpec) -> Test
     settings, root = session.settings, session.view.root
     command = settings.test_command or await asyncio.to_thread(detect_test_command, root, settings.rules != "off")
     checks, notes = await asyncio.to_thread(check_commands, settings.check_commands, root)
+    # `shell: auto` runs the project's own test and check commands without asking, as the gate does
+    ctx.known_commands = frozenset(filter(None, [command, *checks]))
     return TestGate(ctx, command, checks=checks, check_notes=notes) if command or checks else None
 
 

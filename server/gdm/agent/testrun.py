@@ -30,6 +30,7 @@ from gdm.agent.scratch import Scratch, overlay
 from gdm.context.rules import rules_test_command
 from gdm.context.secrets import scrub_env
 from gdm.patches.risk import CHECK_WEIGHTS, RiskReason, Tier, set_reasons, tier_for
+from gdm.sandbox import NOT_RUN, SandboxUnavailable, scratch_policy
 from gdm.tools.base import ToolContext
 from gdm.tools.shell import CommandResult, run_process
 
@@ -89,12 +90,19 @@ class TestRun:
         return not self.result.timed_out and self.result.exit_code == 0
 
     @property
+    def not_run(self) -> bool:
+        """The sandbox could not start: nothing ran, nothing passed or failed."""
+        return self.result.not_run is not None
+
+    @property
     def none_ran(self) -> bool:
         """pytest found no tests (exit code 5): nothing failed, there was nothing to run."""
         return self.result.exit_code == PYTEST_NO_TESTS and "no tests ran" in self.result.output
 
     def summary(self) -> str:
         """One line: the command and how it ended."""
+        if self.result.not_run is not None:
+            return f"`{self.command}` ({NOT_RUN}: {self.result.not_run})"
         how = "timed out" if self.result.timed_out else f"exit code {self.result.exit_code}"
         return f"`{self.command}` ({how})"
 
@@ -104,8 +112,17 @@ async def run_on_scratch(ctx: ToolContext, command: str, task_id: str | None,
     """Run `command` on a fresh scratch copy (the task's patches applied if `task_id`), then remove it."""
     async with Scratch(ctx) as scratch:
         scratch.apply(task_id)
-        env = scrub_env(os.environ, ctx.hidden_env)
-        return TestRun(command, await run_process(command, scratch.ws, timeout_s, env))
+        return await _run_tests(ctx, command, scratch, timeout_s)
+
+
+async def _run_tests(ctx: ToolContext, command: str, scratch: Scratch, timeout_s: float) -> TestRun:
+    """The test command in the sandbox: writes only in the scratch copy; not run when it cannot start."""
+    env = scrub_env(os.environ, ctx.hidden_env)
+    try:
+        jail = await ctx.sandbox.jail(scratch_policy("tests", scratch.base, scratch.ws, ctx.sandbox.network))
+    except SandboxUnavailable as exc:
+        return TestRun(command, CommandResult(None, "", not_run=str(exc)))
+    return TestRun(command, await run_process(command, scratch.ws, timeout_s, env, jail=jail))
 
 
 class TestGate:
@@ -143,9 +160,9 @@ class TestGate:
             scratch.apply(task_id)
             run = None
             if self.command:
-                yield Thinking(task_id, f"Running the tests on a scratch copy with the pending patches: {self.command}")
-                env = scrub_env(os.environ, self.ctx.hidden_env)
-                run = TestRun(self.command, await run_process(self.command, scratch.ws, self.timeout_s, env))
+                yield Thinking(task_id, f"Running the tests on a scratch copy with the pending patches: {self.command}"
+                                        f" ({self._where()})")
+                run = await _run_tests(self.ctx, self.command, scratch, self.timeout_s)
             added: list[chk.Problem] = []
             if self.checks:
                 yield Thinking(task_id, "Running the checks on the scratch copy with the pending patches: "
@@ -172,7 +189,7 @@ class TestGate:
     async def _decide(self, task_id: str, patch_ids: list[str], run: TestRun | None,
                       added: list[chk.Problem]) -> AsyncIterator[Event]:
         new_failure = already = False
-        if run is not None and not run.none_ran and not run.passed:
+        if run is not None and not run.not_run and not run.none_ran and not run.passed:
             if self._baseline is None:
                 self._baseline = await run_on_scratch(self.ctx, run.command, None, self.timeout_s)
             new_failure, already = self._baseline.passed, not self._baseline.passed
@@ -192,7 +209,10 @@ class TestGate:
             self.feedback = "\n\n".join(parts)
             return
         marked: set[str] = set()
-        if run is not None and run.none_ran:
+        if run is not None and run.not_run:
+            yield Thinking(task_id, f"Tests not run: {run.summary()}")
+            marked |= {p for p in patch_ids if self._mark(p, run, already)}
+        elif run is not None and run.none_ran:
             # The patches leave no tests (they delete or move them): nothing for the model to fix;
             # the risk says what removing tests means.
             yield Thinking(task_id, f"No tests ran with the patches: {run.summary()}")
@@ -211,14 +231,31 @@ class TestGate:
     async def _run_checks(self, scratch: Scratch) -> dict[str, chk.CheckRun]:
         if self._caches is None:
             self._caches = tempfile.TemporaryDirectory(prefix="gdm-check-caches-")
-        env = {**scrub_env(os.environ, self.ctx.hidden_env), "MYPY_CACHE_DIR": str(Path(self._caches.name) / "mypy")}
+        caches = Path(self._caches.name)
+        env = {**scrub_env(os.environ, self.ctx.hidden_env), "MYPY_CACHE_DIR": str(caches / "mypy")}
         runs: dict[str, chk.CheckRun] = {}
+        unavailable = ""
+        try:
+            jail = await self.ctx.sandbox.jail(scratch_policy("checks", scratch.base, scratch.ws,
+                                                              self.ctx.sandbox.network, (caches,)))
+        except SandboxUnavailable as exc:
+            jail, unavailable = None, str(exc)
         for command in self.checks:
             if command in self._skipped:
                 continue
-            result = await run_process(command, scratch.ws, self.timeout_s, env, limit=chk.CHECK_OUTPUT_CHARS)
+            if jail is None:
+                result = CommandResult(None, "", not_run=unavailable)
+            else:
+                result = await run_process(command, scratch.ws, self.timeout_s, env, limit=chk.CHECK_OUTPUT_CHARS,
+                                           jail=jail)
             runs[command] = chk.parse_run(command, result, scratch.ws)
         return runs
+
+    def _where(self) -> str:
+        """Where the tests run, as the thinking event says it."""
+        if not self.ctx.sandbox.enabled:
+            return "UNSANDBOXED: sandbox is off"
+        return "sandboxed: " + ("network on" if self.ctx.sandbox.network else "no network")
 
     def _skip_unusable(self, task_id: str, runs: dict[str, chk.CheckRun]) -> list[Event]:
         """Thinking events for runs whose problems do not count; a missing tool, or a check without a
@@ -263,7 +300,10 @@ class TestGate:
             return False
         risk = patch.risk
         risk.reasons = [r for r in risk.reasons if not r.code.startswith("tests_")]
-        if run.passed:
+        if run.not_run:
+            # Nothing ran: the patch is not known to pass or fail; the reason says why, for the user.
+            risk.reasons.append(RiskReason("tests_not_run", 0.0, f"tests {NOT_RUN}: {run.result.not_run}"))
+        elif run.passed:
             risk.reasons.append(RiskReason("tests_pass", 0.0, f"tests pass with this change: {run.summary()}"))
         elif already:
             # Failing before the change too: the patch did not break them, so it is not riskier for it.

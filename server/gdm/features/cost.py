@@ -20,4 +20,5 @@ def register(server: GdmServer) -> None:
         params = parse(TaskIdParams, Command.COST.identifier, args, optional=True)
         session = await server.get_session()
         # A request from the user: read the day total again (other windows spend on the same database).
-        return {**session.totals(params.task_id, fresh=True), "byModel": session.by_model()}
+        return {**session.totals(params.task_id, fresh=True), "byModel": session.by_model(),
+                "sandbox": session.sandbox.state}

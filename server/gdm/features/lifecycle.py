@@ -116,6 +116,7 @@ async def open_session(server: GdmServer) -> None:
         return
     server.session = session
     session.mcp.report = lambda message: server.show(message, lsp.MessageType.Warning)
+    session.sandbox.report = lambda message: server.show(message, lsp.MessageType.Warning)
     future.set_result(session)
     reopened = len(session.patches.open())
     if reopened:

@@ -102,6 +102,10 @@ def cost_update(server: GdmServer, totals: dict[str, Any]) -> None:
     if session is not None and task_id:  # the conversation's running total beside the task's
         totals = {**totals, "conversationId": session.conversation_of(task_id),
                   "conversationUsd": round(session.conversation_usd(task_id), 6)}
+    if session is not None:  # the meter says when commands run unsandboxed (or cannot run)
+        totals = {**totals, "sandbox": session.sandbox.state}
     server.notify("gdm/costUpdate", totals)
     task = f"task {totals['taskId']} ${totals.get('taskUsd', 0.0):.4f}, " if totals.get("taskId") else ""
-    server.log(f"gdm: cost {task}day ${totals.get('dayUsd', 0.0):.4f} of ${totals.get('dayBudgetUsd', 0.0):.2f}")
+    unsandboxed = {"off": " (sandbox off)", "unavailable": " (sandbox unavailable)"}.get(totals.get("sandbox", "on"), "")
+    server.log(f"gdm: cost {task}day ${totals.get('dayUsd', 0.0):.4f} of ${totals.get('dayBudgetUsd', 0.0):.2f}"
+               f"{unsandboxed}")

@@ -20,9 +20,11 @@ import os
 import socket
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import insert, update
+from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, select
 
@@ -82,6 +84,14 @@ class Store(ConversationQueries, CostQueries):
         except (ArgumentError, SQLAlchemyError, ImportError, OSError) as exc:
             raise StoreError(f"cannot open the database {shown_url(self.url)}: {exc}",
                              transient=is_transient(exc)) from exc
+
+    def local_files(self) -> list[Path]:
+        """The database's files on this machine (SQLite: the file, its journal and WAL), else none."""
+        parsed = make_url(self.url)
+        if parsed.get_backend_name() != "sqlite" or not parsed.database or parsed.database == ":memory:":
+            return []
+        db = Path(parsed.database).expanduser()
+        return [db, *(db.with_name(db.name + suffix) for suffix in ("-wal", "-shm", "-journal"))]
 
     def status(self) -> dict[str, Any]:
         """Which store this is, for the editor: ``{"url"`` (password hidden), ``"backend"`` (sqlite,

@@ -16,6 +16,7 @@ from typing import Any, ClassVar
 from gdm.context.workspace import WorkspaceView
 from gdm.patches.book import PatchBook
 from gdm.patches.risk import RiskContext
+from gdm.sandbox import Sandbox
 
 MAX_RESULT_CHARS = 60_000
 
@@ -36,9 +37,11 @@ class ToolOutcome:
 class ApprovalRequest:
     """A gated tool asks the user: which tool, what exactly it would run, and where.
 
-    `kind` says what is asked: `shell` (run `command`), `mcp` (call `server_tool` of MCP server
-    `server` with the JSON arguments in `command`), `mcp-server` (start the workspace-defined
-    server `server`, whose command line is `command` and whose file is `server_tool`).
+    `kind` says what is asked: `shell` (run `command`), `network` (run `command` again with the
+    network, after it failed in the sandbox without it; `detail` is the line that shows it), `mcp`
+    (call `server_tool` of MCP server `server` with the JSON arguments in `command`), `mcp-server`
+    (start the workspace-defined server `server`, whose command line is `command` and whose file is
+    `server_tool`). `sandbox` says where a command would run (`runs sandboxed: no network, …`).
     """
 
     task_id: str
@@ -48,6 +51,8 @@ class ApprovalRequest:
     kind: str = "shell"
     server: str | None = None
     server_tool: str | None = None
+    sandbox: str = ""
+    detail: str | None = None
 
 
 # The user's answer to an ApprovalRequest: one of these three words.
@@ -73,6 +78,8 @@ class ToolContext:
     cwd: Path | None = None  # where commands run: the workspace root unless a scratch copy is given
     hidden_env: frozenset[str] = frozenset()  # more variable names to drop from commands' environment
     code_map: Any = None  # the session's context.repomap CodeMap (None: the code tools make their own)
+    sandbox: Sandbox = field(default_factory=Sandbox)  # where commands run (on unless the user set it off)
+    known_commands: frozenset[str] = frozenset()  # the project's test and check commands (shell policy auto)
 
 
 class Tool(abc.ABC):
