@@ -21,6 +21,10 @@ bash scripts/ci/acp.sh
 # The real MCP servers the MCP tests talk to (mcp-server-git from PyPI, server-everything from npm).
 bash scripts/ci/mcp.sh
 
+# The sandbox: bubblewrap (Debian's), without which gdm runs no test, check or command, and the Node
+# checkers (tsc, eslint from npm) its toolchain test runs inside it.
+bash scripts/ci/sandbox.sh
+
 # Unit tests of every layer, and end-to-end tests that drive the real server (python -m gdm)
 # over LSP against the scripted model on 127.0.0.1. Two workers, one test file at a time each
 # (--dist loadfile keeps a file's module-scoped servers in one worker): the machine has 2 cores

@@ -27,7 +27,7 @@ READ_ONLY = frozenset({
     "true", "false", "tree", "file", "stat", "du", "df", "which", "type", "whereis", "basename", "dirname",
     "realpath", "readlink", "sort", "uniq", "cut", "tr", "column", "diff", "cmp", "comm", "nl", "date", "id",
     "whoami", "uname", "hostname", "printenv", "seq", "test", "[", "jq", "md5sum", "sha1sum", "sha256sum",
-    "hexdump", "od", "strings", "cd", "env", "nproc", "fold", "expand", "rev", "tac", "paste", "join",
+    "hexdump", "od", "strings", "cd", "env", "nproc", "fold", "expand", "rev", "tac", "paste", "join", "find",
 })
 # arguments that turn a reader into a writer or a runner of other commands
 REFUSED_ARGS = {

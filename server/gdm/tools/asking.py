@@ -32,6 +32,7 @@ def question(request: ApprovalRequest) -> str:
                 f"{request.command}\nin {request.cwd}\nStart it? Only if you trust this repository.")
     if request.kind == "network":
         return (f"gdm ({request.task_id}): `{request.command}` failed in the sandbox, which has no network:\n"
-                f"{request.detail}\nRun it again with the network? It {request.sandbox.removeprefix('runs ')}.")
+                f"{request.detail}\nRun it again with the network? It would still run "
+                f"{request.sandbox.removeprefix('runs ')}.")
     where = f"\n{request.sandbox}" if request.sandbox else ""
     return f"gdm ({request.task_id}) wants to run:\n{request.command}\nin {request.cwd}{where}"
