@@ -28,6 +28,7 @@ from gdm.sandbox.limits import make_limit, pids_parent
 from gdm.scripted import ScriptedModel
 from tests.e2e.editor import stop_editor
 from tests.e2e.hostile import KEY, LATER, MARKER, SECRETS, open_hostile
+from tests.procs import in_folder
 
 def write_targets(hostile: dict, editor, model: ScriptedModel) -> dict:
     """What the payload aims at (a real attacker would scan for it)."""
@@ -82,14 +83,7 @@ def assert_nothing_arrived(hostile: dict, model: ScriptedModel, targets: dict) -
         for form in (secret, base64.b64encode(f"secret {secret}".encode()).decode()[:24],
                      base64.b64encode(secret.encode()).decode()[:24]):
             assert form not in sent, f"{secret} reached the model as {form}"
-    assert not [p for p in Path("/proc").glob("[0-9]*") if _runs(p, "97.531")], "a background process outlived"
-
-
-def _runs(proc: Path, marker: str) -> bool:
-    try:
-        return marker in (proc / "cmdline").read_bytes().decode(errors="replace")
-    except OSError:
-        return False
+    assert not in_folder(ws) and not in_folder(tmp), "a process of the payload outlived its command"
 
 
 async def test_a_prompt_injected_repository_escapes_nowhere(hostile, sandbox_model):

@@ -241,3 +241,15 @@ def test_what_a_policy_and_an_approval_say(tmp_path):
     assert "failed in the sandbox, which has no network:\ncurl: (6) …" in question(again)
     assert "It would still run sandboxed: network on, writes only in the workspace." in question(again)
     assert list(answers(again)) == ["Run again with the network", "Don't"]
+
+
+def test_the_macos_profile_holds_the_same_rules(tmp_path):
+    from gdm.sandbox.macos import profile  # noqa: PLC0415 - the module only macOS would load
+
+    ws = tmp_path / "ws"
+    text = profile(shell_policy(ws, ws, False), tmp_path / "tmp", tmp_path / "home", (tmp_path / "store",))
+    assert "(deny file-write*)" in text and f'(subpath "{ws}")' in text and f'(subpath "{tmp_path / "tmp"}")' in text
+    assert f'(subpath "{ws / ".git/hooks"}")' in text and f'(subpath "{ws / ".vscode"}")' in text
+    assert f'(subpath "{tmp_path / "home" / ".ssh"}")' in text and f'(subpath "{tmp_path / "store"}")' in text
+    assert "(deny network*)" in text and "(remote unix-socket)" in text and "(deny signal (target others))" in text
+    assert "(deny network*)" not in profile(shell_policy(ws, ws, True), tmp_path, None)

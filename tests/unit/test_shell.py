@@ -22,6 +22,7 @@ from gdm.sandbox import UNSANDBOXED, Jail, Sandbox, shell_policy
 from gdm.tools.shell import RunCommand, run_process
 from tests.conftest import FIXTURES
 from tests.e2e.editor import server_env
+from tests.procs import in_folder, none_in
 
 
 def make_ctx(root: Path, policy: str, answers: list[str] | None = None) -> tuple[ToolContext, list, list]:
@@ -96,21 +97,22 @@ async def test_timeout_and_cancel_kill_the_group(tmp_path):
 
 
 async def test_timeout_and_cancel_kill_the_whole_sandbox(tmp_path):
-    """Inside the sandbox pids are its own: the host processes are found by a marker in their command
-    line (a background `setsid` child too), and must all be gone."""
+    """Inside the sandbox pids are its own: the machine's processes are found by their working folder
+    (a background `setsid` child too), and must all be gone."""
     sandbox = await jail(tmp_path, True)
-    result = await run_process("setsid sleep 31.417 & sleep 31.417 & echo started > started; wait", tmp_path, 1,
+    result = await run_process("setsid sleep 30 & sleep 30 & echo started > started; wait", tmp_path, 1,
                                dict(os.environ), jail=sandbox)
     assert result.timed_out and (tmp_path / "started").exists()
-    assert await _gone("31.417")
-    task = asyncio.ensure_future(run_process("setsid sleep 32.718 & echo started > started2; wait", tmp_path, 60,
+    assert await none_in(tmp_path)
+    task = asyncio.ensure_future(run_process("setsid sleep 30 & echo started > started2; wait", tmp_path, 60,
                                              dict(os.environ), jail=sandbox))
     while not (tmp_path / "started2").exists():
         await asyncio.sleep(0.02)
+    assert in_folder(tmp_path)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
-    assert await _gone("32.718")
+    assert await none_in(tmp_path)
 
 
 async def _dies(pid: int) -> bool:
@@ -120,22 +122,6 @@ async def _dies(pid: int) -> bool:
             return True
         await asyncio.sleep(0.02)
     return False
-
-
-async def _gone(marker: str) -> bool:
-    """No live process of the machine has `marker` in its command line (waiting out a loaded machine)."""
-    for _ in range(250):
-        if not [p for p in Path("/proc").glob("[0-9]*") if _has(p, marker)]:
-            return True
-        await asyncio.sleep(0.02)
-    return False
-
-
-def _has(proc: Path, marker: str) -> bool:
-    try:
-        return marker in (proc / "cmdline").read_bytes().decode(errors="replace") and _alive(int(proc.name))
-    except (FileNotFoundError, ProcessLookupError, PermissionError):
-        return False
 
 
 def _alive(pid: int) -> bool:

@@ -54,7 +54,6 @@ class Launch:
     argv: list[str]
     env: dict[str, str]
     pass_fds: tuple[int, ...]
-    preexec: object | None
     limit_note: str | None
     _status_read: int
     _to_close: list[int] = field(default_factory=list)
@@ -124,9 +123,9 @@ def prepare(machine: Machine, policy: Policy, command: str, env: dict[str, str])
     args += ["--cap-drop", "ALL", "--die-with-parent", "--new-session",
              "--seccomp", str(seccomp_read), "--json-status-fd", str(status_write),
              "--chdir", str(policy.cwd), "--"]
-    argv = [machine.bwrap, *args, *limit.prefix, "/bin/sh", "-c", command]
+    argv = [*limit.launcher, machine.bwrap, *args, *limit.prefix, "/bin/sh", "-c", command]
     env = {**env, "TMPDIR": str(tmp), "TMP": str(tmp), "TEMP": str(tmp)}
-    return Launch(argv, env, (seccomp_read, status_write), limit.preexec, limit.note, status_read,
+    return Launch(argv, env, (seccomp_read, status_write), limit.note, status_read,
                   [seccomp_read, status_write], made, tmp, limit)
 
 

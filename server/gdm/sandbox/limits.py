@@ -2,7 +2,7 @@
 
 Which fence holds depends on who gdm runs as:
 - a pids cgroup gdm may write (root, or a delegated cgroup v2 subtree): a child cgroup per command
-  with `pids.max`, joined by the command before it execs (`preexec`), removed afterwards;
+  with `pids.max`, joined by a launcher shell that then execs bubblewrap, removed afterwards;
 - otherwise, not root: `RLIMIT_NPROC` set inside the sandbox's own user namespace (`prlimit`, run
   as the first thing in it). Since Linux 5.14 the count is per user namespace, so the limit counts
   the command's processes only, not the user's others;
@@ -14,10 +14,10 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 import time
 import uuid
-from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 CGROUP_ROOT = Path("/sys/fs/cgroup")
@@ -25,30 +25,33 @@ CGROUP_ROOT = Path("/sys/fs/cgroup")
 
 @dataclass
 class Limit:
-    """How one command's processes are limited: a prefix inside the sandbox, a step before exec."""
+    """How one command's processes are limited: a launcher that joins the cgroup before bubblewrap
+    starts (outside), or a prefix that sets the rlimit as the sandbox's first step (inside)."""
 
     prefix: list[str]
-    preexec: Callable[[], None] | None = None
+    launcher: list[str] = field(default_factory=list)
     cgroup: Path | None = None
     note: str | None = None  # why no limit holds, when none does
-    _fd: int | None = None
 
     def close(self) -> None:
-        """Release the cgroup: its processes are gone once the sandbox is (retried briefly)."""
-        if self._fd is not None:
-            os.close(self._fd)
-            self._fd = None
-        if self.cgroup is None:
-            return
-        for _ in range(50):
-            try:
-                self.cgroup.rmdir()
-                break
-            except FileNotFoundError:
-                break
-            except OSError:
+        """Release the cgroup once its processes are gone: at once when they are, else from a
+        thread of its own, so that a command's end never waits on the kernel's reaping."""
+        folder, self.cgroup = self.cgroup, None
+        if folder is not None and not _remove(folder, tries=1):
+            threading.Thread(target=_remove, args=(folder,), name="gdm-cgroup-reaper", daemon=True).start()
+
+
+def _remove(folder: Path, tries: int = 200) -> bool:
+    for attempt in range(tries):
+        try:
+            folder.rmdir()
+            return True
+        except FileNotFoundError:
+            return True
+        except OSError:
+            if attempt + 1 < tries:
                 time.sleep(0.01)  # SIGKILLed processes leave the cgroup a moment after
-        self.cgroup = None
+    return False
 
 
 def pids_parent(cgroup_file: Path = Path("/proc/self/cgroup"), root: Path = CGROUP_ROOT) -> Path | None:
@@ -83,18 +86,14 @@ def make_limit(max_processes: int, parent: Path | None) -> Limit:
         try:
             folder.mkdir()
             (folder / "pids.max").write_text(str(max_processes))
-            fd = os.open(folder / "cgroup.procs", os.O_WRONLY | os.O_CLOEXEC)
         except OSError as exc:
-            try:
-                folder.rmdir()
-            except OSError:
-                pass
+            _remove(folder, tries=1)
             return _rlimit(max_processes, f"cannot use the pids cgroup {parent} ({exc})")
-
-        def join() -> None:  # in the child, before exec: all it starts is counted
-            os.write(fd, b"0")
-
-        return Limit([], join, folder, _fd=fd)
+        # The launcher shell joins the cgroup, then becomes bubblewrap (exec: the same process), so
+        # everything the command starts is counted; if it cannot join, nothing starts. (A preexec
+        # step would make Python fork its whole process instead of spawning: ~15 ms a command.)
+        join = ["/bin/sh", "-c", 'echo $$ > "$0" && exec "$@"', str(folder / "cgroup.procs")]
+        return Limit([], join, folder)
     return _rlimit(max_processes, "no writable pids cgroup")
 
 

@@ -117,7 +117,7 @@ class Sandbox:
             return
         self._told.add(reason)
         self.report(f"gdm's sandbox cannot start, so gdm runs no tests, checks or commands ({NOT_RUN}): "
-                    f"{reason}. {WAYS_OUT}")
+                    f"{reason.rstrip('.')}. {WAYS_OUT}")
 
 
 def find_machine(hidden: tuple[Path, ...] = (), protect: tuple[Path, ...] = ()) -> Machine:

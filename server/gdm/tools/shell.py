@@ -91,8 +91,7 @@ async def _spawn_and_wait(command: str, cwd: Path, timeout_s: float, env: dict[s
     spawn = asyncio.ensure_future(asyncio.create_subprocess_exec(
         *argv, cwd=str(cwd), env=launch.env if launch is not None else env, stdin=asyncio.subprocess.DEVNULL,
         stdout=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.STDOUT, start_new_session=True,
-        pass_fds=launch.pass_fds if launch is not None else (),
-        preexec_fn=launch.preexec if launch is not None else None))  # type: ignore[arg-type]
+        pass_fds=launch.pass_fds if launch is not None else ()))
     try:
         proc = await asyncio.shield(spawn)
     except asyncio.CancelledError:
