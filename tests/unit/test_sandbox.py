@@ -82,7 +82,11 @@ def test_an_unknown_machine_has_no_filter_rather_than_a_wrong_one():
     ("pytest -q", "a test runner"), ("python -m pytest -x tests/", "a test runner"),
     ("/opt/venv/bin/python3.11 -m pytest", "a test runner"), ("pytest 2>&1 | tail -30", "a test runner"),
     ("npm test", "a test runner"), ("go test ./...", "a test runner"), ("cargo test", "a test runner"),
-    ("ruff check .", "a test runner"),
+    ("ruff check .", "a test runner"), ('grep -n "getattr(" a.py', "read-only"),
+    ("find tests -name '*.py' | xargs grep -l foo | head", "read-only"),
+    ("find . -name '*.py' -exec grep -l enc {} \\;", "read-only"), ("find . -exec grep a {} +", "read-only"),
+    ("find . -exec rm {} \\;", None), ("find . | xargs rm", None), ("xargs -I {} cp {} /tmp", None),
+    ("grep '>' x", None),  # a quoted `>` cannot be told from a redirection: asked
     ("pip install requests", None), ("curl https://example.com", None), ("rm -rf build", None),
     ("ls > listing.txt", None), ("echo $HOME", None), ("cat $(ls)", None), ("ls `pwd`", None),
     ("find . -delete", None), ("find . -exec rm {} \\;", None), ("sed -i s/a/b/ x.py", None),

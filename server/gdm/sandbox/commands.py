@@ -31,7 +31,7 @@ READ_ONLY = frozenset({
 })
 # arguments that turn a reader into a writer or a runner of other commands
 REFUSED_ARGS = {
-    "find": ("-exec", "-execdir", "-ok", "-okdir", "-delete", "-fprint", "-fprint0", "-fprintf", "-fls"),
+    "find": ("-ok", "-okdir", "-delete", "-fprint", "-fprint0", "-fprintf", "-fls"),
     "sort": ("-o", "--output"), "date": ("-s", "--set"), "rg": ("--pre",), "ag": ("--pager",),
     "tree": ("-o",), "env": ("*",), "hostname": ("*",),
 }
@@ -100,8 +100,8 @@ def _simple_commands(command: str) -> list[list[str]] | None:
     """The simple commands of a list/pipeline, or None when something else is in it."""
     if any(c in command for c in ("`", "$", "\n", "\r")):
         return None
-    try:
-        lexer = shlex.shlex(command, posix=True, punctuation_chars=";&|<>()")
+    try:  # find's `\;` ends its -exec, not the command: kept apart from the `;` operator
+        lexer = shlex.shlex(command.replace("\\;", f" {FIND_END} "), posix=True, punctuation_chars=";&|<>()")
         lexer.whitespace_split = True
         tokens = list(lexer)
     except ValueError:
@@ -122,8 +122,8 @@ def _simple_commands(command: str) -> list[list[str]] | None:
             i += 1  # `2>&1`
             if parts[-1] and parts[-1][-1].isdigit():
                 parts[-1].pop()
-        elif any(c in token for c in ";&|<>()"):
-            return None  # a redirection into a file, a subshell, a background job
+        elif token and all(c in ";&|<>()" for c in token):
+            return None  # a redirection into a file, a subshell, a background job (or a quoted `>`: asked)
         else:
             parts[-1].append(token)
         i += 1
@@ -141,6 +141,11 @@ def _why(words: list[str]) -> str | None:
         return "read-only" if _git_reads(words[1:]) else None
     if name == "sed":
         return "read-only" if _sed_prints(words[1:]) else None
+    if name == "xargs":
+        inner = _xargs_command(words[1:])
+        return "read-only" if inner and _why(inner) == "read-only" else None
+    if name == "find" and not _find_execs_read(words[1:]):
+        return None
     if name not in READ_ONLY:
         return None
     refused = REFUSED_ARGS.get(name, ())
@@ -151,6 +156,31 @@ def _why(words: list[str]) -> str | None:
     if name == "uniq" and len([w for w in words[1:] if not w.startswith("-")]) > 1:
         return None  # `uniq in out` writes out
     return "read-only"
+
+
+FIND_END = "__gdm_find_exec_end__"
+XARGS_VALUED = {"-n", "-I", "-P", "-d", "-L", "-s", "-E", "-a", "--max-args", "--max-procs", "--delimiter"}
+
+
+def _xargs_command(args: list[str]) -> list[str] | None:
+    """The command `xargs` runs (its own options skipped), or None."""
+    i = 0
+    while i < len(args) and args[i].startswith("-"):
+        i += 2 if args[i] in XARGS_VALUED else 1
+    return args[i:] or None
+
+
+def _find_execs_read(args: list[str]) -> bool:
+    """Every `-exec`/`-execdir … ;` (or `+`) of a find runs a read-only command."""
+    i = 0
+    while i < len(args):
+        if args[i] in ("-exec", "-execdir"):
+            end = next((j for j in range(i + 1, len(args)) if args[j] in (FIND_END, "+")), None)
+            if end is None or end == i + 1 or _why([w for w in args[i + 1:end] if w != "{}"] or ["?"]) != "read-only":
+                return False
+            i = end
+        i += 1
+    return True
 
 
 def _test_runner(name: str, args: list[str]) -> bool:
