@@ -68,6 +68,11 @@ export function tooltipOf(update: CostUpdate, taskRunning: boolean): string {
   if (update.priceKnown === false) {
     lines.push("", "⚠ price unknown for this model: set `gdm.prices`");
   }
+  if (update.sandbox === "off") {
+    lines.push("", "⚠ **sandbox off** (`gdm.sandbox`): tests, checks and allowed commands run with your full rights, network and secrets");
+  } else if (update.sandbox === "unavailable") {
+    lines.push("", "⚠ **sandbox unavailable**: no tests, checks or commands run until bubblewrap can start (see the message), or `gdm.sandbox` is `off`");
+  }
   lines.push("", "Click for the breakdown.");
   return lines.join("\n");
 }
@@ -81,7 +86,13 @@ export function costView(update: CostUpdate | undefined, taskRunning: boolean): 
   const text = taskRunning
     ? `$(sync~spin) gdm task ${usd(update.taskUsd)}${unknown} / ${budget(update.budgetUsd)}`
     : `$(credit-card) gdm today ${usd(update.dayUsd)}${unknown} / ${budget(update.dayBudgetUsd)}`;
-  return { text, tooltip: tooltipOf(update, taskRunning), level: levelOf(update, taskRunning) };
+  const unsandboxed = update.sandbox === "off" || update.sandbox === "unavailable";
+  const level = levelOf(update, taskRunning);
+  return {
+    text: unsandboxed ? `${text} $(shield) ${update.sandbox === "off" ? "sandbox off" : "no sandbox"}` : text,
+    tooltip: tooltipOf(update, taskRunning),
+    level: unsandboxed && level === "normal" ? "warning" : level,
+  };
 }
 
 /** The meter when the server is not running. */

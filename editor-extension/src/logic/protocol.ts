@@ -60,6 +60,8 @@ export interface CostUpdate {
   tokensOut: number;
   model?: string | null;
   priceKnown?: boolean;
+  /** Where tests, checks and allowed commands run: "off" is the user's `sandbox: off`; "unavailable": nothing runs. */
+  sandbox?: "on" | "off" | "unavailable";
 }
 
 export interface CostBreakdown extends CostUpdate {

@@ -58,3 +58,17 @@ test("the breakdown lists totals and one line per model", () => {
   assert.match(lines[4].label, /openai\/scripted: \$0\.0500/);
   assert.match(lines[4].detail, /4 call/);
 });
+
+test("the meter says when commands run unsandboxed or cannot run, in the warning colour", () => {
+  const on = costView({ ...base, sandbox: "on" }, false);
+  assert.doesNotMatch(on.text, /sandbox/);
+  assert.equal(on.level, "normal");
+  const off = costView({ ...base, sandbox: "off" }, false);
+  assert.match(off.text, /\$\(shield\) sandbox off/);
+  assert.match(off.tooltip, /full rights, network and secrets/);
+  assert.equal(off.level, "warning");
+  const down = costView({ ...base, sandbox: "unavailable" }, true);
+  assert.match(down.text, /no sandbox/);
+  assert.match(down.tooltip, /no tests, checks or commands run/);
+  assert.equal(costView({ ...base, sandbox: "off", dayUsd: 25 }, false).level, "error"); // a reached budget still wins
+});
