@@ -12,6 +12,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from lsprotocol import types as lsp
 
 from gdm.commands import Command
 from tests.e2e.editor import stop_editor
@@ -78,6 +79,10 @@ async def test_sandbox_off_is_the_users_explicit_choice_and_every_approval_says_
         assert "runs UNSANDBOXED (sandbox: off)" in request.message
         assert (hostile["tmp"] / "outside-marker").exists()  # the user's choice: it ran with their rights
         assert editor.notes["gdm/costUpdate"][-1]["sandbox"] == "off"
+        # turned back on in the editor's settings: the meter follows at once, without a task
+        editor.client.set_configuration({"sandbox": "on"}, section="gdm")
+        editor.client.workspace_did_change_configuration(lsp.DidChangeConfigurationParams(settings=None))
+        await editor.wait_for(lambda: editor.notes["gdm/costUpdate"][-1].get("sandbox") == "on")
     finally:
         await stop_editor(editor)
 

@@ -46,12 +46,15 @@ def register(server: GdmServer) -> None:
 
     @ls.feature(lsp.WORKSPACE_DID_CHANGE_CONFIGURATION)
     async def did_change_configuration(params: lsp.DidChangeConfigurationParams) -> None:
+        before = server.session.sandbox.state if server.session is not None else None
         if server.caps.configuration:
             await pull_configuration(server)
-            return
-        settings = params.settings
-        if isinstance(settings, dict) and isinstance(settings.get("gdm"), dict):
-            server.apply_settings_layer("workspace/configuration", settings["gdm"])
+        else:
+            settings = params.settings
+            if isinstance(settings, dict) and isinstance(settings.get("gdm"), dict):
+                server.apply_settings_layer("workspace/configuration", settings["gdm"])
+        if server.session is not None and server.session.sandbox.state != before:
+            notifications.cost_update(server, server.session.totals())  # the meter says sandbox on / off
 
     @ls.feature(lsp.SHUTDOWN)
     def shutdown(params: Any = None) -> None:
