@@ -234,6 +234,17 @@ class Editor:
                     pass
         return await asyncio.wait_for(loop(), timeout)
 
+    def answer_requests(self, answers: list[str]) -> None:
+        """Answer each `window/showMessageRequest` with the next of `answers` (none left: no answer,
+        which the server takes as Deny); every request is kept in `self.requests`."""
+        self.requests: list[lsp.ShowMessageRequestParams] = []
+        pending = list(answers)
+
+        @self.client.feature(lsp.WINDOW_SHOW_MESSAGE_REQUEST)
+        def show_request(params: lsp.ShowMessageRequestParams) -> lsp.MessageActionItem | None:
+            self.requests.append(params)
+            return lsp.MessageActionItem(title=pending.pop(0)) if pending else None
+
     def events(self, task_id: str, kind: str | None = None) -> list[dict]:
         return [e for e in self.notes["gdm/taskEvent"]
                 if e["taskId"] == task_id and (kind is None or e["kind"] == kind)]

@@ -15,7 +15,6 @@ import threading
 from pathlib import Path
 
 import pytest
-from lsprotocol import types as lsp
 
 from gdm.scripted import ScriptedModel
 from tests.conftest import FIXTURES, scripted_settings
@@ -92,13 +91,7 @@ async def open_hostile(hostile: dict, model: ScriptedModel, **settings):
     env.update(settings.pop("env", {}))
     answers = settings.pop("answers", [])
     ed, _ = await start_editor(hostile["ws"], tmp, init_options=scripted_settings(model, tmp, **settings), env=env)
-    ed.requests = []
-
-    @ed.client.feature(lsp.WINDOW_SHOW_MESSAGE_REQUEST)
-    def show_request(params: lsp.ShowMessageRequestParams):
-        ed.requests.append(params)
-        return lsp.MessageActionItem(title=answers.pop(0)) if answers else None
-
+    ed.answer_requests(answers)
     await ed.wait_for(lambda: ed.notes["gdm/costUpdate"])
     return ed
 

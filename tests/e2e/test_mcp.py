@@ -64,14 +64,7 @@ async def open_editor(root: Path, tmp_path: Path, model: ScriptedModel, answers:
     init = scripted_settings(model, tmp_path, user="tester", **settings)
     editor, _ = await start_editor(root, tmp_path, init_options=init,
                                    env=server_env(tmp_path, OPENAI_API_KEY=SECRET, **(env or {})))
-    editor.requests = []
-    pending = list(answers or [])
-
-    @editor.client.feature(lsp.WINDOW_SHOW_MESSAGE_REQUEST)
-    def show_request(params: lsp.ShowMessageRequestParams):
-        editor.requests.append(params)
-        return lsp.MessageActionItem(title=pending.pop(0)) if pending else None
-
+    editor.answer_requests(answers or [])
     await editor.wait_for(lambda: editor.notes["gdm/costUpdate"])
     return editor
 
