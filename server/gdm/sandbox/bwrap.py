@@ -111,10 +111,7 @@ def prepare(machine: Machine, policy: Policy, command: str, env: dict[str, str])
     try:
         args = _mounts(machine, policy, tmp, made)
     except BaseException:
-        for fd in (seccomp_read, status_read, status_write):
-            os.close(fd)
-        shutil.rmtree(tmp, ignore_errors=True)
-        limit.close()
+        Launch([], {}, (), None, status_read, [seccomp_read, status_write], made, tmp, limit).finish()
         raise
     args += ["--unshare-user"] + (["--disable-userns"] if machine.disable_userns else [])
     args += ["--unshare-pid", "--unshare-ipc", "--unshare-uts", "--unshare-cgroup-try"]

@@ -97,6 +97,13 @@ def make_limit(max_processes: int, parent: Path | None) -> Limit:
     return _rlimit(max_processes, "no writable pids cgroup")
 
 
+def limit_note(parent: Path | None) -> str | None:
+    """Why no process limit can hold on this machine, or None when one does."""
+    if parent is not None:
+        return None
+    return _rlimit(1, "no writable pids cgroup").note
+
+
 def _rlimit(max_processes: int, why: str) -> Limit:
     if os.geteuid() == 0:
         return Limit([], note=f"no process limit: {why}, and root is exempt from RLIMIT_NPROC")

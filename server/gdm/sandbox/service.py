@@ -14,6 +14,7 @@ bubblewrap's own words, with the two ways out.
 from __future__ import annotations
 
 import asyncio
+import logging
 import os
 import re
 import shutil
@@ -25,8 +26,10 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from gdm.sandbox.bwrap import Launch, Machine, prepare
-from gdm.sandbox.limits import pids_parent
+from gdm.sandbox.limits import limit_note, pids_parent
 from gdm.sandbox.policy import UNSANDBOXED_NOTE, Policy
+
+log = logging.getLogger(__name__)
 
 RETRY_AFTER_S = 30.0
 MIN_VERSION = (0, 5)  # --json-status-fd, --perms
@@ -110,6 +113,9 @@ class Sandbox:
             self._tell(str(exc))
             raise
         self._failure = None
+        note = limit_note(self._machine.pids_parent)
+        if note:  # the timeout and the PID namespace still end everything; say what is missing
+            log.warning("gdm sandbox: %s; a fork bomb runs until the command's timeout", note)
         return self._machine
 
     def _tell(self, reason: str) -> None:
