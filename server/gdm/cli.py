@@ -1,14 +1,15 @@
 """`gdm`: headless commands over the same engine the language server runs.
 
     gdm ask "<prompt>" --workspace DIR [--file F --range L1:L2] [--apply] [--continue TASK_ID]
-    gdm undo TASK --workspace DIR                  revert a task's accepted changes on disk
+    gdm undo TASK --workspace DIR [--revert|--files-only]   revert a task's accepted changes on disk
+    gdm commit TASK… [--message M] [--dry-run]     the tasks' accepted hunks as one git commit
     gdm demo            a real task against the bundled scripted model, no key, no network
     gdm serve           the language server on stdio (same as `gdm-lsp`)
     gdm acp             the Agent Client Protocol on stdio (Zed, JetBrains, CodeCompanion, acpx)
     gdm replay SESSION|FIXTURE [--workspace DIR]   re-run a recorded session offline, compare
     gdm export SESSION FILE                        write a session as a replay fixture
     gdm usage [--since DATE] [--by day|model|user|task] [--format table|json|csv]   costs (reports.py)
-    gdm audit [--since DATE] [--kind shell|accept|reject|undo|mcp] [--format …]     decisions
+    gdm audit [--since DATE] [--kind shell|accept|reject|undo|mcp|commit] [--format …]     decisions
     gdm map [--workspace DIR] [--tokens N] [--focus PATH…]   the ranked code map (mapcli.py)
     gdm symbols NAME… [--workspace DIR]                    where names are defined
     gdm mcp list [--workspace DIR] [--mcp-config FILE] [--allow-workspace-mcp]   MCP servers and their tools
@@ -31,9 +32,9 @@ from gdm.agent.session import TaskSpec, new_id
 from gdm.config import Settings, env_layer, resolve
 from gdm.context.workspace import NoBuffers
 from gdm.demo import run_demo
-from gdm.headless import run_ask, run_undo
+from gdm.review.commit import CommitRequest
+from gdm.headless import run_ask, run_commit, run_undo
 from gdm import reports
-from gdm.headless import run_ask
 from gdm import mapcli
 from gdm.mcp_tools import listing as mcp_listing
 from gdm.models import replay
@@ -83,6 +84,12 @@ def main(argv: list[str] | None = None) -> None:
     undo.add_argument("task_id")
     undo.add_argument("--workspace", default=".", help="workspace root (default: current folder)")
     undo.add_argument("--database-url", help="store URL (else GDM_DATABASE_URL, else the default SQLite file)")
+    how = undo.add_mutually_exclusive_group()
+    how.add_argument("--revert", dest="revert", action="store_const", const=True,
+                     help="a task gdm committed: also make a revert commit of it (git revert; history is kept)")
+    how.add_argument("--files-only", dest="revert", action="store_const", const=False,
+                     help="a task gdm committed: undo it in the files only, leave the commit")
+    add_commit_parser(sub)
     demo = sub.add_parser("demo", help="a real task against the bundled scripted model (no key, no network)")
     demo.add_argument("--keep", action="store_true", help="keep the demo workspace and print where it is")
     serve = sub.add_parser("serve", help="serve LSP on stdio (same as gdm-lsp)")
@@ -120,7 +127,9 @@ def main(argv: list[str] | None = None) -> None:
     if not workspace.is_dir():
         raise SystemExit(f"gdm: --workspace {args.workspace} is not a folder")
     if args.command == "undo":
-        raise SystemExit(asyncio.run(run_undo(undo_settings(args), workspace, args.task_id, sys.stdout)))
+        raise SystemExit(asyncio.run(run_undo(undo_settings(args), workspace, args.task_id, sys.stdout, args.revert)))
+    if args.command == "commit":
+        raise SystemExit(asyncio.run(run_commit(undo_settings(args), workspace, commit_request(args), sys.stdout)))
     code = asyncio.run(run_ask(settings_from(args), workspace, args.prompt, args.file, args.line_range,
                                args.apply, sys.stdout, follow_up=args.follow_up,
                                allow_workspace_mcp=args.allow_workspace_mcp))
@@ -155,8 +164,32 @@ def replay_or_export(args: argparse.Namespace, out: TextIO) -> int:
     return 0 if not any(problems) else 1
 
 
+def add_commit_parser(sub: argparse._SubParsersAction) -> None:
+    """`gdm commit`: the tasks' accepted hunks as one commit (review/commit.py)."""
+    commit = sub.add_parser("commit", help="commit exactly the accepted hunks of a task (several tasks, or a "
+                                           "conversation's: one commit); your other edits stay unstaged")
+    commit.add_argument("task_ids", nargs="*", metavar="TASK", help="task id(s), as `gdm ask` prints them")
+    commit.add_argument("--conversation", help="commit this conversation's tasks with accepted, uncommitted changes")
+    commit.add_argument("--message", "-m", help="the commit message (else cheapModel's, else one from the prompt)")
+    commit.add_argument("--dry-run", action="store_true", help="print the commit and its message, commit nothing")
+    commit.add_argument("--no-verify", action="store_true", help="skip the pre-commit and commit-msg hooks")
+    commit.add_argument("--workspace", default=".", help="workspace root (default: current folder)")
+    commit.add_argument("--database-url", help="store URL (else GDM_DATABASE_URL, else the default SQLite file)")
+
+
+def commit_request(args: argparse.Namespace) -> CommitRequest:
+    """The `gdm commit` command line as a request; exit 2 when it names no task or both."""
+    problem = ("name the task(s) or --conversation C (one of them)" if bool(args.task_ids) == bool(args.conversation)
+               else "--message is empty: leave it out to have one written"
+               if args.message is not None and not args.message.strip() else None)
+    if problem:
+        print(f"gdm commit: {problem}", file=sys.stderr)
+        raise SystemExit(2)
+    return CommitRequest(tuple(args.task_ids), args.conversation, args.message, args.dry_run, args.no_verify)
+
+
 def undo_settings(args: argparse.Namespace) -> Settings:
-    """Environment, then `--database-url` (the only setting an undo needs)."""
+    """Environment, then `--database-url` (the only setting an undo or a commit takes from flags)."""
     result = resolve([env_layer(), {"databaseUrl": args.database_url}], ["environment", "command line"])
     return result.settings
 

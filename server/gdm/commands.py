@@ -24,6 +24,7 @@ class Command(enum.Enum):
     COST = ("gdm.cost", "gdm: Show cost")
     TASK_UNDO = ("gdm.task.undo", "gdm: Undo a task")
     TASK_LIST = ("gdm.task.list", "gdm: List tasks")
+    TASK_COMMIT = ("gdm.task.commit", "gdm: Commit a task")
     CONVERSATION_LIST = ("gdm.conversation.list", "gdm: List conversations")
     CONVERSATION_GET = ("gdm.conversation.get", "gdm: Show a conversation")
     MAP = ("gdm.map", "gdm: Show code map")

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import getpass
 import os
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
@@ -47,6 +48,10 @@ class McpHttpServer(BaseModel):
     headers: dict[str, str] = Field(default_factory=dict)
 
 
+DEFAULT_COMMIT_TRAILER = "Assisted-by: gdm (<model>)"
+TRAILER_LINE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*:[ \t]*[^\s].*$")
+
+
 class Settings(BaseModel):
     """gdm's settings; field aliases are the wire names of DESIGN.md."""
 
@@ -74,6 +79,19 @@ class Settings(BaseModel):
     mcp_servers: dict[str, McpStdioServer | McpHttpServer] = Field(default_factory=dict, alias="mcpServers")
     mcp_policy: Literal["ask", "allow", "deny"] = Field(default="ask", alias="mcpPolicy")
     user: str | None = None
+    # `gdm.task.commit`'s trailer line; `<model>` becomes the task's model; "" = no trailer (the one
+    # key where an empty string is a value, see EMPTY_IS_A_VALUE).
+    commit_trailer: str = Field(default=DEFAULT_COMMIT_TRAILER, alias="commitTrailer")
+
+    @field_validator("commit_trailer")
+    @classmethod
+    def _one_trailer(cls, value: str) -> str:
+        """One git trailer line `Key: value`, or "" for none."""
+        value = value.strip()
+        if value and not TRAILER_LINE.match(value):
+            raise ValueError("commitTrailer must be one git trailer line 'Key: value' "
+                             "(e.g. 'Assisted-by: gdm (<model>)'), or \"\" for no trailer")
+        return value
 
     @field_validator("check_commands", mode="before")
     @classmethod
@@ -125,7 +143,12 @@ ENV_VARS: dict[str, str] = {
     "checkCommands": "GDM_CHECK_COMMANDS",
     "mcpPolicy": "GDM_MCP_POLICY",
     "user": "GDM_USER",
+    "commitTrailer": "GDM_COMMIT_TRAILER",
 }
+
+# Keys whose empty string is a value, not "not set here": `commitTrailer: ""` means no trailer
+# (DESIGN.md). For them an empty `GDM_*` variable that is set counts too.
+EMPTY_IS_A_VALUE: frozenset[str] = frozenset({"commitTrailer"})
 
 WIRE_KEYS: frozenset[str] = frozenset(f.alias or name for name, f in Settings.model_fields.items())
 
@@ -143,9 +166,11 @@ class SettingsResult:
 
 
 def env_layer(environ: Mapping[str, str] | None = None) -> dict[str, Any]:
-    """The settings given through `GDM_*` environment variables (empty ones are unset)."""
+    """The settings given through `GDM_*` environment variables (empty ones are unset, except for
+    the keys of EMPTY_IS_A_VALUE, where a set variable is a value even when empty)."""
     environ = os.environ if environ is None else environ
-    return {key: environ[var] for key, var in ENV_VARS.items() if environ.get(var, "").strip()}
+    return {key: environ[var] for key, var in ENV_VARS.items()
+            if environ.get(var, "").strip() or (key in EMPTY_IS_A_VALUE and var in environ)}
 
 
 def _describe(exc: ValidationError) -> str:
@@ -156,8 +181,8 @@ def _describe(exc: ValidationError) -> str:
 def resolve(layers: list[Mapping[str, Any] | None], source_names: list[str] | None = None) -> SettingsResult:
     """Merge setting layers (lowest priority first), keeping the last good value of each key.
 
-    `None` or empty-string values mean "not set here". Each key is validated on its own, so one
-    bad value costs only that key.
+    `None` or empty-string values mean "not set here" (but for EMPTY_IS_A_VALUE's keys, where ""
+    is a value). Each key is validated on its own, so one bad value costs only that key.
     """
     names = source_names or [f"layer {i}" for i in range(len(layers))]
     good: dict[str, Any] = {}
@@ -170,7 +195,7 @@ def resolve(layers: list[Mapping[str, Any] | None], source_names: list[str] | No
             result_errors.append(f"gdm settings from {source} must be an object, got {type(layer).__name__}")
             continue
         for key, value in layer.items():
-            if value is None or (isinstance(value, str) and not value.strip()):
+            if value is None or (isinstance(value, str) and not value.strip() and key not in EMPTY_IS_A_VALUE):
                 continue
             if key not in WIRE_KEYS:
                 if key not in CLIENT_ONLY_KEYS:

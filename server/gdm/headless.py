@@ -23,7 +23,8 @@ from gdm.context.workspace import NoBuffers, PathRefused
 from gdm.patches.model import FilePatch, PatchKind, PatchStatus
 from gdm.patches.risk import Tier
 from gdm.review.appliers import DiskApplier
-from gdm.review.history import UndoRefused, undo_task
+from gdm.review.commit import CommitRefused, CommitRequest, Committer, short
+from gdm.review.history import CommittedTask, UndoRefused, undo_task
 from gdm.review.service import Review, accept_order
 from gdm.store import open_store
 from gdm.tools.asking import answers, question
@@ -252,22 +253,58 @@ async def run_ask(settings: Settings, workspace: Path, prompt: str, file: str | 
 
 
 
-async def run_undo(settings: Settings, workspace: Path, task_id: str, out: TextIO) -> int:
-    """`gdm undo TASK`: revert a task's accepted changes on disk; 0 all undone, 1 conflicts, 2 refused."""
+async def run_undo(settings: Settings, workspace: Path, task_id: str, out: TextIO,
+                   revert: bool | None = None) -> int:
+    """`gdm undo TASK [--revert | --files-only]`: revert a task's accepted changes on disk (a task
+    gdm committed: with a revert commit, or in the files only); 0 all undone, 1 conflicts, 2 refused."""
     store = open_store(settings.database_url)
     session = open_session(root=workspace, settings=settings, store=store, buffers=NoBuffers())
     try:
         review = Review(session.view, session.patches, session.task_label)
         try:
-            result = await undo_task(review, store, session.id, task_id, DiskApplier(session.view))
+            result = await undo_task(review, store, session.id, task_id, DiskApplier(session.view),
+                                     revert_commit=revert, trailer=settings.commit_trailer)
+        except CommittedTask as exc:
+            out.write(f"gdm: {exc}: pass --revert for a revert commit, or --files-only\n")
+            return 2
         except UndoRefused as exc:
             out.write(f"gdm: {exc}\n")
             return 2
+        if result.get("revertCommit"):
+            out.write(f"reverted commit in {short(result['revertCommit'])} (task(s) {', '.join(result['taskIds'])})\n")
+        for note in result.get("notes", []):
+            out.write(f"gdm: {note}\n")
         for conflict in result["conflicts"]:
             out.write(f"conflict in {conflict['path']} hunk {conflict['hunk']}: {conflict['reason']}\n")
         if result["applied"]:
             out.write(f"undid {result['undoneHunks']} change(s) of task {task_id}\n")
         return 0 if result["applied"] and not result["conflicts"] else 1
+    finally:
+        session.model_loop.close()
+        store.close()
+
+
+async def run_commit(settings: Settings, workspace: Path, request: CommitRequest, out: TextIO) -> int:
+    """`gdm commit TASK…|--conversation C [--message M] [--dry-run] [--no-verify]`: the tasks' accepted
+    hunks as one commit; 0 committed (or previewed), 1 git refused it (a hook, signing), 2 refused."""
+    store = open_store(settings.database_url)
+    session = open_session(root=workspace, settings=settings, store=store, buffers=NoBuffers())
+    try:
+        review = Review(session.view, session.patches, session.task_label)
+        committer = Committer(review, store, session.id, session.commit_message, settings.commit_trailer,
+                              settings.model)
+        try:
+            result = await committer.commit(request)
+        except CommitRefused as exc:
+            out.write(f"gdm: {exc}\n")
+            return 1 if exc.reason == "gitFailed" else 2
+        head = "would commit" if result["commit"] is None else f"committed {short(result['commit'])}"
+        out.write(f"{head} on {result['branch']} (task(s) {', '.join(result['taskIds'])}): "
+                  f"{', '.join(result['files'])}\n\n")
+        out.write("".join(f"    {line}".rstrip() + "\n" for line in result["message"].splitlines()))
+        for note in result.get("notes", []):
+            out.write(f"gdm: {note}\n")
+        return 0
     finally:
         session.model_loop.close()
         store.close()

@@ -1,7 +1,7 @@
 """`gdm usage` and `gdm audit`: the store's costs and decisions as a table, JSON or CSV.
 
     gdm usage [--since DATE] [--by day|model|user|task] [--format table|json|csv] [--database-url URL]
-    gdm audit [--since DATE] [--kind shell|accept|reject|undo|mcp] [--format table|json|csv] [--database-url URL]
+    gdm audit [--since DATE] [--kind shell|accept|reject|undo|mcp|commit] [--format table|json|csv] [--database-url URL]
 
 The database is `--database-url`, else the settings' (`GDM_DATABASE_URL`), else the default SQLite
 file. Exit status 0, or 2 with a one-line reason on stderr (bad flag value, store that cannot open).
@@ -20,7 +20,7 @@ from gdm.store import open_store, store_error_type
 
 FORMATS = ("table", "json", "csv")
 USAGE_BY = ("day", "model", "user", "task")
-AUDIT_KINDS = ("shell", "accept", "reject", "undo", "mcp")
+AUDIT_KINDS = ("shell", "accept", "reject", "undo", "mcp", "commit")
 
 
 def add_parsers(sub: Any) -> None:

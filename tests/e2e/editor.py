@@ -199,6 +199,11 @@ class Editor:
     def text(self, rel: str) -> str:
         return self.docs[self.uri(rel)][0]
 
+    def save(self, rel: str) -> None:
+        """The user saves: the buffer's text to disk (no `didSave`: gdm does not ask for it, and VS
+        Code sends it only to servers that do)."""
+        (self.root / rel).write_text(self.docs[self.uri(rel)][0])
+
     async def type(self, rel: str, line: int, character: int, new_text: str,
                    end: tuple[int, int] | None = None) -> None:
         """The user types: an incremental change at (line, character) [to end]."""

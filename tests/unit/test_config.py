@@ -4,8 +4,8 @@ from gdm.config import ENV_VARS, Settings, env_layer, resolve, to_wire
 
 DESIGN_KEYS = {"model", "apiBase", "apiKeyEnv", "fallbackModel", "cheapModel", "timeoutS", "prices", "taskBudgetUsd",
                "dayBudgetUsd",
-               "autonomy", "shell", "sandbox", "sandboxNetwork", "maxTurns", "testCommand", "databaseUrl", "mapTokens", "rules", "checkCommands",
-               "mcpServers", "mcpPolicy", "user"}
+               "autonomy", "shell", "sandbox", "sandboxNetwork", "maxTurns", "testCommand", "databaseUrl", "mapTokens",
+               "rules", "checkCommands", "mcpServers", "mcpPolicy", "user", "commitTrailer"}
 
 
 def test_wire_keys_are_exactly_designs():
@@ -73,3 +73,23 @@ def test_new_keys_defaults_env_and_bad_values():
     assert to_wire(r.settings)["checkCommands"] == ("ruff check --output-format json .",)
     bad = resolve([{"mcpServers": {"x": {"args": []}}, "mapTokens": -1, "mcpPolicy": "sometimes"}])
     assert bad.settings.mcp_servers == {} and bad.settings.map_tokens == 2048 and len(bad.errors) == 3
+
+
+def test_commit_trailer_default_empty_means_none_and_bad_lines_are_refused():
+    assert Settings().commit_trailer == "Assisted-by: gdm (<model>)"
+    # "" is a value for this key alone: no trailer. For every other key "" still means "not set here".
+    r = resolve([{"commitTrailer": "Co-authored-by: gdm <gdm@example.com>", "model": "openai/a"},
+                 {"commitTrailer": "", "model": "", "shell": ""}])
+    assert r.errors == [] and r.settings.commit_trailer == ""
+    assert (r.settings.model, r.settings.shell) == ("openai/a", "ask")
+    assert resolve([{"commitTrailer": "   "}]).settings.commit_trailer == ""
+    # The environment: a set but empty GDM_COMMIT_TRAILER is "no trailer"; an unset one is the default.
+    assert env_layer({"GDM_COMMIT_TRAILER": ""}) == {"commitTrailer": ""}
+    assert env_layer({"GDM_SHELL": "", "GDM_MODEL": ""}) == {}
+    assert resolve([env_layer({})]).settings.commit_trailer == "Assisted-by: gdm (<model>)"
+    assert resolve([env_layer({"GDM_COMMIT_TRAILER": ""})]).settings.commit_trailer == ""
+    assert resolve([env_layer({"GDM_COMMIT_TRAILER": "Assisted-by: me"})]).settings.commit_trailer == "Assisted-by: me"
+    for bad in ("no colon here", "Two: lines\nSigned-off-by: x", ": no key", "Key:", 42):
+        result = resolve([{"commitTrailer": "Made-with: gdm"}, {"commitTrailer": bad}], ["a", "b"])
+        assert result.settings.commit_trailer == "Made-with: gdm", bad
+        assert len(result.errors) == 1 and "commitTrailer" in result.errors[0], (bad, result.errors)

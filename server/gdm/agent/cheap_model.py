@@ -91,6 +91,31 @@ class CheapModel:
         self._audit(task_id, "task.title", {"model": reply.model, "title": title, "request": messages,
                                             "response": reply.raw})
 
+    async def commit_message(self, task_id: str, requests: list[str], summaries: list[str], diff: str,
+                             redactor: Redactor) -> str | None:
+        """A commit message from `cheapModel` for a change (its cost the task's); None when no cheap
+        model is set, the call could pass a budget, or it fails (the caller then writes one itself)."""
+        cheap = self.spending.settings.cheap_model
+        if not cheap:
+            return None
+        client = self._client(cheap, tiers.COMMIT_MAX_TOKENS)
+        messages = tiers.commit_messages(requests, summaries, diff)
+        if not await asyncio.to_thread(self.spending.fits_budget, task_id, client, messages):
+            log.info("task %s: no commit message from %s, the call could pass a budget", task_id, cheap)
+            return None
+        try:
+            reply = await RedactingClient(client, redactor).complete(messages)
+        except LLMError as exc:
+            log.warning("no commit message from %s: %s", cheap, exc.message)
+            return None
+
+        def record() -> None:
+            self.spending.charge(task_id, reply)
+            self._audit(task_id, "task.commit_message", {"model": reply.model, "request": messages,
+                                                         "response": reply.raw})
+        await off_loop(record)
+        return reply.text
+
     async def compactor(self, llm: Any, redactor: Redactor, budget: int | None, keep: int) -> Compactor:
         """The task's compaction: its budget from the model's input window (or a replay's recording),
         unless `budget` sets it."""

@@ -10,6 +10,7 @@ knows nothing of LSP: buffers come in through a BufferSource.
 
 from __future__ import annotations
 
+import asyncio
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
@@ -216,6 +217,12 @@ class Session:
         if title:
             self.titles[task_id] = title  # here, on the event loop: only it mutates the session
         return title
+
+    async def commit_message(self, task_id: str, requests: list[str], summaries: list[str], diff: str) -> str | None:
+        """A commit message from `cheapModel` (CheapModel.commit_message), secrets redacted; None
+        without one. `task_id` is charged (the first task of a squash)."""
+        redactor = await asyncio.to_thread(Redactor.for_workspace, self.view.root)
+        return await self.cheap.commit_message(task_id, requests, summaries, diff, redactor)
 
     # -- tasks (agent/task_runner.py) -----------------------------------------------------
 

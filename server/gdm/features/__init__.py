@@ -10,12 +10,13 @@ from gdm.features import conversations, follow_up_actions
 from gdm.features import code_map
 from gdm.features import mcp
 from gdm.features import usage
+from gdm.features import commit
 
 if TYPE_CHECKING:
     from gdm.server import GdmServer
 
 FEATURES = (lifecycle, code_lens, tasks, review, cost, history, conversations, code_map, mcp,
-            usage)
+            usage, commit)
 
 # Every provider of code actions, in the order the editor lists them.
 ACTION_PROVIDERS: tuple[code_actions.ActionProvider, ...] = (
@@ -24,6 +25,7 @@ ACTION_PROVIDERS: tuple[code_actions.ActionProvider, ...] = (
     follow_up_actions.continue_actions,
     *ready_actions.PROVIDERS,
     history.undo_actions,
+    commit.commit_actions,
 )
 
 

@@ -1,5 +1,6 @@
 """`textDocument/codeLens`: "Accept", "Reject" and the risk above each pending hunk (or move),
-and "↶ Undo task" (features/history.py) for clients that ask for it.
+and "↶ Undo task" (features/history.py) and "✓ Commit this task" (features/commit.py) unless the
+client turns them off.
 
 Lenses follow the hunk while the user types: each is placed where the hunk's lines sit in
 the current buffer, found by content (patches/apply.py), not where they were at proposal.
@@ -13,6 +14,7 @@ from typing import TYPE_CHECKING
 from lsprotocol import types as lsp
 
 from gdm.commands import Command
+from gdm.features.commit import commit_lenses
 from gdm.features.history import undo_lenses
 from gdm.features.notifications import document
 from gdm.patches.apply import hunk_ranges
@@ -49,7 +51,8 @@ def register(server: GdmServer) -> None:
     async def code_lens(params: lsp.CodeLensParams) -> list[lsp.CodeLens]:
         await server.get_session()  # the pending patches are the session's: wait for it (bounded)
         found = document(server, params.text_document.uri)
-        undo = undo_lenses(server, params.text_document.uri) if server.caps.undo_lens else []
+        undo = (undo_lenses(server, params.text_document.uri) + commit_lenses(server, params.text_document.uri)
+                if server.caps.undo_lens else [])
         if found is None:
             return undo
         session, rel, text = found

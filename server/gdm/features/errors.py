@@ -12,3 +12,10 @@ class NotReady(JsonRpcException):
 
     CODE = REQUEST_FAILED
     MESSAGE = "gdm is not ready"
+
+
+class RequestFailed(JsonRpcException):
+    """A well-formed request gdm cannot do in this state (a commit refused…); `data.reason` says why."""
+
+    CODE = REQUEST_FAILED
+    MESSAGE = "gdm could not do it"

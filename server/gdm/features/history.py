@@ -14,13 +14,14 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcInvalidParams
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from gdm.commands import Command
 from gdm.features.code_actions import wanted
+from gdm.features.errors import RequestFailed
 from gdm.features.review import engine
 from gdm.patches.plan import Op
-from gdm.review.history import UndoRefused, list_tasks, undo_task
+from gdm.review.history import CommittedTask, UndoRefused, list_tasks, undo_task
 from gdm.review.undo import accepted, plan_undo
 
 if TYPE_CHECKING:
@@ -34,11 +35,13 @@ UNDO_KIND = lsp.CodeActionKind.RefactorRewrite
 
 @dataclass(frozen=True)
 class UndoTarget:
-    """A task whose undo would change this file, and the first line it would change."""
+    """A task whose undo would change this file, the first line it would change, and the commit
+    gdm made of it (None: not committed)."""
 
     task_id: str
     label: str
     line: int
+    commit: str | None = None
 
 
 def undo_targets(server: GdmServer, uri: str) -> list[UndoTarget]:
@@ -60,7 +63,7 @@ def undo_targets(server: GdmServer, uri: str) -> list[UndoTarget]:
         for step in plan_undo(session.view, task_id, patches, label).plan.steps:
             if step.path == rel and step.op in (Op.EDIT, Op.MOVE, Op.DELETE):
                 line = step.edits[0].start_line if step.edits else 0
-                found.append(UndoTarget(task_id, label, line))
+                found.append(UndoTarget(task_id, label, line, (session.store.get_task(task_id) or {}).get("commit_id")))
                 break
     return found
 
@@ -70,8 +73,9 @@ def undo_lenses(server: GdmServer, uri: str) -> list[lsp.CodeLens]:
     lenses = []
     for target in undo_targets(server, uri):
         pos = lsp.Position(line=target.line, character=0)
+        title = UNDO_LENS if target.commit is None else f"{UNDO_LENS} (revert {target.commit[:7]})"
         lenses.append(lsp.CodeLens(range=lsp.Range(start=pos, end=pos), command=lsp.Command(
-            title=UNDO_LENS, command=Command.TASK_UNDO.identifier, arguments=[{"taskId": target.task_id}])))
+            title=title, command=Command.TASK_UNDO.identifier, arguments=[{"taskId": target.task_id}])))
     return lenses
 
 
@@ -87,22 +91,56 @@ def undo_actions(server: GdmServer, params: lsp.CodeActionParams) -> list[lsp.Co
     return actions
 
 
+REVERT, FILES_ONLY, CANCEL = "Revert the commit", "Undo in the files only", "Cancel"
+
+
+async def ask_revert(server: GdmServer, refused: CommittedTask) -> bool | None:
+    """Ask how to undo a committed task: True (a revert commit too), False (the files only), None
+    (cancelled). A client that cannot ask gets an error naming the payload's `revert`."""
+    name = Command.TASK_UNDO.identifier
+    if not server.caps.show_message_request:
+        raise RequestFailed(f"{name}: {refused}; send {{taskId, revert: true}} for a revert commit, "
+                            f"{{taskId, revert: false}} for the files only",
+                            data={"reason": "committed", "commit": refused.commit})
+    params = lsp.ShowMessageRequestParams(type=lsp.MessageType.Warning, message=f"gdm: {refused}. Revert it?",
+                                          actions=[lsp.MessageActionItem(title=t) for t in (REVERT, FILES_ONLY, CANCEL)])
+    try:
+        answer = await server.ls.window_show_message_request_async(params)
+    except JsonRpcException as exc:
+        server.log(f"gdm: the question about reverting failed ({exc}); not undone", lsp.MessageType.Warning)
+        return None
+    title = answer.title if answer is not None else CANCEL
+    return {REVERT: True, FILES_ONLY: False}.get(title)
+
+
 def register(server: GdmServer) -> None:
     """Register `gdm.task.undo` and `gdm.task.list`."""
     ls = server.ls
 
     @ls.command(Command.TASK_UNDO.identifier)
     async def undo(*args: Any) -> dict[str, Any]:
-        from gdm.features.params import TaskIdParams, parse  # noqa: PLC0415 - pydantic after `initialize`
+        from gdm.features.params import UndoParams, parse  # noqa: PLC0415 - pydantic after `initialize`
 
-        params = parse(TaskIdParams, Command.TASK_UNDO.identifier, args)
+        params = parse(UndoParams, Command.TASK_UNDO.identifier, args)
         session = await server.get_session()
         review, applier = engine(server, session)
+
+        async def run(revert: bool | None) -> dict[str, Any]:
+            try:
+                return await undo_task(review, session.store, session.id, params.task_id, applier,
+                                       server.tasks.running(), revert_commit=revert,
+                                       trailer=session.settings.commit_trailer)
+            except CommittedTask:
+                raise
+            except UndoRefused as exc:
+                raise JsonRpcInvalidParams(f"{Command.TASK_UNDO.identifier}: {exc}") from exc
         try:
-            return await undo_task(review, session.store, session.id, params.task_id, applier,
-                                   server.tasks.running())
-        except UndoRefused as exc:
-            raise JsonRpcInvalidParams(f"{Command.TASK_UNDO.identifier}: {exc}") from exc
+            return await run(params.revert)
+        except CommittedTask as exc:  # the user says how: a revert commit, the files only, or not at all
+            revert = await ask_revert(server, exc)
+            if revert is None:
+                return {"applied": False, "conflicts": [], "undoneHunks": 0, "revertCommit": None}
+            return await run(revert)
 
     @ls.command(Command.TASK_LIST.identifier)
     async def task_list(*args: Any) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any, Literal, TypeVar
 
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator, model_validator
 from pygls.exceptions import JsonRpcInvalidParams
 
 T = TypeVar("T", bound=BaseModel)
@@ -47,6 +47,38 @@ class TaskIdParams(BaseModel):
 
     model_config = ConfigDict(extra="ignore", populate_by_name=True)
     task_id: str | None = Field(default=None, alias="taskId")
+
+
+class UndoParams(TaskIdParams):
+    """`gdm.task.undo {taskId, revert?}`: `revert` for a committed task (true: a revert commit too)."""
+
+    revert: bool | None = None
+
+
+class CommitParams(BaseModel):
+    """`gdm.task.commit {taskId | taskIds | conversationId, message?, preview?, noVerify?}`."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    task_id: str | None = Field(default=None, alias="taskId", min_length=1)
+    task_ids: list[str] | None = Field(default=None, alias="taskIds", min_length=1)
+    conversation_id: str | None = Field(default=None, alias="conversationId", min_length=1)
+    message: str | None = None
+    preview: bool = False
+    no_verify: bool = Field(default=False, alias="noVerify")
+
+    @model_validator(mode="after")
+    def _one_target(self) -> CommitParams:
+        given = [n for n, v in (("taskId", self.task_id), ("taskIds", self.task_ids),
+                                ("conversationId", self.conversation_id)) if v is not None]
+        if len(given) != 1:
+            raise ValueError(f"give exactly one of taskId, taskIds, conversationId (got {', '.join(given) or 'none'})")
+        if self.message is not None and not self.message.strip():
+            raise ValueError("message is empty: leave it out to have one written")
+        return self
+
+    def targets(self) -> tuple[str, ...]:
+        """The task ids named (empty for a conversation)."""
+        return (self.task_id,) if self.task_id else tuple(self.task_ids or ())
 
 
 class PatchParams(BaseModel):

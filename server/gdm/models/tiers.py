@@ -72,3 +72,22 @@ def summary_of(message: dict) -> str | None:
     if message.get("role") != "user" or not isinstance(content, str) or not content.startswith(SUMMARY_HEADER):
         return None
     return content[len(SUMMARY_HEADER):].strip()
+
+
+COMMIT_MAX_TOKENS = 400
+COMMIT_DIFF_CHARS = 12_000
+COMMIT_LEAD = "Write a git commit message for this change: "
+COMMIT_SYSTEM = ("You write git commit messages. Reply with the message only: a subject line of at most 72 "
+                 "characters in the imperative mood without a final period, a blank line, then a short body "
+                 "(lines of at most 72 characters) saying what changed and why, from the request, the summary "
+                 "and the diff. No code fences, no trailers, no sign-off.")
+
+
+def commit_messages(requests: list[str], summaries: list[str], diff: str) -> list[dict]:
+    """The messages asking for a commit message of one or more tasks' accepted change."""
+    asked = "\n\n".join(f"Request {i + 1}: {r[:2000]}" if len(requests) > 1 else f"Request: {r[:2000]}"
+                        for i, r in enumerate(requests))
+    said = "\n\n".join(s[:2000] for s in summaries if s.strip())
+    shown = diff if len(diff) <= COMMIT_DIFF_CHARS else diff[:COMMIT_DIFF_CHARS] + "\n[diff cut]"
+    content = f"{COMMIT_LEAD}\n\n{asked}\n\nSummary of the work:\n{said or '(none)'}\n\nDiff:\n{shown}"
+    return [{"role": "system", "content": COMMIT_SYSTEM}, {"role": "user", "content": content}]

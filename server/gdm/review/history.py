@@ -5,16 +5,23 @@
 the patch book (so undoing twice has nothing left to revert), and every attempt is an audit row
 of kind `undo`. Bad requests (unknown task, another workspace's, still running, nothing accepted)
 are an `UndoRefused` with a sentence a person can act on; nothing is changed then.
+
+A task `gdm.task.commit` committed is undone in git by a revert commit (review/revert.py), never
+a history rewrite: the caller must say so (`revert=True`; `False`: in the files only), else
+`CommittedTask` asks. A revert of a squash commit undoes every task in it.
 """
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Collection
 from typing import TYPE_CHECKING, Any
 
 from gdm.patches.model import FilePatch, HunkStatus, PatchKind
 from gdm.review.appliers import Applier
+from gdm.review.revert import revert, revert_detail, reverted_by, tasks_of_commit
 from gdm.review.service import Review
+from gdm.review.staging import COMMIT, CommitRefused
 from gdm.review.undo import UndoPlan, accepted, plan_undo
 
 if TYPE_CHECKING:
@@ -25,6 +32,15 @@ UNDO = "undo"  # the audit kind (DESIGN.md: `gdm audit --kind undo`)
 
 class UndoRefused(Exception):
     """An undo that cannot even be planned (unknown task, still running, nothing accepted)."""
+
+
+class CommittedTask(UndoRefused):
+    """The task is committed (`commit`, with `task_ids` in it): say whether to revert that commit."""
+
+    def __init__(self, message: str, commit: str, task_ids: list[str]) -> None:
+        super().__init__(message)
+        self.commit = commit
+        self.task_ids = task_ids
 
 
 def workspace_sessions(store: Store, root: str) -> list[str]:
@@ -60,11 +76,35 @@ def check_undo(store: Store, review: Review, task_id: str | None, running: Colle
 
 
 async def undo_task(review: Review, store: Store, session_id: str, task_id: str | None, applier: Applier,
-                    running: Collection[str] = ()) -> dict[str, Any]:
-    """Revert a task's accepted changes: `{applied, conflicts, undoneHunks}`."""
+                    running: Collection[str] = (), *, revert_commit: bool | None = None,
+                    trailer: str = "") -> dict[str, Any]:
+    """Revert a task's accepted changes: `{applied, conflicts, undoneHunks}` (plus `revertCommit`
+    and `taskIds` when a commit of it was reverted)."""
     patches = check_undo(store, review, task_id, running)
     assert task_id is not None
-    undo = plan_undo(review.view, task_id, patches, review.task_label(task_id))
+    commit = (store.get_task(task_id) or {}).get("commit_id")
+    if not commit or reverted_by(store, task_id, commit) is not None or revert_commit is False:
+        return await _undo(review, store, session_id, [task_id], patches, applier)
+    ids = tasks_of_commit(store, task_id, commit)
+    if revert_commit is None:
+        others = f" together with task(s) {', '.join(t for t in ids if t != task_id)}" if len(ids) > 1 else ""
+        raise CommittedTask(f"task {task_id} is committed as {commit[:12]}{others}: undo it with a revert commit "
+                            f"(git revert; history is kept), or in the files only", commit, ids)
+    try:
+        sha, notes = await asyncio.to_thread(revert, review.view, commit, trailer)
+    except CommitRefused as exc:
+        raise UndoRefused(str(exc)) from exc
+    for tid in ids:
+        store.add_audit(session_id, tid, COMMIT, revert_detail(ids, sha, commit, notes))
+    together = [p for tid in ids if tid != task_id for p in task_patches(store, review, tid) if accepted(p)]
+    result = await _undo(review, store, session_id, ids, patches + together, applier)
+    return {**result, "revertCommit": sha, "taskIds": ids, **({"notes": notes} if notes else {})}
+
+
+async def _undo(review: Review, store: Store, session_id: str, task_ids: list[str], patches: list[FilePatch],
+                applier: Applier) -> dict[str, Any]:
+    """Plan the undo of `patches` (the tasks'), apply it, record it; an audit row per task."""
+    undo = plan_undo(review.view, task_ids[0], patches, review.task_label(task_ids[0]))
     plan = undo.plan
     conflicts = [c.to_json(full=True) for c in plan.conflicts]
     result: dict[str, Any] = {"applied": False, "conflicts": conflicts, "undoneHunks": 0}
@@ -78,7 +118,8 @@ async def undo_task(review: Review, store: Store, session_id: str, task_id: str 
             result["conflicts"] = conflicts + [
                 {"patchId": pid, "path": review.book.get(pid).path if review.book.get(pid) else "", "hunk": i,
                  "reason": reason} for pid, hunks in undo.reverted.items() for i in hunks]
-    store.add_audit(session_id, task_id, UNDO, {**result, "reverted": undo.reverted, "label": plan.label})
+    for task_id in task_ids:
+        store.add_audit(session_id, task_id, UNDO, {**result, "reverted": undo.reverted, "label": plan.label})
     return result
 
 
@@ -110,5 +151,5 @@ def list_tasks(store: Store, review: Review, titles: dict[str, str], limit: int 
     return [{"taskId": r["id"], "title": titles.get(r["id"]) or named.get(r["id"]) or None, "prompt": r["prompt"],
              "status": r["status"], "costUsd": round(r["costUsd"], 6), "patchIds": [p.id for p in stored[r["id"]]],
              "accepted": sum(len(a.hunks) for a in map(accepted, stored[r["id"]]) if a is not None),
-             "startedAt": r["created_at"]}
+             "startedAt": r["created_at"], "commit": r.get("commit_id")}
             for r in rows]

@@ -329,7 +329,7 @@ class Store(ConversationQueries, CostQueries):
             return [{**row_dict(r), "detail": json.loads(r.detail_json)} for r in s.exec(query)]
 
 
-    # -- task history (gdm.task.list, gdm.task.undo) --------------------------------------
+    # -- task history (gdm.task.list, gdm.task.undo, gdm.task.commit) -----------------------
 
     def tasks_of_sessions(self, session_ids: list[str], limit: int) -> list[dict[str, Any]]:
         """The newest ``limit`` tasks of these sessions, newest first, each row dict plus ``costUsd``."""
@@ -348,6 +348,11 @@ class Store(ConversationQueries, CostQueries):
                  .order_by(PatchRow.created_at, PatchRow.id))  # type: ignore[arg-type]
         with self._session() as s:
             return [_patch_data(r) for r in s.exec(query)]
+
+    def set_task_commit(self, task_ids: list[str], commit_id: str | None) -> None:
+        """Record the git commit these tasks' accepted changes went into (None: none)."""
+        with self._session() as s:
+            s.exec(update(TaskRow).where(TaskRow.id.in_(task_ids)).values(commit_id=commit_id))  # type: ignore[call-overload, attr-defined]
 
     def task_audit(self, task_ids: list[str], kinds: list[str]) -> list[dict[str, Any]]:
         """Audit rows of these tasks and kinds, oldest first, each plus ``detail`` decoded."""

@@ -17,7 +17,7 @@ from gdm.store.repo import Store
 from gdm.store.tables import AuditRow, CostRow, SessionRow, TaskRow
 
 USAGE_BY = ("day", "model", "user", "task")
-AUDIT_KINDS = ("shell", "accept", "reject", "undo", "mcp")
+AUDIT_KINDS = ("shell", "accept", "reject", "undo", "mcp", "commit")
 UNKNOWN_USER = "(unknown)"
 
 

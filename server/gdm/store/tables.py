@@ -49,7 +49,8 @@ class SessionRow(SQLModel, table=True):
 
 
 class TaskRow(SQLModel, table=True):
-    """One user request; status is running, done, cancelled, error or budget."""
+    """One user request; status is running, done, cancelled, error or budget; `commit_id` the git
+    commit its accepted changes went into (NULL: not committed)."""
 
     __tablename__ = "tasks"
 
@@ -62,6 +63,7 @@ class TaskRow(SQLModel, table=True):
     error: str | None = None
     created_at: str = Field(default_factory=utc_now)
     finished_at: str | None = None
+    commit_id: str | None = None  # the git commit `gdm.task.commit` made of it (migration 0004)
 
 
 class TurnRow(SQLModel, table=True):

