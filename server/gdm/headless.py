@@ -263,7 +263,7 @@ async def run_undo(settings: Settings, workspace: Path, task_id: str, out: TextI
         review = Review(session.view, session.patches, session.task_label)
         try:
             result = await undo_task(review, store, session.id, task_id, DiskApplier(session.view),
-                                     revert_commit=revert, trailer=settings.commit_trailer)
+                                     revert_commit=revert, trailer=settings.commit_trailer, model=settings.model)
         except CommittedTask as exc:
             out.write(f"gdm: {exc}: pass --revert for a revert commit, or --files-only\n")
             return 2

@@ -124,3 +124,101 @@ async def test_commit_holds_exactly_the_accepted_hunks_and_leaves_the_users_edit
         assert f"committed already as {sha[:12]}" in again
     finally:
         await stop_editor(editor)
+
+
+async def test_a_failing_hook_refuses_the_commit_with_its_output_then_a_signed_commit_without_trailer(
+        workspace, tmp_path, repo, commit_model):
+    repo.hook("pre-commit", "echo 'lint: calc.py:12: E999 refused by the team hook' >&2\nexit 1\n")
+    # commitTrailer "" means no trailer (every other key treats "" as "not set").
+    editor, _ = await editor_for(workspace, tmp_path, settings_for(commit_model, tmp_path, commitTrailer=""))
+    try:
+        task_id, _patch = await two_of_three(editor)
+        editor.save("calc.py")
+        message = await refused(editor, {"taskId": task_id, "message": "Guard divide\n\nMine."}, "gitFailed")
+        assert "lint: calc.py:12: E999 refused by the team hook" in message and "nothing was committed" in message
+        assert repo.head() == repo.first
+        assert repo.git("status", "--porcelain") == " M calc.py\n"  # changed, not staged: the index is as it was
+        assert (await editor.command(Command.TASK_LIST.identifier, {}))["tasks"][0]["commit"] is None
+
+        (workspace / ".git" / "hooks" / "pre-commit").unlink()
+        repo.ssh_signing(tmp_path)
+        result = await commit(editor, taskId=task_id, message="Guard divide\n\nMine.")
+        assert result["message"] == "Guard divide\n\nMine.\n" and repo.message() == result["message"]
+        assert "-----BEGIN SSH SIGNATURE-----" in repo.git("cat-file", "commit", "HEAD")
+        verified = repo.git("log", "-1", "--format=%G? %GS")
+        assert verified.strip() == f"G {AUTHOR[1]}", verified
+        repo.git("verify-commit", result["commit"])
+    finally:
+        await stop_editor(editor)
+
+
+async def test_undo_of_a_committed_task_makes_a_revert_commit_and_keeps_the_users_edit(
+        workspace, tmp_path, repo, commit_model):
+    editor, _ = await editor_for(workspace, tmp_path, settings_for(commit_model, tmp_path))
+    questions = []
+
+    @editor.client.feature(lsp.WINDOW_SHOW_MESSAGE_REQUEST)
+    def answer(params: lsp.ShowMessageRequestParams):
+        questions.append(params)
+        return lsp.MessageActionItem(title="Revert the commit")
+
+    try:
+        task_id, _patch = await two_of_three(editor)
+        last = len(editor.text("calc.py").splitlines())
+        await editor.type("calc.py", last, 0, USER_EDIT)
+        editor.save("calc.py")
+        sha = (await commit(editor, taskId=task_id))["commit"]
+
+        result = await editor.command(Command.TASK_UNDO.identifier, {"taskId": task_id})
+        assert [a.title for a in questions[0].actions] == ["Revert the commit", "Undo in the files only", "Cancel"]
+        assert f"committed as {sha[:12]}" in questions[0].message
+        revert = result["revertCommit"]
+        assert revert == repo.head() and result["applied"] is True and result["undoneHunks"] == 2, result
+        assert result["taskIds"] == [task_id]
+        assert repo.git("rev-parse", "HEAD~1").strip() == sha  # a new commit on top: history kept
+        assert repo.message() == (f'Revert "{SUBJECT}"\n\nThis reverts commit {sha}.\n\n'
+                                  f"Assisted-by: gdm (openai/scripted)\n")
+        assert repo.git("rev-parse", "HEAD^{tree}") == repo.git("rev-parse", f"{repo.first}^{{tree}}")
+        # The files: the task's lines went back in the editor (one applyEdit), the user's function stays.
+        assert "ZeroDivisionError" not in editor.text("calc.py") and editor.text("calc.py").endswith(USER_EDIT)
+        editor.save("calc.py")
+        assert repo.git("diff", "--cached") == ""
+        assert repo.git("status", "--porcelain") == " M calc.py\n"
+        assert "+def square" in repo.git("diff") and "ZeroDivisionError" not in repo.git("diff")
+        with pytest.raises(JsonRpcException, match="undone already"):
+            await editor.command(Command.TASK_UNDO.identifier, {"taskId": task_id})
+        audit = [e for e in (await editor.command(Command.TASK_LIST.identifier, {}))["tasks"] if e["taskId"] == task_id]
+        assert audit[0]["commit"] == sha and audit[0]["accepted"] == 0
+    finally:
+        await stop_editor(editor)
+
+
+async def test_a_conversation_squashed_into_one_commit(workspace, tmp_path, repo, commit_model):
+    editor, _ = await editor_for(workspace, tmp_path, settings_for(commit_model, tmp_path))
+    try:
+        await editor.open("calc.py")
+        first = await asked(editor, TASK)
+        assert (await editor.command(Command.TASK_ACCEPT.identifier, {"taskId": first}))["applied"] is True
+        follow = (await editor.command(Command.ASK.identifier, {"prompt": "Note the guard in NOTES.md",
+                                                                "followUp": first}))["taskId"]
+        assert (await editor.wait_done(follow))["status"] == "done"
+        assert (await editor.command(Command.TASK_ACCEPT.identifier, {"taskId": follow}))["applied"] is True
+        editor.save("calc.py")
+        editor.save("NOTES.md")
+        conversation = editor.events(first)[0]["conversationId"]
+        preview = await commit(editor, conversationId=conversation, preview=True)
+        assert preview["commit"] is None and repo.head() == repo.first
+        assert preview["files"] == ["NOTES.md", "calc.py"] and preview["taskIds"] == [first, follow]
+
+        result = await commit(editor, conversationId=conversation)
+        assert result["commit"] == repo.head() and repo.git("rev-parse", "HEAD~1").strip() == repo.first
+        assert repo.git("show", "--name-only", "--format=", "HEAD").split() == ["NOTES.md", "calc.py"]
+        assert repo.show("HEAD", "NOTES.md") == "# Notes\n\ndivide() refuses b == 0.\n"
+        assert "(not empty)" in repo.show("HEAD", "calc.py")
+        assert repo.git("status", "--porcelain") == ""
+        tasks = {t["taskId"]: t["commit"] for t in (await editor.command(Command.TASK_LIST.identifier, {}))["tasks"]}
+        assert tasks == {first: result["commit"], follow: result["commit"]}
+        message = await refused(editor, {"conversationId": conversation}, "nothingAccepted")
+        assert "no task of conversation" in message
+    finally:
+        await stop_editor(editor)

@@ -129,7 +129,7 @@ def register(server: GdmServer) -> None:
             try:
                 return await undo_task(review, session.store, session.id, params.task_id, applier,
                                        server.tasks.running(), revert_commit=revert,
-                                       trailer=session.settings.commit_trailer)
+                                       trailer=session.settings.commit_trailer, model=session.settings.model)
             except CommittedTask:
                 raise
             except UndoRefused as exc:

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from gdm.patches.model import FilePatch
 from gdm.review.git import GitError
-from gdm.review.history import task_patches, workspace_sessions
+from gdm.review.history import task_facts, task_patches, workspace_sessions
 from gdm.review.message import body_of, fallback, from_model, trailer_line, with_trailer
 from gdm.review.service import Review
 from gdm.review.staging import COMMIT, CommitRefused, Staging, stage
@@ -132,7 +132,7 @@ class Committer:
     async def message(self, rows: list[dict[str, Any]], staging: Staging, given: str | None) -> str:
         """The commit message: `given`, else the cheap model's, else the tasks' own; plus the trailer."""
         ids = [r["id"] for r in rows]
-        titles, summaries, models = await asyncio.to_thread(self._facts, ids)
+        titles, summaries, models = await asyncio.to_thread(task_facts, self.store, ids)
         trailer = trailer_line(self.trailer, ", ".join(models) or self.model)
         if given is not None:
             return with_trailer(given, trailer)
@@ -141,19 +141,6 @@ class Committer:
         raw = await self.write_message(ids[0], prompts, said, staging.diff)
         text = from_model(raw, body_of(prompts + said)) or fallback(titles.get(ids[0]) or prompts[0], prompts + said)
         return with_trailer(text, trailer)
-
-    def _facts(self, ids: list[str]) -> tuple[dict[str, str], dict[str, str], list[str]]:
-        """The tasks' titles, final answers (the model's last words: its summary) and models."""
-        summaries: dict[str, str] = {}
-        models: list[str] = []
-        for turn in self.store.turn_replies(ids):
-            choices = turn["response"].get("choices") or [{}]
-            text = (choices[0].get("message") or {}).get("content")
-            if isinstance(text, str) and text.strip():
-                summaries[turn["task_id"]] = text.strip()
-            if turn["model"] and turn["model"] not in models:
-                models.append(turn["model"])
-        return self.store.task_titles(ids), summaries, models
 
     # -- the commit --------------------------------------------------------------------------
 

@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from gdm.patches.model import FilePatch, HunkStatus, PatchKind
 from gdm.review.appliers import Applier
+from gdm.review.message import trailer_line
 from gdm.review.revert import revert, revert_detail, reverted_by, tasks_of_commit
 from gdm.review.service import Review
 from gdm.review.staging import COMMIT, CommitRefused
@@ -58,6 +59,20 @@ def task_patches(store: Store, review: Review, task_id: str) -> list[FilePatch]:
     return book.for_task(task_id)
 
 
+def task_facts(store: Store, ids: list[str]) -> tuple[dict[str, str], dict[str, str], list[str]]:
+    """The tasks' titles, final answers (the model's last words: its summary) and models, in order."""
+    summaries: dict[str, str] = {}
+    models: list[str] = []
+    for turn in store.turn_replies(ids):
+        choices = turn["response"].get("choices") or [{}]
+        text = (choices[0].get("message") or {}).get("content")
+        if isinstance(text, str) and text.strip():
+            summaries[turn["task_id"]] = text.strip()
+        if turn["model"] and turn["model"] not in models:
+            models.append(turn["model"])
+    return store.task_titles(ids), summaries, models
+
+
 def check_undo(store: Store, review: Review, task_id: str | None, running: Collection[str]) -> list[FilePatch]:
     """The task's patches, or UndoRefused saying why this undo cannot be done."""
     task = store.get_task(task_id) if task_id else None
@@ -77,9 +92,10 @@ def check_undo(store: Store, review: Review, task_id: str | None, running: Colle
 
 async def undo_task(review: Review, store: Store, session_id: str, task_id: str | None, applier: Applier,
                     running: Collection[str] = (), *, revert_commit: bool | None = None,
-                    trailer: str = "") -> dict[str, Any]:
+                    trailer: str = "", model: str | None = None) -> dict[str, Any]:
     """Revert a task's accepted changes: `{applied, conflicts, undoneHunks}` (plus `revertCommit`
-    and `taskIds` when a commit of it was reverted)."""
+    and `taskIds` when a commit of it was reverted; `trailer` is the commitTrailer setting, `model`
+    the model it names when the tasks' own is not recorded)."""
     patches = check_undo(store, review, task_id, running)
     assert task_id is not None
     commit = (store.get_task(task_id) or {}).get("commit_id")
@@ -90,8 +106,9 @@ async def undo_task(review: Review, store: Store, session_id: str, task_id: str 
         others = f" together with task(s) {', '.join(t for t in ids if t != task_id)}" if len(ids) > 1 else ""
         raise CommittedTask(f"task {task_id} is committed as {commit[:12]}{others}: undo it with a revert commit "
                             f"(git revert; history is kept), or in the files only", commit, ids)
+    models = (await asyncio.to_thread(task_facts, store, ids))[2]
     try:
-        sha, notes = await asyncio.to_thread(revert, review.view, commit, trailer)
+        sha, notes = await asyncio.to_thread(revert, review.view, commit, trailer_line(trailer, ", ".join(models) or model))
     except CommitRefused as exc:
         raise UndoRefused(str(exc)) from exc
     for tid in ids:
