@@ -103,8 +103,8 @@ async def test_commit_holds_exactly_the_accepted_hunks_and_leaves_the_users_edit
         assert len(SUBJECT) <= 72
         # Exactly hunks 0 and 1: the rejected hunk and the user's function are not in the commit.
         committed = repo.show("HEAD", "calc.py")
-        want = original.replace('"""Return a + b."""', '"""Return the sum of a and b."""').replace(
-            "    return a / b", '    if b == 0:\n        raise ZeroDivisionError("b must not be zero")\n    return a / b')
+        guard = '    if b == 0:\n        raise ZeroDivisionError("b must not be zero")\n    return a / b'
+        want = original.replace('"""Return a + b."""', '"""Return the sum of a and b."""').replace("    return a / b", guard)
         assert committed == want
         # The user's edit is still there, unstaged; nothing is staged.
         assert (workspace / "calc.py").read_text() == want + USER_EDIT

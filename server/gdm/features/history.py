@@ -102,8 +102,9 @@ async def ask_revert(server: GdmServer, refused: CommittedTask) -> bool | None:
         raise RequestFailed(f"{name}: {refused}; send {{taskId, revert: true}} for a revert commit, "
                             f"{{taskId, revert: false}} for the files only",
                             data={"reason": "committed", "commit": refused.commit})
+    actions = [lsp.MessageActionItem(title=t) for t in (REVERT, FILES_ONLY, CANCEL)]
     params = lsp.ShowMessageRequestParams(type=lsp.MessageType.Warning, message=f"gdm: {refused}. Revert it?",
-                                          actions=[lsp.MessageActionItem(title=t) for t in (REVERT, FILES_ONLY, CANCEL)])
+                                          actions=actions)
     try:
         answer = await server.ls.window_show_message_request_async(params)
     except JsonRpcException as exc:

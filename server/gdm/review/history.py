@@ -107,8 +107,9 @@ async def undo_task(review: Review, store: Store, session_id: str, task_id: str 
         raise CommittedTask(f"task {task_id} is committed as {commit[:12]}{others}: undo it with a revert commit "
                             f"(git revert; history is kept), or in the files only", commit, ids)
     models = (await asyncio.to_thread(task_facts, store, ids))[2]
+    line = trailer_line(trailer, ", ".join(models) or model)
     try:
-        sha, notes = await asyncio.to_thread(revert, review.view, commit, trailer_line(trailer, ", ".join(models) or model))
+        sha, notes = await asyncio.to_thread(revert, review.view, commit, line)
     except CommitRefused as exc:
         raise UndoRefused(str(exc)) from exc
     for tid in ids:

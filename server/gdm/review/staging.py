@@ -147,7 +147,8 @@ class _Stager:
             raise CommitRefused(f"{shown} is not in the last commit (it is new in your working tree): commit it "
                                 f"first, then the task", "notCommitted")
         if entry.mode not in TEXT_MODES:
-            raise CommitRefused(f"{shown} is a symbolic link or submodule in git; gdm commits only files", "notCommitted")
+            raise CommitRefused(f"{shown} is a symbolic link or submodule in git; gdm commits only files",
+                                "notCommitted")
         return entry, _decode(self.repo.worktree_bytes(self.s.head or "HEAD", path), shown)
 
     def put(self, shown: str, rel: str, entry: Entry | None, old: str | None, new: str | None) -> None:
