@@ -11,7 +11,7 @@ from collections.abc import Iterator
 
 import pytest
 from lsprotocol import types as lsp
-from pygls.exceptions import JsonRpcException
+from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from gdm.commands import Command
 from gdm.scripted import ScriptedModel
@@ -220,5 +220,69 @@ async def test_a_conversation_squashed_into_one_commit(workspace, tmp_path, repo
         assert tasks == {first: result["commit"], follow: result["commit"]}
         message = await refused(editor, {"conversationId": conversation}, "nothingAccepted")
         assert "no task of conversation" in message
+    finally:
+        await stop_editor(editor)
+
+
+async def test_bad_commit_requests_are_refused_clearly_and_change_nothing(workspace, tmp_path, repo, commit_model):
+    editor, _ = await editor_for(workspace, tmp_path, settings_for(commit_model, tmp_path))
+    name = Command.TASK_COMMIT.identifier
+    try:
+        for payload, words in ((None, "one-element list"), ({}, "exactly one of taskId, taskIds, conversationId"),
+                               ({"taskId": "t-1", "conversationId": "c-1"}, "got taskId, conversationId"),
+                               ({"taskIds": []}, "taskIds"), ({"taskId": "t-1", "message": "  "}, "message is empty"),
+                               ({"taskId": 7}, "taskId")):
+            with pytest.raises(JsonRpcInvalidParams, match=words):
+                await editor.command(name, payload, raw_args=[] if payload is None else None)
+        with pytest.raises(JsonRpcInvalidParams, match="unknown task 't-nosuch'"):
+            await commit(editor, taskId="t-nosuch")
+        with pytest.raises(JsonRpcInvalidParams, match="unknown conversation"):
+            await commit(editor, conversationId="c-nosuch")
+        await editor.open("calc.py")
+        task_id = await asked(editor, TASK)
+        assert "has nothing accepted to commit" in await refused(editor, {"taskId": task_id}, "nothingAccepted")
+        patch = [p for p in editor.notes["gdm/patchProposed"] if p["taskId"] == task_id][-1]
+        await editor.command(Command.PATCH_ACCEPT.identifier, {"patchId": patch["patchId"], "hunks": [0, 1]})
+        editor.save("calc.py")
+
+        repo.git("checkout", "-q", "--detach")
+        assert "HEAD is detached" in await refused(editor, {"taskId": task_id}, "detachedHead")
+        repo.git("checkout", "-q", "main")
+        (workspace / ".git" / "rebase-merge").mkdir()
+        assert "in the middle of a rebase" in await refused(editor, {"taskId": task_id}, "inProgress")
+        (workspace / ".git" / "rebase-merge").rmdir()
+        # Other changes of the same file staged by the user: not mixed into the task's commit.
+        await editor.type("calc.py", len(editor.text("calc.py").splitlines()), 0, "# staged by me\n")
+        editor.save("calc.py")
+        repo.git("add", "calc.py")
+        assert "calc.py has other changes staged" in await refused(editor, {"taskId": task_id}, "staged")
+        repo.git("reset", "-q", "calc.py")
+        # The user rewrote one of the accepted lines since: which one is said, nothing is committed.
+        guard, mine = '        raise ZeroDivisionError("b must not be zero")', '        raise ValueError("no zero")'
+        line = editor.text("calc.py").splitlines().index(guard)
+        await editor.type("calc.py", line, 0, mine, end=(line, len(guard)))
+        editor.save("calc.py")
+        message = await refused(editor, {"taskId": task_id}, "changedSince")
+        assert "the accepted lines changed since" in message and "calc.py hunk 1: the lines it replaces" in message
+        assert repo.head() == repo.first and repo.git("diff", "--cached") == ""
+        # A preview writes the message without committing anything.
+        await editor.type("calc.py", line, 0, guard, end=(line, len(mine)))
+        editor.save("calc.py")
+        preview = await commit(editor, taskId=task_id, preview=True)
+        assert preview["commit"] is None and preview["message"].startswith(SUBJECT) and repo.head() == repo.first
+    finally:
+        await stop_editor(editor)
+
+
+async def test_commit_outside_a_git_repository_is_refused(workspace, tmp_path, commit_model):
+    editor, _ = await editor_for(workspace, tmp_path, settings_for(commit_model, tmp_path))
+    try:
+        await editor.open("calc.py")
+        task_id = await asked(editor, TASK)
+        assert (await editor.command(Command.TASK_ACCEPT.identifier, {"taskId": task_id}))["applied"] is True
+        editor.save("calc.py")
+        assert commit_lenses(await editor.lenses("calc.py")) == []  # no git: no lens
+        message = await refused(editor, {"taskId": task_id}, "notGit")
+        assert "is not in a git repository" in message
     finally:
         await stop_editor(editor)

@@ -13,6 +13,7 @@ Refusals are `CommitRefused` with a sentence a person can act on and a `reason` 
 from __future__ import annotations
 
 import os
+import re
 from dataclasses import dataclass, field
 
 from gdm.context.workspace import NoBuffers, PathRefused, WorkspaceView
@@ -121,7 +122,8 @@ def stage(view: WorkspaceView, patches: list[FilePatch], label: str) -> Staging:
 
 
 def _why(reason: str) -> str:
-    return reason.removeprefix("cannot be undone, the text changed since: ")
+    """An undo conflict's reason, said for a commit (no "cannot be undone", no second "hunk N:")."""
+    return re.sub(r"^hunk \d+: ", "", reason.removeprefix("cannot be undone, the text changed since: "))
 
 
 def _decode(data: bytes, path: str) -> str:
