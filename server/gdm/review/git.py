@@ -51,14 +51,13 @@ class Entry:
     sha: str
 
 
-def _env(index: Path | None = None, extra: Mapping[str, str] | None = None) -> dict[str, str]:
+def _env(index: Path | None = None, literal: bool = True) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in _INHERITED}
-    # Paths are file names, never patterns (a file named `*.py` is that file).
-    env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_EDITOR": "true", "GIT_SEQUENCE_EDITOR": "true",
-                "GIT_LITERAL_PATHSPECS": "1"})
+    env.update({"GIT_TERMINAL_PROMPT": "0", "GIT_EDITOR": "true", "GIT_SEQUENCE_EDITOR": "true"})
+    if literal:  # paths are file names, never patterns (a file named `*.py` is that file)
+        env["GIT_LITERAL_PATHSPECS"] = "1"
     if index is not None:
         env["GIT_INDEX_FILE"] = str(index)
-    env.update(extra or {})
     return env
 
 
@@ -67,10 +66,11 @@ def _text(data: bytes | None) -> str:
 
 
 def run(cwd: Path, args: list[str], *, index: Path | None = None, data: bytes | None = None,
-        timeout: float = TIMEOUT_S, check: bool = True) -> subprocess.CompletedProcess[bytes]:
-    """`git ARGS` in `cwd`; GitError when it fails (with `check`), cannot start or times out."""
+        timeout: float = TIMEOUT_S, check: bool = True, literal: bool = True) -> subprocess.CompletedProcess[bytes]:
+    """`git ARGS` in `cwd`; GitError when it fails (with `check`), cannot start or times out.
+    `literal`: pathspecs are plain paths (`check-ignore` refuses that magic: False there)."""
     try:
-        done = subprocess.run(["git", *args], cwd=cwd, env=_env(index), input=data, capture_output=True,
+        done = subprocess.run(["git", *args], cwd=cwd, env=_env(index, literal), input=data, capture_output=True,
                               stdin=None if data is not None else subprocess.DEVNULL, timeout=timeout, check=False)
     except FileNotFoundError as exc:
         raise GitError("git is not installed (no `git` on PATH)") from exc
@@ -158,7 +158,8 @@ class Repo:
 
     def ignored(self, path: str) -> bool:
         """Whether .gitignore (or info/exclude) ignores `path`."""
-        return self.git("check-ignore", "-q", "--no-index", "--", path, check=False).returncode == 0
+        done = run(self.top, ["check-ignore", "-q", "--no-index", "--", path], check=False, literal=False)
+        return done.returncode == 0
 
     def subject(self, rev: str) -> str:
         """The first line of a commit's message."""

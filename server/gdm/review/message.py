@@ -35,9 +35,11 @@ def _wrap(paragraph: str) -> str:
     return textwrap.fill(" ".join(paragraph.split()), BODY_WIDTH, break_long_words=False, break_on_hyphens=False)
 
 
-def body_of(parts: list[str]) -> str:
-    """Paragraphs of text (prompts, summaries) as a commit body: wrapped, empty ones dropped, capped."""
-    paragraphs = [_wrap(p.strip()) for part in parts for p in re.split(r"\n\s*\n", part or "") if p.strip()]
+def body_of(parts: list[str], subject: str | None = None) -> str:
+    """Paragraphs of text (prompts, summaries) as a commit body: wrapped, empty ones and the one that
+    is the `subject` dropped, capped."""
+    paragraphs = [_wrap(p.strip()) for part in parts for p in re.split(r"\n\s*\n", part or "")
+                  if p.strip() and (subject is None or cut_subject(p) != subject)]
     body = "\n\n".join(dict.fromkeys(paragraphs))
     return body if len(body) <= BODY_CHARS else body[:BODY_CHARS].rsplit("\n", 1)[0] + "\n…"
 
@@ -55,8 +57,7 @@ def from_model(text: str | None, fallback_body: str) -> str | None:
     subject = cut_subject(_LABEL.sub("", lines[0].strip().strip("\"'`*#")))
     if not subject:
         return None
-    body = "\n".join(lines[1:]).strip()
-    body = body or fallback_body
+    body = "\n".join(lines[1:]).strip() or fallback_body
     return f"{subject}\n\n{body}" if body else subject
 
 
@@ -64,7 +65,7 @@ def fallback(subject_source: str, body_parts: list[str]) -> str:
     """A message without a model: `subject_source`'s first line as the subject, the parts as the body."""
     first = next((line for line in subject_source.splitlines() if line.strip()), "gdm task")
     subject = cut_subject(first) or "gdm task"
-    body = body_of([p for p in body_parts if cut_subject(p) != subject or "\n" in p.strip()])
+    body = body_of(body_parts, subject)
     return f"{subject}\n\n{body}" if body else subject
 
 

@@ -3,9 +3,11 @@
 The task's accepted hunks are found in the files as they are on disk now by the undo planner
 (review/undo.py: each hunk turned around and located by content, so the user's typing around it
 is told apart); a hunk that cannot be found any more means its lines changed since, and nothing
-is committed. Each located change is then put on the file as the last commit has it (HEAD, as
-checked out), so the user's other uncommitted edits in the same file stay out of the commit and
-unstaged. Files the task created go in whole, files it deleted go out, moves move.
+is committed. The file without the task's hunks, the file as the last commit has it (HEAD, as
+checked out) and the file now are then merged three ways (patches/merge.py): HEAD plus exactly
+the task's hunks, so the user's other uncommitted edits in the same file stay out of the commit
+and unstaged; a hunk on lines that only the user's uncommitted edit has is refused, never
+guessed. Files the task created go in whole, files it deleted go out, moves move.
 
 Refusals are `CommitRefused` with a sentence a person can act on and a `reason` code.
 """
@@ -17,8 +19,8 @@ import re
 from dataclasses import dataclass, field
 
 from gdm.context.workspace import NoBuffers, PathRefused, WorkspaceView
-from gdm.patches.apply import apply_hunks
-from gdm.patches.model import FilePatch, make_patch, render_diff
+from gdm.patches.merge import merge3
+from gdm.patches.model import FilePatch, render_diff
 from gdm.patches.plan import Op, Step
 from gdm.review.git import Entry, Repo
 from gdm.review.undo import plan_undo
@@ -174,20 +176,18 @@ class _Stager:
             self.moved(step.path, step.new_path)
 
     def edit(self, step: Step, came_from: str | None) -> None:
-        """The task's hunks (the difference between the file without them and the file now) on HEAD's text."""
+        """The task's hunks (the file now against the file without them) merged into HEAD's text."""
         rel = self.rel(step.path)
         source = self.rel(came_from) if came_from else rel
         entry, head_text = self.base(source, came_from or step.path)
-        located = make_patch(patch_id="commit", task_id="commit", path=step.path, base_text=step.after or "",
-                             new_text=step.before or "")
-        placed = apply_hunks(located, head_text)
-        if placed.conflicts:
-            lines = ", ".join(str(located.hunks[c.hunk].old_start + 1) for c in placed.conflicts)
+        merged = merge3(step.after or "", head_text, step.before or "")
+        if merged.conflicts:
+            lines = ", ".join(map(str, merged.conflicts))
             raise CommitRefused(f"{step.path} (near line {lines}): the task's change sits on lines you changed and "
                                 f"have not committed, so it cannot go on the committed file alone; commit or stash "
                                 f"your edits there first", "entangled")
-        blob = self.repo.hash_blob(placed.text.encode("utf-8"), rel)
-        self.put(step.path, rel, Entry(entry.mode, blob), head_text, placed.text)
+        blob = self.repo.hash_blob(merged.text.encode("utf-8"), rel)
+        self.put(step.path, rel, Entry(entry.mode, blob), head_text, merged.text)
 
     def created(self, path: str, text: str) -> None:
         rel = self.rel(path)
