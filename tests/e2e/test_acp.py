@@ -221,7 +221,7 @@ async def test_slash_commands_are_announced_and_explain_only_reads(agent: Agent,
     client = agent.client.reset(ACCEPT)
     sid = await new_session(agent.conn, workspace, gdm_settings(acp_model, tmp_path))
     [commands] = await client.wait_for(lambda: client.of(sid, "available_commands_update"))
-    assert [c.name for c in commands.available_commands] == ["explain", "write-tests", "fix"]
+    assert [c.name for c in commands.available_commands] == ["explain", "write-tests", "fix", "commit"]
     link = acp.resource_link_block("calc.py", (workspace / "calc.py").as_uri() + "#L9-11")
     assert (await ask(agent.conn, sid, "/explain", link)).stop_reason == "end_turn"
     assert "divide() returns a / b." in client.text(sid)

@@ -17,7 +17,7 @@ from typing import Any
 import acp
 from acp import RequestError, schema
 
-from gdm.acp import history, mapping
+from gdm.acp import commit, history, mapping
 from gdm.acp.buffers import ClientBuffers, ClientRefused
 from gdm.acp.prompt import BadPrompt, parse
 from gdm.acp.state import MODES, AcpSession, ClientFs, session_settings
@@ -119,6 +119,9 @@ class GdmAgent(acp.Agent):
         if state.running is not None and not state.running.done():
             raise RequestError(-32600, f"a prompt is already running in session {session_id}: wait for its answer "
                                        f"or send session/cancel", {"sessionId": session_id})
+        message = commit.commit_message_of(prompt)
+        if message is not None:  # `/commit [message]`: no model-tool loop
+            return schema.PromptResponse(stop_reason=await commit.run(state, self.conn, message))
         try:
             parsed = parse(prompt, state.session.view)
         except BadPrompt as exc:

@@ -33,6 +33,8 @@ COMMANDS = (
     ("explain", "Explain the attached code or what you name (no edits)", "what to explain"),
     ("write-tests", "Write tests for the attached code in a new test file", "what to test"),
     ("fix", "Fix the problems you describe in the attached code", "the problem to fix"),
+    ("commit", "Commit the changes you accepted in this session as one git commit (your other edits stay "
+               "unstaged)", "a commit message (optional)"),
 )
 
 

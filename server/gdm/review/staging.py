@@ -81,7 +81,10 @@ def unsaved(view: WorkspaceView, patches: list[FilePatch]) -> list[str]:
     paths = sorted({p.path for p in patches} | {p.new_path for p in patches if p.new_path})
     out = []
     for path in paths:
-        buffer = view.buffers.buffer(path)
+        try:
+            buffer = view.buffers.buffer(path)
+        except PathRefused:  # the editor would not say (ACP): the disk is what is committed
+            continue
         if buffer is None:
             continue
         on_disk = disk.current(path)
