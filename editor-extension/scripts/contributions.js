@@ -13,6 +13,7 @@ const EXTENSION_COMMANDS = [
   { command: "gdm.tasks.review", title: "Review", icon: "$(diff)" },
   { command: "gdm.tasks.acceptAll", title: "Accept all", icon: "$(check-all)" },
   { command: "gdm.tasks.undo", title: "Undo", icon: "$(discard)" },
+  { command: "gdm.tasks.commit", title: "Commit this task", icon: "$(git-commit)" },
 ];
 
 const IN_DIFF = "resourceScheme == gdm-patch";
@@ -22,7 +23,7 @@ const IN_TASKS = "view == gdm.tasks";
 function taskItemMenus() {
   const item = (command, flag, group) => ({ command, when: `${IN_TASKS} && viewItem =~ /${flag}/`, group });
   const actions = [["gdm.tasks.review", "reviewable", 1], ["gdm.tasks.acceptAll", "gdmTask reviewable", 2],
-    ["gdm.tasks.undo", "undoable", 3]];
+    ["gdm.tasks.undo", "undoable", 3], ["gdm.tasks.commit", "committable", 4]];
   return [...actions.map(([c, f, n]) => item(c, f, `inline@${n}`)), ...actions.map(([c, f, n]) => item(c, f, `1_gdm@${n}`))];
 }
 
@@ -42,6 +43,7 @@ function buildContributions(serverCommands) {
         { command: "gdm.tasks.review", when: "false" },
         { command: "gdm.tasks.acceptAll", when: "false" },
         { command: "gdm.tasks.undo", when: "false" },
+        { command: "gdm.tasks.commit", when: "false" },
       ],
       "view/title": [{ command: "gdm.tasks.refresh", when: IN_TASKS, group: "navigation" }],
       "view/item/context": taskItemMenus(),

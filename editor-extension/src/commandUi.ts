@@ -1,13 +1,15 @@
 /**
  * The UI around the server's commands (`middleware.executeCommand`): the prompt box for
  * `gdm.ask`, picking the patch or task a palette command means, showing conflicts and the
- * cost breakdown. The command ids themselves belong to the server (python -m gdm.commands).
+ * cost breakdown, the commit message box of `gdm.task.commit` (commitUi.ts). The command ids
+ * themselves belong to the server (python -m gdm.commands).
  */
 import * as vscode from "vscode";
 import type { AcceptResult, AskPayload, AskResult, CostBreakdown, Patch } from "./logic/protocol";
 import { breakdownLines } from "./logic/costView";
 import { basePayload, promptWithHistory } from "./ask";
 import { pickPatch, showPatchDiff } from "./diffView";
+import { CommitUi, type CommitDeps } from "./commitUi";
 import { PatchStore } from "./patchStore";
 import { TaskUi } from "./tasks";
 
@@ -19,12 +21,17 @@ function firstObject(args: unknown[]): Record<string, unknown> | undefined {
 }
 
 export class CommandUi {
+  private readonly commits: CommitUi;
+
   constructor(
     private readonly memento: vscode.Memento,
     private readonly store: PatchStore,
     private readonly tasks: TaskUi,
     private readonly refreshPatches: () => Promise<void>,
-  ) {}
+    commitDeps: CommitDeps,
+  ) {
+    this.commits = new CommitUi(commitDeps);
+  }
 
   /** The `middleware.executeCommand` hook. */
   async execute(command: string, args: unknown[], next: Next): Promise<unknown> {
@@ -44,6 +51,8 @@ export class CommandUi {
         return this.showRisk(args, next);
       case "gdm.cost":
         return this.cost(args, next);
+      case "gdm.task.commit":
+        return this.commits.execute(args, next);
       default:
         return next(args);
     }

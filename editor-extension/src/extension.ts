@@ -38,7 +38,10 @@ class Gdm implements vscode.Disposable {
   private refreshTimer: NodeJS.Timeout | undefined;
 
   constructor(private readonly context: vscode.ExtensionContext) {
-    this.ui = new CommandUi(context.globalState, this.store, this.tasks, () => this.refreshPatches());
+    this.ui = new CommandUi(context.globalState, this.store, this.tasks, () => this.refreshPatches(), {
+      send: (payload) => this.request("gdm.task.commit", payload),
+      committed: () => this.tasksView.scheduleRefresh(),
+    });
     this.actions = {
       openSettings: (a: Actionable) => openSettings(a.setting),
       selectInterpreter: async () => (await selectInterpreter()) && this.restart(),
@@ -161,6 +164,14 @@ class Gdm implements vscode.Disposable {
       | { patches?: Patch[] }
       | undefined;
     this.store.replaceAll(result?.patches ?? []);
+  }
+
+  /** A server command as a plain request: its error comes back as the server said it. */
+  private async request(command: string, payload: Record<string, unknown>): Promise<unknown> {
+    if (!this.client?.isRunning()) {
+      throw new Error("the gdm server is not running (gdm: Restart server)");
+    }
+    return this.client.sendRequest(ExecuteCommandRequest.type, { command, arguments: [payload] });
   }
 
   private async cancel(taskId: string): Promise<void> {

@@ -1,7 +1,7 @@
 /**
  * The "gdm: Tasks" tree view: this workspace's tasks from the server's `gdm.task.list` (title,
- * status, cost; patches as children) with Review, Accept all and Undo (the server's
- * `gdm.task.accept` / `gdm.task.undo`, the patch diff for Review). Refreshed when a task ends,
+ * status, cost; patches as children) with Review, Accept all, Undo and Commit this task (the
+ * server's `gdm.task.accept` / `gdm.task.undo` / `gdm.task.commit`, the patch diff for Review). Refreshed when a task ends,
  * a patch is proposed or decided, and after its own actions.
  */
 import * as vscode from "vscode";
@@ -36,6 +36,8 @@ export class TasksView implements vscode.TreeDataProvider<Node>, vscode.Disposab
       vscode.commands.registerCommand("gdm.tasks.review", (n?: Node) => this.review(n)),
       vscode.commands.registerCommand("gdm.tasks.acceptAll", (n?: Node) => this.run("gdm.task.accept", n)),
       vscode.commands.registerCommand("gdm.tasks.undo", (n?: Node) => this.run("gdm.task.undo", n)),
+      // Through the middleware: the commit message box (commitUi.ts) asks for the subject first.
+      vscode.commands.registerCommand("gdm.tasks.commit", (n?: Node) => this.run("gdm.task.commit", n)),
     ];
   }
 

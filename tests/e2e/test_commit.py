@@ -51,12 +51,13 @@ async def commit(editor, **payload) -> dict:
     return await editor.command(Command.TASK_COMMIT.identifier, payload)
 
 
-async def refused(editor, payload: dict, reason: str) -> str:
-    """The commit is refused with RequestFailed and this reason; the error's message."""
+async def refused(editor, payload: dict, reason: str, paths: list[str] | None = None) -> str:
+    """The commit is refused with RequestFailed and this reason (and files); the error's message."""
     with pytest.raises(JsonRpcException) as caught:
         await editor.command(Command.TASK_COMMIT.identifier, payload)
     assert caught.value.code == REQUEST_FAILED, caught.value
     assert caught.value.data["reason"] == reason, caught.value.data
+    assert caught.value.data["paths"] == (paths or []), caught.value.data
     return caught.value.message
 
 
@@ -89,7 +90,7 @@ async def test_commit_holds_exactly_the_accepted_hunks_and_leaves_the_users_edit
         # The user types an unrelated function at the end of the same file.
         last = len(editor.text("calc.py").splitlines())
         await editor.type("calc.py", last, 0, USER_EDIT)
-        message = await refused(editor, {"taskId": task_id}, "unsaved")
+        message = await refused(editor, {"taskId": task_id}, "unsaved", ["calc.py"])
         assert "unsaved changes in calc.py" in message and repo.head() == repo.first
         editor.save("calc.py")
 

@@ -1,8 +1,9 @@
 /**
  * The "gdm: Tasks" tree's model, free of VS Code: `gdm.task.list` rows as labelled nodes (a task
  * with its title, status and cost; its patches as children) and the context value that decides
- * which actions (Review, Accept all, Undo) each node offers.
+ * which actions (Review, Accept all, Undo, Commit) each node offers.
  */
+import { shortCommit } from "./commitMessage";
 import type { Patch } from "./protocol";
 
 /** One row of `gdm.task.list` (DESIGN.md). */
@@ -15,6 +16,8 @@ export interface TaskRow {
   patchIds: string[];
   accepted: number;
   startedAt?: string;
+  /** The git commit `gdm.task.commit` made of it (null: not committed). */
+  commit?: string | null;
 }
 
 export interface TaskNode {
@@ -53,14 +56,16 @@ export function taskNode(row: TaskRow, patches: (patchId: string) => Patch | und
     const p = patches(id);
     return p !== undefined && (p.status === "pending" || p.status === "partial");
   });
-  const flags = ["gdmTask", open ? "reviewable" : "", row.accepted > 0 ? "undoable" : ""].filter(Boolean);
+  const committable = row.accepted > 0 && !row.commit;
+  const flags = ["gdmTask", open ? "reviewable" : "", row.accepted > 0 ? "undoable" : "",
+    committable ? "committable" : ""].filter(Boolean);
   const n = row.patchIds.length;
   return {
     kind: "task",
     taskId: row.taskId,
     label: oneLine(row.title || row.prompt || row.taskId),
     description: `${row.status} · ${formatUsd(row.costUsd)} · ${n} patch${n === 1 ? "" : "es"}` +
-      (row.accepted > 0 ? ` · ${row.accepted} accepted` : ""),
+      (row.accepted > 0 ? ` · ${row.accepted} accepted` : "") + (row.commit ? ` · committed ${shortCommit(row.commit)}` : ""),
     tooltip: `${row.taskId}: ${row.prompt}`,
     contextValue: flags.join(" "),
     patchIds: row.patchIds,

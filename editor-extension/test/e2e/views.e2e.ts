@@ -6,11 +6,13 @@
  * driven by the keyboard); "gdm: MCP servers" shows its empty-state item, then the project's fault
  * MCP server (fixtures/mcp) once it is added in settings.json. The "gdm: Tasks" view's own inline
  * buttons: Review opens a task's patch in the diff editor, Accept all applies it, Undo reverts it,
- * each checked in the editor's text. A screenshot per step lands in
- * test-artifacts/views/.
+ * each checked in the editor's text; Commit this task saves the accepted file when asked, takes
+ * the subject from its prefilled input box and commits exactly the task's change (git log). A
+ * screenshot per step lands in test-artifacts/views/.
  */
 import { after, before } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdirSync } from "node:fs";
 import { join } from "node:path";
 import type { FrameLocator, Locator, Page } from "playwright-core";
@@ -29,6 +31,11 @@ let model: Proc;
 let workbench: Workbench | undefined;
 let page: Page;
 const { screenshot, step } = recorder(artifacts, "views", () => page);
+
+/** git in the test's workspace; its stdout. */
+function git(...args: string[]): string {
+  return execFileSync("git", args, { cwd: dirs.workspace, encoding: "utf8" });
+}
 
 /** The usage chart's webview document (VS Code nests it: iframe.webview → #active-frame). */
 function chart(): FrameLocator {
@@ -56,6 +63,12 @@ before(async () => {
     "editor.formatOnType": false,
     ...gdmSettings(env, dirs, modelUrl),
   });
+  // The workspace is a git repository (its own identity, no signing), for "Commit this task".
+  for (const args of [["init", "-q", "-b", "main"], ["config", "user.name", "Views Tester"],
+    ["config", "user.email", "views@example.com"], ["config", "commit.gpgsign", "false"], ["add", "-A"],
+    ["commit", "-q", "-m", "the fixture"]]) {
+    git(...args);
+  }
   workbench = await openWorkbench(env, dirs);
   page = workbench.page;
 });
@@ -196,6 +209,41 @@ step("the Tasks view's own Undo button reverts the accepted task in the editor",
   await row.hover();
   await poll(() => row.locator('.actions a.action-label[aria-label^="Undo"]').count(), (n) => n === 0, 15_000);
   await screenshot("tasks-view-undo");
+});
+
+const COMMIT_PROMPT = "Views: commit the add docs";
+
+step("the Tasks view's Commit this task saves the file, asks for the subject, and commits the task", async () => {
+  await ui.openFile(page, "calc.py");
+  await ui.runCommand(page, "Ask gdm…");
+  await page.locator(".quick-input-widget").waitFor({ state: "visible", timeout: 10_000 });
+  await page.keyboard.type(COMMIT_PROMPT);
+  await page.keyboard.press("Enter");
+  const row = await taskRow(COMMIT_PROMPT);
+  await poll(() => row.innerText(), (t) => /done · \$0\.\d+ · 1 patch/.test(t), 60_000);
+  await clickInline(row, "Accept all");
+  await poll(() => ui.editorText(page), (t) => t.includes(ADD_DOC), 30_000);
+  await ui.lenses(page, "✓ Commit this task", 1, 30_000); // the editor offers it too
+  await clickInline(row, "Commit this task");
+  // Accepted edits sit unsaved in the editor: the commit offers to save them first.
+  const toast = page.locator(".notifications-toasts .notification-toast", { hasText: "unsaved changes in calc.py" });
+  await toast.waitFor({ timeout: 30_000 });
+  await toast.locator(".monaco-button", { hasText: "Save and commit" }).click();
+  const generic = page.locator(".notifications-toasts .notification-toast", { hasText: "Request workspace/executeCommand failed" });
+  assert.equal(await generic.count(), 0, "the refusal is said once, as gdm says it");
+  const box = page.locator(".quick-input-widget input");
+  await box.waitFor({ state: "visible", timeout: 30_000 });
+  assert.equal(await box.inputValue(), COMMIT_PROMPT, "the subject box is prefilled with the proposed subject");
+  await screenshot("tasks-view-commit-subject");
+  await box.fill("Say what add() takes");
+  await page.keyboard.press("Enter");
+  await poll(() => git("log", "-1", "--format=%s"), (s) => s.trim() === "Say what add() takes", 30_000);
+  assert.ok(git("show", "HEAD:calc.py").includes(ADD_DOC), "the commit holds the accepted change");
+  assert.match(git("log", "-1", "--format=%B"), /\n\nAssisted-by: gdm \(openai\/scripted\)\n/);
+  assert.equal(git("status", "--porcelain"), "", "saved and committed: nothing left over");
+  await poll(() => row.innerText(), (t) => /committed [0-9a-f]{7}/.test(t), 30_000);
+  await ui.lenses(page, "✓ Commit this task", 0, 30_000);
+  await screenshot("tasks-view-committed");
 });
 
 step("gdm: MCP servers with none configured shows the empty-state item", async () => {

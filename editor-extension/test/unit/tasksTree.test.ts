@@ -22,7 +22,11 @@ test("a task node: title (else the prompt's first line), status, cost, patch cou
   const accepted = taskNode({ ...row, title: null, accepted: 3, costUsd: 0.5 }, () => undefined);
   assert.equal(accepted.label, "Tidy the calculator and note it");
   assert.equal(accepted.description, "done · $0.50 · 2 patches · 3 accepted");
-  assert.equal(accepted.contextValue, "gdmTask undoable", "nothing open: no Review / Accept all, but Undo");
+  assert.equal(accepted.contextValue, "gdmTask undoable committable", "nothing open: no Review / Accept all; Undo, Commit");
+
+  const committed = taskNode({ ...row, accepted: 2, commit: "0123456789abcdef" }, () => undefined);
+  assert.equal(committed.contextValue, "gdmTask undoable", "committed: no second commit, Undo (a revert) stays");
+  assert.equal(committed.description, "done · $0.0042 · 2 patches · 2 accepted · committed 0123456");
 
   const nothing = taskNode({ ...row, patchIds: [], status: "failed" }, () => undefined);
   assert.equal(nothing.contextValue, "gdmTask");

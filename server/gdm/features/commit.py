@@ -45,7 +45,7 @@ def refusal(command: str, exc: CommitRefused) -> JsonRpcException:
     message = f"{command}: {exc}"
     if exc.reason in INVALID:
         return JsonRpcInvalidParams(message)
-    return RequestFailed(message, data={"reason": exc.reason, "output": exc.output or None})
+    return RequestFailed(message, data={"reason": exc.reason, "output": exc.output or None, "paths": exc.paths})
 
 
 def commit_targets(server: GdmServer, uri: str) -> list[UndoTarget]:

@@ -32,12 +32,14 @@ COMMIT = "commit"  # the audit kind of commits and reverts (`gdm audit --kind co
 class CommitRefused(Exception):
     """A commit that cannot be made; `reason` is a code (notGit, detachedHead, inProgress,
     nothingAccepted, committed, changedSince, unsaved, notCommitted, entangled, staged, ignored,
-    nothingToCommit, headMoved, gitFailed, unknownTask, running), `output` git's words when it failed."""
+    nothingToCommit, headMoved, gitFailed, unknownTask, running; undo: notOnBranch, revertConflict),
+    `output` git's words when it failed, `paths` the workspace files it is about (unsaved ones)."""
 
-    def __init__(self, message: str, reason: str, output: str = "") -> None:
+    def __init__(self, message: str, reason: str, output: str = "", paths: list[str] | None = None) -> None:
         super().__init__(message)
         self.reason = reason
         self.output = output
+        self.paths = paths or []  # the files it is about (unsaved: those to save)
 
 
 @dataclass
@@ -100,7 +102,7 @@ def stage(view: WorkspaceView, patches: list[FilePatch], label: str) -> Staging:
     dirty = unsaved(view, patches)
     if dirty:
         raise CommitRefused(f"unsaved changes in {', '.join(dirty)}: save {'it' if len(dirty) == 1 else 'them'} "
-                            f"first (the commit takes the files as they are on disk)", "unsaved")
+                            f"first (the commit takes the files as they are on disk)", "unsaved", paths=dirty)
     disk = WorkspaceView(view.root, NoBuffers(), view.patches)
     try:
         undo = plan_undo(disk, "commit", patches, label)
