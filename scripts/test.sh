@@ -25,6 +25,9 @@ bash scripts/ci/mcp.sh
 # checkers (tsc, eslint from npm) its toolchain test runs inside it.
 bash scripts/ci/sandbox.sh
 
+# git and ssh-keygen for the commit tests (real repositories, an SSH-signed commit).
+bash scripts/ci/git.sh
+
 # Unit tests of every layer, and end-to-end tests that drive the real server (python -m gdm)
 # over LSP against the scripted model on 127.0.0.1. Two workers, one test file at a time each
 # (--dist loadfile keeps a file's module-scoped servers in one worker): the machine has 2 cores
