@@ -18,7 +18,7 @@ from gdm.scripted import ScriptedModel
 from tests.conftest import FIXTURES, scripted_settings
 from tests.e2e.editor import server_env, start_editor, stop_editor
 from tests.e2e.gitrepo import AUTHOR, GitRepo, git_env
-from tests.e2e.test_review import asked
+from tests.e2e.test_review import actions_at, asked
 
 TASK = "Guard divide and document add"
 SUBJECT = "Guard divide() against a zero divisor"
@@ -87,6 +87,10 @@ async def test_commit_holds_exactly_the_accepted_hunks_and_leaves_the_users_edit
         lenses = commit_lenses(await editor.lenses("calc.py"))
         assert [lens.command.title for lens in lenses] == ["✓ Commit this task"]
         assert list(lenses[0].command.arguments) == [{"taskId": task_id}]
+        # Editors without lenses: the same command as a code action anywhere in the file.
+        action = [a for a in await actions_at(editor, "calc.py", 0) if a.title.startswith("gdm: Commit task")]
+        assert [a.title for a in action] == ["gdm: Commit task “Guard divide and document”"]  # the cheap model's title
+        assert list(action[0].command.arguments) == [{"taskId": task_id}]
         # The user types an unrelated function at the end of the same file.
         last = len(editor.text("calc.py").splitlines())
         await editor.type("calc.py", last, 0, USER_EDIT)

@@ -14,7 +14,9 @@ import pytest
 from gdm.context.workspace import NoBuffers, WorkspaceView
 from gdm.patches.book import PatchBook
 from gdm.patches.model import FilePatch, HunkStatus, PatchKind, make_patch, make_rename
+from gdm.review.appliers import DiskApplier
 from gdm.review.commit import CommitRefused, CommitRequest, Committer
+from gdm.review.history import CommittedTask, undo_task
 from gdm.review.revert import revert
 from gdm.review.service import Review
 from gdm.store import open_store
@@ -169,3 +171,39 @@ def test_a_revert_refused_when_a_later_commit_changed_its_lines(tmp_path, monkey
     with pytest.raises(CommitRefused) as caught:
         revert(w.review.view, sha, "")
     assert caught.value.reason == "notOnBranch"
+
+
+def test_undo_of_a_committed_squash_asks_then_reverts_every_task_of_it_or_the_files_only(tmp_path, monkeypatch):
+    w = World(tmp_path, {"calc.py": CALC, "b.py": "B = 1\n"}, monkeypatch)
+    w.task("t-1", "Guard", patch("t-1", 1, "calc.py", CALC, GUARDED))
+    w.task("t-2", "Bump B", patch("t-2", 1, "b.py", "B = 1\n", "B = 2\n"))
+    w.write("calc.py", GUARDED)
+    w.write("b.py", "B = 2\n")
+    sha = w.commit("t-1", "t-2", message="Guard and bump")["commit"]
+    applier = DiskApplier(w.review.view)
+
+    def undo(task_id: str, revert_commit: bool | None) -> dict:
+        return asyncio.run(undo_task(w.review, w.store, "s-1", task_id, applier, revert_commit=revert_commit,
+                                     trailer="Assisted-by: gdm (<model>)", model="openai/settings"))
+    with pytest.raises(CommittedTask) as asked:
+        undo("t-2", None)
+    assert asked.value.commit == sha and asked.value.task_ids == ["t-1", "t-2"]
+    assert f"committed as {sha[:12]} together with task(s) t-1" in str(asked.value) and w.repo.head() == sha
+    result = undo("t-2", True)
+    assert result["revertCommit"] == w.repo.head() and result["taskIds"] == ["t-1", "t-2"]
+    assert result["applied"] is True and result["undoneHunks"] == 2, result
+    assert w.repo.message() == (f'Revert "Guard and bump"\n\nThis reverts commit {sha}.\n\n'
+                                "Assisted-by: gdm (openai/settings)\n")
+    assert (w.root / "calc.py").read_text() == CALC and (w.root / "b.py").read_text() == "B = 1\n"
+    assert w.repo.git("status", "--porcelain") == ""
+
+
+def test_undo_of_a_committed_task_in_the_files_only_keeps_the_commit(tmp_path, monkeypatch):
+    w = World(tmp_path, {"calc.py": CALC}, monkeypatch)
+    w.task("t-1", "Guard", patch("t-1", 1, "calc.py", CALC, GUARDED))
+    w.write("calc.py", GUARDED)
+    sha = w.commit("t-1")["commit"]
+    result = asyncio.run(undo_task(w.review, w.store, "s-1", "t-1", DiskApplier(w.review.view), revert_commit=False))
+    assert result == {"applied": True, "conflicts": [], "undoneHunks": 1}
+    assert w.repo.head() == sha and (w.root / "calc.py").read_text() == CALC
+    assert w.repo.git("status", "--porcelain") == " M calc.py\n"
