@@ -66,21 +66,30 @@ class CheapModel:
     def _audit(self, task_id: str, kind: str, detail: dict[str, Any]) -> None:
         self.spending.store.add_audit(self.spending.session_id, task_id, kind, detail)
 
-    async def title(self, task_id: str, prompt: str, redactor: Redactor) -> str | None:
-        """A short title from `cheapModel`, its cost counted as the task's; None when no cheap model
-        is set, the call could pass a budget, or it fails (a title never fails a task)."""
+    async def _ask(self, task_id: str, messages: list[dict], max_tokens: int, redactor: Redactor,
+                   what: str) -> ModelReply | None:
+        """One small call of `cheapModel`; None when none is set, the call could pass a budget, or it
+        fails (logged: cheap work never fails a task)."""
         cheap = self.spending.settings.cheap_model
         if not cheap:
             return None
-        client = self._client(cheap, tiers.TITLE_MAX_TOKENS)
-        messages = tiers.title_messages(prompt)
+        client = self._client(cheap, max_tokens)
         # Counting tokens may load a tokenizer (seconds, the first time): off the event loop.
         if not await asyncio.to_thread(self.spending.fits_budget, task_id, client, messages):
+            log.info("task %s: no %s from %s, the call could pass a budget", task_id, what, cheap)
             return None
         try:
-            reply = await RedactingClient(client, redactor).complete(messages)
+            return await RedactingClient(client, redactor).complete(messages)
         except LLMError as exc:
-            log.warning("no task title from %s: %s", cheap, exc.message)
+            log.warning("no %s from %s: %s", what, cheap, exc.message)
+            return None
+
+    async def title(self, task_id: str, prompt: str, redactor: Redactor) -> str | None:
+        """A short title from `cheapModel`, its cost counted as the task's; None when no cheap model
+        is set, the call could pass a budget, or it fails (a title never fails a task)."""
+        messages = tiers.title_messages(prompt)
+        reply = await self._ask(task_id, messages, tiers.TITLE_MAX_TOKENS, redactor, "task title")
+        if reply is None:
             return None
         title = tiers.clean_title(reply.text)
         await off_loop(self._record_title, task_id, messages, reply, title)
@@ -95,18 +104,9 @@ class CheapModel:
                              redactor: Redactor) -> str | None:
         """A commit message from `cheapModel` for a change (its cost the task's); None when no cheap
         model is set, the call could pass a budget, or it fails (the caller then writes one itself)."""
-        cheap = self.spending.settings.cheap_model
-        if not cheap:
-            return None
-        client = self._client(cheap, tiers.COMMIT_MAX_TOKENS)
         messages = tiers.commit_messages(requests, summaries, diff)
-        if not await asyncio.to_thread(self.spending.fits_budget, task_id, client, messages):
-            log.info("task %s: no commit message from %s, the call could pass a budget", task_id, cheap)
-            return None
-        try:
-            reply = await RedactingClient(client, redactor).complete(messages)
-        except LLMError as exc:
-            log.warning("no commit message from %s: %s", cheap, exc.message)
+        reply = await self._ask(task_id, messages, tiers.COMMIT_MAX_TOKENS, redactor, "commit message")
+        if reply is None:
             return None
 
         def record() -> None:

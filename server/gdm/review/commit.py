@@ -20,11 +20,10 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from gdm.patches.model import FilePatch
-from gdm.review.git import GitError
 from gdm.review.history import task_facts, task_patches, workspace_sessions
 from gdm.review.message import body_of, fallback, from_model, trailer_line, with_trailer
 from gdm.review.service import Review
-from gdm.review.staging import COMMIT, CommitRefused, Staging, stage
+from gdm.review.staging import COMMIT, CommitRefused, Staging, git_commit, stage, update_index
 from gdm.review.undo import accepted
 
 if TYPE_CHECKING:
@@ -152,18 +151,8 @@ class Committer:
             raise CommitRefused("HEAD moved while gdm prepared the commit (another commit?): try again", "headMoved")
         with repo.temp_index(staging.head) as index:
             repo.set_entries(staging.entries, index)
-            try:
-                sha = repo.commit(message, index, no_verify=no_verify)
-            except GitError as exc:
-                raise CommitRefused(f"git commit failed (a hook refused it, or signing failed); nothing was "
-                                    f"committed:\n{exc.output or exc}", "gitFailed", exc.output) from exc
-        notes = []
-        try:
-            repo.set_entries(staging.entries)
-        except GitError as exc:
-            notes.append(f"committed, but git's index could not be updated ({exc}); `git reset -q -- "
-                         f"{' '.join(staging.entries)}` makes `git status` right again")
-        return sha, notes
+            sha = git_commit(repo, index, message, no_verify)
+        return sha, update_index(repo, staging.entries, "committed")
 
     def record(self, rows: list[dict[str, Any]], staging: Staging, sha: str, message: str, notes: list[str]) -> None:
         """The commit id on each task, and an audit row (kind `commit`) per task."""

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any
 from gdm.context.workspace import WorkspaceView
 from gdm.review.git import GitError
 from gdm.review.message import with_trailer
-from gdm.review.staging import COMMIT, CommitRefused, open_repo
+from gdm.review.staging import COMMIT, CommitRefused, git_commit, open_repo, update_index
 
 if TYPE_CHECKING:
     from gdm.store.repo import Store
@@ -63,17 +63,8 @@ def revert(view: WorkspaceView, commit: str, trailer: str, no_verify: bool = Fal
             raise CommitRefused(f"HEAD no longer holds the changes of commit {commit[:12]}: nothing to revert",
                                 "nothingToCommit")
         after = {p: repo.index_entry(p, index) for p in paths}
-        try:
-            sha = repo.commit(message, index, no_verify=no_verify)
-        except GitError as exc:
-            raise CommitRefused(f"git commit of the revert failed (a hook refused it, or signing failed); nothing "
-                                f"was committed:\n{exc.output or exc}", "gitFailed", exc.output) from exc
-    notes = []
-    try:
-        repo.set_entries(after)
-    except GitError as exc:
-        notes.append(f"reverted, but git's index could not be updated ({exc}); `git reset -q` makes it right")
-    return sha, notes
+        sha = git_commit(repo, index, message, no_verify, " of the revert")
+    return sha, update_index(repo, after, "reverted")
 
 
 def revert_detail(task_ids: list[str], sha: str, commit: str, notes: list[str]) -> dict[str, Any]:

@@ -17,12 +17,13 @@ from __future__ import annotations
 import os
 import re
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from gdm.context.workspace import NoBuffers, PathRefused, WorkspaceView
 from gdm.patches.merge import merge3
 from gdm.patches.model import FilePatch, render_diff
 from gdm.patches.plan import Op, Step
-from gdm.review.git import Entry, Repo
+from gdm.review.git import Entry, GitError, Repo
 from gdm.review.undo import plan_undo
 
 TEXT_MODES = ("100644", "100755")
@@ -126,6 +127,25 @@ def stage(view: WorkspaceView, patches: list[FilePatch], label: str) -> Staging:
                             f"git's index: commit or unstage them first (`git restore --staged -- "
                             f"{' '.join(staged)}`), so that the commit holds only the task's lines", "staged")
     return staging
+
+
+def git_commit(repo: Repo, index: Path, message: str, no_verify: bool, what: str = "") -> str:
+    """`git commit` of `index` (hooks, signing); CommitRefused with git's and the hooks' output."""
+    try:
+        return repo.commit(message, index, no_verify=no_verify)
+    except GitError as exc:
+        raise CommitRefused(f"git commit{what} failed (a hook refused it, or signing failed); nothing was "
+                            f"committed:\n{exc.output or exc}", "gitFailed", exc.output) from exc
+
+
+def update_index(repo: Repo, entries: dict[str, Entry | None], done: str) -> list[str]:
+    """The real index told of the committed entries; a note for the user when it cannot be."""
+    try:
+        repo.set_entries(entries)
+    except GitError as exc:
+        return [f"{done}, but git's index could not be updated ({exc}); `git reset -q -- "
+                f"{' '.join(entries)}` makes `git status` right again"]
+    return []
 
 
 def _why(reason: str) -> str:
