@@ -260,7 +260,7 @@ async def test_bad_commit_requests_are_refused_clearly_and_change_nothing(worksp
         await editor.type("calc.py", len(editor.text("calc.py").splitlines()), 0, "# staged by me\n")
         editor.save("calc.py")
         repo.git("add", "calc.py")
-        assert "calc.py has other changes staged" in await refused(editor, {"taskId": task_id}, "staged")
+        assert "calc.py has other changes staged" in await refused(editor, {"taskId": task_id}, "staged", ["calc.py"])
         repo.git("reset", "-q", "calc.py")
         # The user rewrote one of the accepted lines since: which one is said, nothing is committed.
         guard, mine = '        raise ZeroDivisionError("b must not be zero")', '        raise ValueError("no zero")'

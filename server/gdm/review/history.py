@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, Any
 
 from gdm.patches.model import FilePatch, HunkStatus, PatchKind
 from gdm.review.appliers import Applier
+from gdm.review.git import GitError
 from gdm.review.message import trailer_line
 from gdm.review.revert import revert, revert_detail, reverted_by, tasks_of_commit
 from gdm.review.service import Review
@@ -110,7 +111,7 @@ async def undo_task(review: Review, store: Store, session_id: str, task_id: str 
     line = trailer_line(trailer, ", ".join(models) or model)
     try:
         sha, notes = await asyncio.to_thread(revert, review.view, commit, line)
-    except CommitRefused as exc:
+    except (CommitRefused, GitError) as exc:
         raise UndoRefused(str(exc)) from exc
     for tid in ids:
         store.add_audit(session_id, tid, COMMIT, revert_detail(ids, sha, commit, notes))

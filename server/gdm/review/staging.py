@@ -98,7 +98,15 @@ def unsaved(view: WorkspaceView, patches: list[FilePatch]) -> list[str]:
 
 def stage(view: WorkspaceView, patches: list[FilePatch], label: str) -> Staging:
     """The index entries of a commit holding exactly the accepted hunks of `patches` (the tasks'),
-    located in the files on disk now; CommitRefused when it cannot be made."""
+    located in the files on disk now; CommitRefused when it cannot be made (git itself failing
+    too: a file in a submodule, a locked or broken repository)."""
+    try:
+        return _stage(view, patches, label)
+    except GitError as exc:
+        raise CommitRefused(f"git could not prepare the commit: {exc}", "gitFailed", exc.output) from exc
+
+
+def _stage(view: WorkspaceView, patches: list[FilePatch], label: str) -> Staging:
     repo, branch, head = open_repo(view)
     dirty = unsaved(view, patches)
     if dirty:
@@ -125,7 +133,8 @@ def stage(view: WorkspaceView, patches: list[FilePatch], label: str) -> Staging:
     if staged:
         raise CommitRefused(f"{', '.join(staged)} {'has' if len(staged) == 1 else 'have'} other changes staged in "
                             f"git's index: commit or unstage them first (`git restore --staged -- "
-                            f"{' '.join(staged)}`), so that the commit holds only the task's lines", "staged")
+                            f"{' '.join(staged)}`), so that the commit holds only the task's lines", "staged",
+                            paths=staged)
     return staging
 
 
