@@ -11,12 +11,13 @@ from __future__ import annotations
 
 import getpass
 import os
-import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
+
+from gdm.review.message import TRAILER_LINE
 
 
 class Price(BaseModel):
@@ -49,7 +50,6 @@ class McpHttpServer(BaseModel):
 
 
 DEFAULT_COMMIT_TRAILER = "Assisted-by: gdm (<model>)"
-TRAILER_LINE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*:[ \t]*[^\s].*$")
 
 
 class Settings(BaseModel):

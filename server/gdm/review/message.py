@@ -11,9 +11,10 @@ from __future__ import annotations
 import re
 import textwrap
 
-from gdm.config import TRAILER_LINE
-
 SUBJECT_MAX = 72
+# One git trailer line, `Key: value` (the `commitTrailer` setting is validated against it too). No
+# settings import here: the LSP layer imports this module before `initialize`, pydantic after it.
+TRAILER_LINE = re.compile(r"^[A-Za-z0-9][A-Za-z0-9-]*:[ \t]*[^\s].*$")
 BODY_WIDTH = 72
 BODY_CHARS = 4000
 _LABEL = re.compile(r"^(?:commit message|subject|title)\s*:\s*", re.IGNORECASE)
