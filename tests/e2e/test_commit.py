@@ -10,7 +10,6 @@ import json
 from collections.abc import Iterator
 
 import pytest
-from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcException, JsonRpcInvalidParams
 
 from gdm.commands import Command
@@ -160,12 +159,8 @@ async def test_a_failing_hook_refuses_the_commit_with_its_output_then_a_signed_c
 async def test_undo_of_a_committed_task_makes_a_revert_commit_and_keeps_the_users_edit(
         workspace, tmp_path, repo, commit_model):
     editor, _ = await editor_for(workspace, tmp_path, settings_for(commit_model, tmp_path))
-    questions = []
-
-    @editor.client.feature(lsp.WINDOW_SHOW_MESSAGE_REQUEST)
-    def answer(params: lsp.ShowMessageRequestParams):
-        questions.append(params)
-        return lsp.MessageActionItem(title="Revert the commit")
+    editor.answer_requests(["Revert the commit"])
+    questions = editor.requests
 
     try:
         task_id, _patch = await two_of_three(editor)
