@@ -56,6 +56,7 @@ async def test_ask_allow_once_runs_in_the_workspace_and_is_audited(workspace, tm
         assert [a.title for a in request.actions] == ["Allow once", "Always allow this command", "Deny"]
         result = editor.events(task_id, "toolResult")[0]
         assert result["ok"] and "shell-says-hi" in result["result"] and str(workspace) in result["result"]
+        assert result["facts"] == {"exitCode": 0, "lastLine": str(workspace)}  # `pwd` printed last
         [row] = audit(tmp_path)
         assert row == {"task": task_id, "tool": "run_command", "command": "echo shell-says-hi; pwd",
                        "cwd": str(workspace), "policy": "ask", "decision": "allow_once", "by": "user", "sandbox": "on"}
@@ -73,6 +74,7 @@ async def test_ask_deny_does_not_run_and_is_audited(workspace, tmp_path, agent_m
         assert len(editor.requests) == 1
         result = editor.events(task_id, "toolResult")[0]
         assert not result["ok"] and "shell-says-hi" not in result["result"].replace("`echo shell-says-hi", "")
+        assert result["facts"] == {}
         assert [r["decision"] for r in audit(tmp_path)] == ["deny"]
     finally:
         await stop_editor(editor)
@@ -118,6 +120,7 @@ async def test_timeout_kills_the_process_group(workspace, tmp_path, agent_model)
         done = await editor.wait_done(task_id)
         assert done["status"] == "done" and agent_model.failures == [], editor.events(task_id)
         assert "killed after the 1 s timeout" in editor.events(task_id, "toolResult")[0]["result"]
+        assert editor.events(task_id, "toolResult")[0]["facts"] == {"timedOut": True}
         assert (workspace / "child.pid").read_text().strip()  # the background child was started
         assert await none_in(workspace)  # it went with the sandbox (its pid was the sandbox's own)
     finally:

@@ -78,6 +78,7 @@ async def test_follow_up_after_restart_sees_history_and_extends_the_pending_patc
         # read_file of the earlier patched file shows the earlier task's pending patch.
         read = next(e for e in editor.events(second, "toolResult") if e["name"] == "read_file")
         assert 'raise ValueError("cannot divide by zero")' in read["result"]
+        assert read["facts"] == {}  # each result's facts come with it (tools/facts.py); a read has none
 
         # One pending patch on calc.py for the conversation: the first one, extended.
         patches = (await editor.command(Command.PATCH_LIST.identifier, {}))["patches"]
@@ -103,6 +104,7 @@ async def test_follow_up_after_restart_sees_history_and_extends_the_pending_patc
         assert got["messages"][2]["toolCallId"] == got["messages"][1]["toolCalls"][0]["id"]
         assert got["messages"][2]["patchIds"] == [proposed["patchId"]]
         assert got["messages"][8]["patchIds"] == [proposed["patchId"]]
+        assert got["messages"][8]["facts"] == {}
         assert all(m["costUsd"] > 0 for m in got["messages"] if m["role"] == "assistant")
         assert got["costUsd"] == pytest.approx(listed[0]["costUsd"])
 

@@ -14,6 +14,7 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from gdm.agent.conversation import FollowUpRefused, assistant_message
+from gdm.tools.facts import facts_of
 
 if TYPE_CHECKING:
     from gdm.store.repo import Store
@@ -80,7 +81,8 @@ def _task_messages(task_id: str, turns: list[dict], tool_calls: list[dict], patc
                 continue
             result = row["result"]
             tool: dict[str, Any] = {"taskId": task_id, "role": "tool", "toolCallId": call["id"], "name": row["name"],
-                                    "ok": not row["is_error"], "text": result[:RESULT_CHARS]}
+                                    "ok": not row["is_error"], "text": result[:RESULT_CHARS],
+                                    "facts": facts_of(row["name"], not row["is_error"], result)}
             made = [p for p in patch_ids if re.search(re.escape(p) + r"(?![\w-])", result)]
             if made:
                 tool["patchIds"] = made

@@ -38,12 +38,14 @@ class ToolCall(Event):
 
 @dataclass(frozen=True)
 class ToolResult(Event):
-    """A tool finished; `result` is what the model gets back."""
+    """A tool finished; `result` is what the model gets back (maybe cut), `facts` what the whole
+    result says as data (tools/facts.py: hit counts, exit code)."""
 
     call_id: str
     name: str
     ok: bool
     result: str
+    facts: dict[str, Any] = field(default_factory=dict)
     kind = "toolResult"
 
 

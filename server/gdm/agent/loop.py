@@ -20,6 +20,7 @@ from gdm.agent.events import CostRecorded, Done, Error, Event, PatchProposed, Re
 from gdm.agent.store_writes import off_loop
 from gdm.models.llm import LLMError, ModelReply, ToolCallRequest
 from gdm.tools.base import ToolContext, ToolError, ToolOutcome, ToolRegistry
+from gdm.tools.facts import facts_of
 
 log = logging.getLogger(__name__)
 
@@ -175,7 +176,8 @@ async def _run_tool(task_id: str, turn: int, call: ToolCallRequest, deps: LoopDe
     yield ToolCall(task_id, call.id, call.name, parsed)
     if isinstance(parsed, dict) or not isinstance(parsed, str):
         outcome, ok = await _execute(call.name, parsed, deps)
-    yield ToolResult(task_id, call.id, call.name, ok, outcome.text[:EVENT_RESULT_CHARS])
+    yield ToolResult(task_id, call.id, call.name, ok, outcome.text[:EVENT_RESULT_CHARS],
+                     facts_of(call.name, ok, outcome.text))
     for patch_id in outcome.patch_ids:
         yield PatchProposed(task_id, patch_id)
     await off_loop(deps.recorder.tool_call, task_id, turn, call, outcome.text, ok)

@@ -35,8 +35,8 @@ def task_event_payload(event: ev.Event) -> dict[str, Any] | None:
             return {**base, "text": text}
         case ev.ToolCall(call_id=cid, name=name, arguments=args):
             return {**base, "callId": cid, "name": name, "arguments": args}
-        case ev.ToolResult(call_id=cid, name=name, ok=ok, result=result):
-            return {**base, "callId": cid, "name": name, "ok": ok, "result": result}
+        case ev.ToolResult(call_id=cid, name=name, ok=ok, result=result, facts=facts):
+            return {**base, "callId": cid, "name": name, "ok": ok, "result": result, "facts": facts}
         case ev.Response(text=text, delta=delta):
             return {**base, "text": text, "delta": delta}
         case ev.Error(message=message, error_kind=kind):
