@@ -10,14 +10,16 @@
 import * as vscode from "vscode";
 import { randomBytes } from "node:crypto";
 import {
-  ConversationState, parseWebviewMessage, renderConversation, renderList, streamingMessage, streamUpdate,
-  type Conversation, type ConversationSummary, type PanelEvent, type PanelRequest,
+  ConversationState, parseWebviewMessage, type Conversation, type ConversationSummary, type PanelEvent, type PanelRequest,
 } from "./logic/panelModel";
+import { renderConversation, renderList, streamingMessage, streamUpdate, type Committed } from "./logic/panelHtml";
 import { settledLength } from "./logic/markdown";
 import type { AskResult, Patch } from "./logic/protocol";
 import { PANEL_SCRIPT, PANEL_STYLE } from "./panelWebview";
 
 export const PANEL_VIEW = "gdm.conversations";
+/** The server command behind "Commit this task" (DESIGN.md). */
+const COMMIT_COMMAND = "gdm.task.commit";
 /** At most one drawing a frame: what arrives sooner after the last one is coalesced into the next. */
 const FRAME_MS = 16;
 
@@ -33,6 +35,8 @@ export class ConversationPanel implements vscode.WebviewViewProvider, vscode.Dis
   private readonly state = new ConversationState();
   private readonly patches = new Map<string, Patch>();
   private list: ConversationSummary[] = [];
+  /** Tasks committed from this panel (`gdm.task.commit`'s answers), shown in their footers. */
+  private readonly committed = new Map<string, Committed>();
   private timer: NodeJS.Timeout | undefined;
   private chunkAt: number | undefined;
   private lastPostAt = 0;
@@ -122,6 +126,8 @@ export class ConversationPanel implements vscode.WebviewViewProvider, vscode.Dis
           await this.open(this.state.conversationId);
         }
         return;
+      case "commit":
+        return this.commit(r.taskId);
       case "review": {
         const patch = this.patches.get(r.patchId) ?? this.deps.patch(r.patchId);
         await this.deps.execute("gdm.reviewAll", patch ? vscode.Uri.parse(patch.uri) : undefined);
@@ -169,6 +175,23 @@ export class ConversationPanel implements vscode.WebviewViewProvider, vscode.Dis
       this.state.started(result.taskId, text);
       this.render();
     }
+  }
+
+  /** "Commit this task": the server's `gdm.task.commit`; its refusals (not a git repository, unsaved
+   * buffers…) come back as errors that `onMessage` shows. */
+  private async commit(taskId: string): Promise<void> {
+    if (!(await vscode.commands.getCommands(true)).includes(COMMIT_COMMAND)) {
+      throw new Error(`this gdm server does not offer ${COMMIT_COMMAND}: update gdm to commit a task from the panel`);
+    }
+    const got = (await this.deps.execute(COMMIT_COMMAND, { taskId })) as Partial<Committed> | undefined;
+    if (typeof got?.commit !== "string") {
+      throw new Error(`${COMMIT_COMMAND} answered without a commit: ${JSON.stringify(got)?.slice(0, 200)}`);
+    }
+    const done: Committed = { commit: got.commit, message: got.message ?? "", files: got.files };
+    this.committed.set(taskId, done);
+    this.deps.log(`gdm panel: committed task ${taskId} as ${done.commit} (${done.files?.length ?? 0} file(s))`);
+    void vscode.window.showInformationMessage(`gdm: committed ${done.commit.slice(0, 10)} — ${done.message.split("\n")[0]}`);
+    this.render();
   }
 
   private async refreshList(show: boolean): Promise<void> {
@@ -233,10 +256,14 @@ export class ConversationPanel implements vscode.WebviewViewProvider, vscode.Dis
       return;
     }
     const inConversation = this.inConversation();
-    const html = inConversation ? renderConversation(this.state, (id) => this.patches.get(id) ?? this.deps.patch(id)) : renderList(this.list);
+    const html = inConversation
+      ? renderConversation(this.state, { patches: (id) => this.patches.get(id) ?? this.deps.patch(id), committed: (id) => this.committed.get(id) })
+      : renderList(this.list);
     const streaming = inConversation ? streamingMessage(this.state) : undefined;
     this.drawn = streaming && { key: streaming.key, settled: settledLength(streaming.text) };
-    this.post({ type: "render", html, conversation: inConversation, running: [...this.state.running] });
+    // which view this is: the webview starts a new one at its end (the list at its top)
+    const view = inConversation ? `conversation:${this.state.conversationId ?? "new"}` : "list";
+    this.post({ type: "render", html, conversation: inConversation, view, running: [...this.state.running] });
   }
 
   private post(message: Record<string, unknown>): void {
@@ -260,7 +287,8 @@ function shell(cspSource: string): string {
 <meta http-equiv="Content-Security-Policy" content="${csp}">
 <meta name="viewport" content="width=device-width, initial-scale=1">
 <style nonce="${nonce}">${PANEL_STYLE}</style></head>
-<body><main id="root" aria-live="polite"></main>
+<body><div class="list"><main id="root" aria-live="polite" tabindex="0"></main>
+<button type="button" id="jump" hidden title="Scroll to the end and follow the answer again">Jump to latest ↓</button></div>
 <form id="composer"><label for="prompt" class="hint">Ask gdm (Ctrl+Enter sends; in a conversation, a follow-up)</label>
 <textarea id="prompt" rows="3" placeholder="Ask gdm…"></textarea>
 <div class="buttons"><button type="submit" id="send">Send</button></div></form>

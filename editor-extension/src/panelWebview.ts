@@ -6,24 +6,48 @@
  * became final are appended, its open tail is replaced, and everything else (focus, selection,
  * open tool calls) stays as it is. Each message is drawn when it arrives: the extension already
  * sends at most one a frame, and waiting for an animation frame here would only delay it.
+ *
+ * Layout, like VS Code's own chat view: the message list (#root) fills the view's height and
+ * scrolls by itself, the prompt box stays at the bottom. The list follows new text while the user
+ * has not scrolled away from its end; once they have (wheel, keys, its scrollbar), it stays where
+ * they put it and "Jump to latest" shows until they are back at the end.
  */
 
 export const PANEL_SCRIPT = String.raw`(function () {
   const vscode = acquireVsCodeApi();
   const root = document.getElementById("root");
+  const jump = document.getElementById("jump");
   const form = document.getElementById("composer");
   const prompt = document.getElementById("prompt");
   const opened = new Set();
+  let follow = true;
+  let view = "";
+  const atEnd = () => root.scrollHeight - root.scrollTop - root.clientHeight <= 4;
+  function showJump() { jump.hidden = follow || atEnd() || !document.body.classList.contains("in-conversation"); }
+  // After content changed: keep the end in view while following, else keep the user's place.
+  function settle(keep) {
+    if (follow) root.scrollTop = root.scrollHeight;
+    else if (keep !== undefined) root.scrollTop = keep;
+    showJump();
+  }
   function rendered(t0) {
     void root.offsetHeight; // lay out now, so that the time measured includes it
     if (t0) vscode.postMessage({ type: "rendered", t0, at: Date.now() });
   }
   function draw(m) {
+    const keep = root.scrollTop;
     root.querySelectorAll("details[data-call]").forEach((d) => d.open ? opened.add(d.dataset.call) : opened.delete(d.dataset.call));
     root.innerHTML = m.html;
     root.querySelectorAll("details[data-call]").forEach((d) => { if (opened.has(d.dataset.call)) d.open = true; });
     document.body.classList.toggle("in-conversation", !!m.conversation);
     prompt.placeholder = m.conversation ? "Follow up…" : "Ask gdm…";
+    if (m.view !== view) { // another conversation, or the list: start at its end (the list at its top)
+      view = m.view;
+      follow = !!m.conversation;
+      settle(0);
+    } else {
+      settle(keep);
+    }
     rendered(m.t0);
   }
   function stream(m) {
@@ -36,6 +60,7 @@ export const PANEL_SCRIPT = String.raw`(function () {
     if (m.append) tail.insertAdjacentHTML("beforebegin", m.append);
     tail.innerHTML = m.tail;
     md.dataset.settled = String(m.to);
+    settle();
     rendered(m.t0);
   }
   window.addEventListener("message", (event) => {
@@ -43,6 +68,17 @@ export const PANEL_SCRIPT = String.raw`(function () {
     if (m && m.type === "render" && typeof m.html === "string") draw(m);
     else if (m && m.type === "stream" && typeof m.stream === "string" && typeof m.append === "string" && typeof m.tail === "string") stream(m);
   });
+  // The user's own scrolling decides: away from the end stops following, back at the end resumes.
+  // Wheel and keys stop it at once (a smooth scroll reaches the 'scroll' event frames later, and a
+  // chunk in between would pull the list back down).
+  root.addEventListener("scroll", () => { follow = atEnd(); showJump(); });
+  root.addEventListener("wheel", (event) => { if (event.deltaY < 0) { follow = false; showJump(); } }, { passive: true });
+  root.addEventListener("keydown", (event) => {
+    if (["ArrowUp", "PageUp", "Home"].includes(event.key)) { follow = false; showJump(); }
+  });
+  root.addEventListener("mousedown", (event) => { if (event.target === root) { follow = false; showJump(); } }); // its scrollbar
+  new ResizeObserver(() => settle()).observe(root);
+  jump.addEventListener("click", () => { follow = true; settle(); prompt.focus(); });
   root.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-action]");
     if (!button) return;
@@ -57,6 +93,8 @@ export const PANEL_SCRIPT = String.raw`(function () {
     if (!text.trim()) return;
     vscode.postMessage({ type: "send", text });
     prompt.value = "";
+    follow = true; // what you just asked, and its answer, come at the end
+    settle();
   }
   form.addEventListener("submit", (event) => { event.preventDefault(); send(); });
   prompt.addEventListener("keydown", (event) => {
@@ -66,15 +104,20 @@ export const PANEL_SCRIPT = String.raw`(function () {
 })();`;
 
 export const PANEL_STYLE = `
+html, body { height: 100%; margin: 0; }
 body { color: var(--vscode-foreground); font-family: var(--vscode-font-family); font-size: var(--vscode-font-size);
-  padding: 0 8px 8px; display: flex; flex-direction: column; min-height: 100vh; box-sizing: border-box; }
-main { flex: 1; }
+  padding: 0 0 8px; display: flex; flex-direction: column; box-sizing: border-box; overflow: hidden; }
+.list { position: relative; flex: 1 1 auto; min-height: 0; display: flex; }
+main { flex: 1 1 auto; min-height: 0; overflow-y: auto; padding: 0 8px; overscroll-behavior: contain; }
+#jump { position: absolute; bottom: 8px; left: 50%; transform: translateX(-50%); z-index: 2; border-radius: 12px;
+  padding: 3px 12px; box-shadow: 0 1px 4px var(--vscode-widget-shadow, rgba(0, 0, 0, 0.3)); }
+#jump[hidden] { display: none; }
 button { background: var(--vscode-button-background); color: var(--vscode-button-foreground); border: none;
   padding: 3px 10px; cursor: pointer; font: inherit; border-radius: 2px; }
 button:hover { background: var(--vscode-button-hoverBackground); }
 button.secondary { background: var(--vscode-button-secondaryBackground); color: var(--vscode-button-secondaryForeground); }
 button:focus-visible, summary:focus-visible, textarea:focus { outline: 1px solid var(--vscode-focusBorder); outline-offset: 1px; }
-.bar { display: flex; justify-content: space-between; align-items: center; padding: 6px 0; position: sticky; top: 0;
+.bar { display: flex; justify-content: space-between; align-items: center; padding: 6px 0; position: sticky; top: 0; z-index: 1;
   background: var(--vscode-sideBar-background); }
 .cost, .meta, .hint, .empty { color: var(--vscode-descriptionForeground); font-size: 0.9em; }
 ul.conversations { list-style: none; padding: 0; margin: 6px 0; }
@@ -91,11 +134,19 @@ button.conversation:hover { background: var(--vscode-list-hoverBackground); }
 .md.error { color: var(--vscode-errorForeground); }
 code, pre { font-family: var(--vscode-editor-font-family); font-size: var(--vscode-editor-font-size); }
 code { background: var(--vscode-textCodeBlock-background); padding: 0 2px; }
-pre { background: var(--vscode-textCodeBlock-background); padding: 6px; overflow-x: auto; white-space: pre-wrap; }
+pre { background: var(--vscode-textCodeBlock-background); padding: 6px; margin: 4px 0; overflow: auto; white-space: pre; }
+pre code { background: none; padding: 0; }
+.md pre { max-height: 20em; }
 details.tool { margin: 2px 0; }
-details.tool summary { cursor: pointer; font-family: var(--vscode-editor-font-family); white-space: nowrap; overflow: hidden;
-  text-overflow: ellipsis; }
-details.tool .result { color: var(--vscode-descriptionForeground); }
+details.tool summary { cursor: pointer; list-style-position: outside; margin-left: 1em; }
+details.tool .mark { display: inline-block; width: 1.1em; }
+details.tool .why { color: var(--vscode-errorForeground); }
+details.tool .call { margin: 2px 0 6px 1em; }
+details.tool .label { color: var(--vscode-descriptionForeground); font-size: 0.85em; margin-top: 4px; }
+dl.args { display: grid; grid-template-columns: max-content minmax(0, 1fr); gap: 2px 8px; margin: 2px 0; }
+dl.args dt { color: var(--vscode-descriptionForeground); font-family: var(--vscode-editor-font-family); }
+dl.args dd { margin: 0; min-width: 0; overflow-wrap: anywhere; }
+pre.value, pre.output, pre.args { max-height: 16em; margin: 0; }
 .patch { border: 1px solid var(--vscode-panel-border); padding: 6px; margin: 4px 0 6px 12px; }
 .patch .file { font-weight: bold; }
 .tier { padding: 0 4px; border-radius: 2px; color: var(--vscode-editor-background); }
@@ -105,10 +156,12 @@ details.tool .result { color: var(--vscode-descriptionForeground); }
 .tier-CRITICAL { background: var(--vscode-charts-red); }
 .reasons { margin: 4px 0; padding-left: 18px; font-size: 0.9em; }
 .buttons { display: flex; gap: 6px; margin-top: 4px; }
+.task-foot { display: flex; gap: 6px; align-items: center; margin: 0 0 10px 10px; }
+.task-foot .committed { color: var(--vscode-descriptionForeground); font-size: 0.9em; }
 .cursor { opacity: 0.6; }
 .link { color: var(--vscode-textLink-foreground); }
-form { position: sticky; bottom: 0; background: var(--vscode-sideBar-background); padding-top: 6px; }
-textarea { width: 100%; box-sizing: border-box; resize: vertical; font: inherit;
+form { flex: none; padding: 6px 8px 0; border-top: 1px solid var(--vscode-panel-border, transparent); }
+textarea { width: 100%; box-sizing: border-box; resize: vertical; max-height: 40vh; font: inherit;
   background: var(--vscode-input-background); color: var(--vscode-input-foreground);
   border: 1px solid var(--vscode-input-border, transparent); }
 `;

@@ -1,13 +1,16 @@
 /**
  * Inline review: pending hunks drawn in the editor itself. The lines a hunk removes get the
- * diff editor's "removed" background and the old/new text on hover; the lines it inserts are
- * shown after the hunk in the "inserted" colour; the risk tier is a badge on the hunk's first
- * line with the reasons on hover. Accept / Reject lenses come from the server.
+ * diff editor's "removed" background, are struck through and show the old/new text on hover; the
+ * lines it inserts are shown whole, as lines, in a zone below (./insertions), or — with comment
+ * threads hidden in editors — as a one-line preview after the hunk in the "inserted" colour; the
+ * risk tier is a badge on the hunk's first line with the reasons on hover. Accept / Reject lenses
+ * come from the server.
  */
 import * as vscode from "vscode";
 import type { Patch, RiskTier } from "./logic/protocol";
 import { hunkHover, hunkMarks, insertedPreview, riskBadge, riskHover } from "./logic/patchView";
 import { PatchStore } from "./patchStore";
+import { InsertionZones, zonesShown } from "./insertions";
 
 const TIER_COLOUR: Record<RiskTier, string> = {
   LOW: "testing.iconPassed",
@@ -32,6 +35,7 @@ export class ReviewDecorations implements vscode.Disposable {
   private readonly removed = vscode.window.createTextEditorDecorationType({
     isWholeLine: true,
     backgroundColor: new vscode.ThemeColor("diffEditor.removedLineBackground"),
+    textDecoration: "line-through",
     overviewRulerColor: new vscode.ThemeColor("editorOverviewRuler.deletedForeground"),
     overviewRulerLane: vscode.OverviewRulerLane.Left,
   });
@@ -48,12 +52,15 @@ export class ReviewDecorations implements vscode.Disposable {
   private readonly badges = new Map<RiskTier, vscode.TextEditorDecorationType>(
     (["LOW", "MEDIUM", "HIGH", "CRITICAL"] as RiskTier[]).map((t) => [t, badgeType(t)]),
   );
+  private readonly zones: InsertionZones;
   private readonly subscriptions: vscode.Disposable[] = [];
 
   constructor(private readonly store: PatchStore) {
+    this.zones = new InsertionZones(store);
     this.subscriptions.push(
       store.onDidChange(() => this.renderAll()),
       vscode.window.onDidChangeVisibleTextEditors(() => this.renderAll()),
+      vscode.workspace.onDidChangeConfiguration((e) => e.affectsConfiguration("comments.visible") && this.renderAll()),
     );
   }
 
@@ -68,8 +75,9 @@ export class ReviewDecorations implements vscode.Disposable {
     const removed: vscode.DecorationOptions[] = [];
     const inserted: vscode.DecorationOptions[] = [];
     const badges = new Map<RiskTier, vscode.DecorationOptions[]>();
+    const preview = !zonesShown(); // the zones show the inserted lines whole; this is the fallback
     for (const patch of this.store.open(editor.document.uri)) {
-      this.collect(editor.document, patch, removed, inserted, badges);
+      this.collect(editor.document, patch, { removed, inserted: preview ? inserted : undefined, badges });
     }
     editor.setDecorations(this.removed, removed);
     editor.setDecorations(this.inserted, inserted);
@@ -81,9 +89,12 @@ export class ReviewDecorations implements vscode.Disposable {
   private collect(
     doc: vscode.TextDocument,
     patch: Patch,
-    removed: vscode.DecorationOptions[],
-    inserted: vscode.DecorationOptions[],
-    badges: Map<RiskTier, vscode.DecorationOptions[]>,
+    { removed, inserted, badges }: {
+      removed: vscode.DecorationOptions[];
+      /** The one-line previews, when drawn. */
+      inserted: vscode.DecorationOptions[] | undefined;
+      badges: Map<RiskTier, vscode.DecorationOptions[]>;
+    },
   ): void {
     const tier: RiskTier = patch.risk?.tier ?? "LOW";
     const risk = new vscode.MarkdownString(riskHover(patch));
@@ -91,9 +102,11 @@ export class ReviewDecorations implements vscode.Disposable {
       const hunk = patch.hunks.find((h) => h.index === mark.index);
       const hover = new vscode.MarkdownString(hunk ? hunkHover(hunk) : "");
       if (mark.removed.end > mark.removed.start) {
-        removed.push({ range: new vscode.Range(mark.removed.start, 0, mark.removed.end - 1, 0), hoverMessage: hover });
+        // to the end of its last line: the strike-through covers the text, the background the whole lines
+        removed.push({ range: new vscode.Range(mark.removed.start, 0, mark.removed.end - 1, doc.lineAt(mark.removed.end - 1).text.length),
+          hoverMessage: hover });
       }
-      if (mark.inserted.length > 0) {
+      if (inserted && mark.inserted.length > 0) {
         const end = doc.lineAt(mark.previewLine).range.end;
         inserted.push({
           range: new vscode.Range(end, end),
@@ -114,7 +127,7 @@ export class ReviewDecorations implements vscode.Disposable {
   }
 
   dispose(): void {
-    for (const d of [...this.subscriptions, this.removed, this.inserted, ...this.badges.values()]) {
+    for (const d of [...this.subscriptions, this.zones, this.removed, this.inserted, ...this.badges.values()]) {
       d.dispose();
     }
   }

@@ -1,11 +1,10 @@
 /**
  * The gdm panel's model: the open conversation as `gdm.conversation.get` gives it, kept current by
- * `gdm/taskEvent` and `gdm/patchProposed` while a task streams; its HTML (escaped by construction,
- * Markdown through ./markdown); and the one list of messages the panel's webview may send — any
- * other message is refused. Pure: no VS Code here, so node's test runner covers it.
+ * `gdm/taskEvent` and `gdm/patchProposed` while a task streams, and the one list of messages the
+ * panel's webview may send — any other message is refused. Its HTML is ./panelHtml. Pure: no VS
+ * Code here, so node's test runner covers it.
  */
-import { escapeHtml, renderMarkdown, settledLength } from "./markdown";
-import type { Patch, TaskEvent } from "./protocol";
+import type { Patch, TaskEvent, ToolFacts } from "./protocol";
 
 export interface ConversationSummary {
   conversationId: string;
@@ -30,6 +29,8 @@ export interface Message {
   title?: string | null;
   name?: string;
   ok?: boolean;
+  /** A tool result's facts (hit count, exit code…), read by the server from the whole result. */
+  facts?: ToolFacts;
   error?: boolean;
   streaming?: boolean;
 }
@@ -46,7 +47,7 @@ export type PanelRequest =
   | { type: "open"; conversationId: string }
   | { type: "send"; text: string }
   | { type: "cancel"; taskId: string }
-  | { type: "undo"; taskId: string }
+  | { type: "undo" | "commit"; taskId: string }
   | { type: "review" | "accept" | "reject"; patchId: string }
   | { type: "rendered"; t0: number; at: number }
   | { type: "resync" };
@@ -77,7 +78,8 @@ export function parseWebviewMessage(raw: unknown): PanelRequest | { refused: str
     case "cancel":
       return keys === "taskId,type" && id("taskId") ? { type: "cancel", taskId: m.taskId as string } : { refused: "cancel needs a taskId" };
     case "undo":
-      return keys === "taskId,type" && id("taskId") ? { type: "undo", taskId: m.taskId as string } : { refused: "undo needs a taskId" };
+    case "commit":
+      return keys === "taskId,type" && id("taskId") ? { type: m.type, taskId: m.taskId as string } : { refused: `${m.type} needs a taskId` };
     case "review":
     case "accept":
     case "reject":
@@ -173,7 +175,7 @@ export class ConversationState {
         return true;
       }
       case "toolResult":
-        this.messages.push({ taskId: ev.taskId, role: "tool", toolCallId: ev.callId, name: ev.name, ok: ev.ok, text: ev.result });
+        this.messages.push({ taskId: ev.taskId, role: "tool", toolCallId: ev.callId, name: ev.name, ok: ev.ok, text: ev.result, facts: ev.facts });
         return true;
       case "error":
         this.messages.push({ taskId: ev.taskId, role: "assistant", text: ev.message, error: true });
@@ -206,123 +208,4 @@ export class ConversationState {
     }
     return true;
   }
-}
-
-function usd(value: number | null | undefined): string {
-  return value === null || value === undefined ? "price unknown" : `$${value.toFixed(4)}`;
-}
-
-function argsBrief(args: unknown): string {
-  if (typeof args === "object" && args !== null) {
-    const a = args as Record<string, unknown>;
-    const brief = a.path ?? a.query ?? a.pattern ?? a.command ?? "";
-    return typeof brief === "string" ? brief : JSON.stringify(brief);
-  }
-  return String(args).slice(0, 60);
-}
-
-function firstLine(text: string | null | undefined): string {
-  const line = (text ?? "").trim().split("\n")[0] ?? "";
-  return line.length > 100 ? `${line.slice(0, 99)}…` : line;
-}
-
-/** A patch's card: file, risk tier and reasons, the review buttons while it is open, Undo (its task) once accepted. */
-export function renderPatchCard(patchId: string, patch: Patch | undefined): string {
-  if (!patch) {
-    return `<div class="patch" data-patch-card="${escapeHtml(patchId)}"><span class="file">${escapeHtml(patchId)}</span>` +
-      ` <span class="status">reviewed or unknown here</span></div>`;
-  }
-  const tier = patch.risk?.tier ?? "LOW";
-  const risk = patch.risk ? `${patch.risk.tier} ${patch.risk.score.toFixed(2)}` : "not scored";
-  const reasons = (patch.risk?.reasons ?? []).map((r) => `<li>${escapeHtml(r.message)}</li>`).join("");
-  const open = patch.status === "pending" || patch.status === "partial";
-  const id = escapeHtml(patch.patchId);
-  const buttons = open
-    ? `<div class="buttons"><button data-action="review" data-patch="${id}">Review</button>` +
-      `<button data-action="accept" data-patch="${id}">Accept</button>` +
-      `<button data-action="reject" data-patch="${id}" class="secondary">Reject</button>` + undoButton(patch) + `</div>`
-    : patch.status === "accepted" ? `<div class="buttons">${undoButton(patch)}</div>` : "";
-  return `<div class="patch" data-patch-card="${id}"><div class="head"><span class="file">${escapeHtml(patch.newPath ? `${patch.path} → ${patch.newPath}` : patch.path)}</span>` +
-    ` <span class="tier tier-${escapeHtml(tier)}">risk ${escapeHtml(risk)}</span> <span class="status">${escapeHtml(patch.status)}</span></div>` +
-    (reasons ? `<ul class="reasons">${reasons}</ul>` : "") + buttons + `</div>`;
-}
-
-/** Undo of the patch's task: offered once some of its hunks were accepted. */
-function undoButton(patch: Patch): string {
-  const accepted = patch.status === "accepted" || (patch.status === "partial" && patch.hunks.some((h) => h.status === "accepted"));
-  return accepted && patch.taskId
-    ? `<button data-action="undo" data-task="${escapeHtml(patch.taskId)}" class="secondary" title="Undo the task's accepted changes">Undo</button>`
-    : "";
-}
-
-/** The message that is streaming (always the last one), with the key its Markdown is drawn under. */
-export interface Streaming { key: string; text: string; }
-
-export function streamingMessage(state: ConversationState): Streaming | undefined {
-  const i = state.messages.length - 1;
-  const m = state.messages[i];
-  return m && m.role === "assistant" && m.streaming && !m.error && m.text ? { key: `${m.taskId}:${i}`, text: m.text } : undefined;
-}
-
-/** What a streamed chunk changes in the drawn message: the blocks that became final since `from`
- * (appended once, before the tail) and the still-open rest (the tail, drawn again). Only these are
- * parsed, so a chunk costs its own size plus the open block's, not the whole message's. */
-export interface StreamUpdate { from: number; to: number; append: string; tail: string; }
-
-export function streamUpdate(text: string, from: number): StreamUpdate {
-  const to = settledLength(text, from);
-  return { from, to, append: to > from ? renderMarkdown(text.slice(from, to)) : "", tail: renderMarkdown(text.slice(to)) };
-}
-
-/** A streaming message's Markdown: its final blocks, then a `.tail` that stream updates replace. */
-function streamingMarkdown(s: Streaming): string {
-  const u = streamUpdate(s.text, 0);
-  return `<div class="md" data-stream="${escapeHtml(s.key)}" data-settled="${u.to}">${u.append}<div class="tail">${u.tail}</div>` +
-    `<span class="cursor">▍</span></div>`;
-}
-
-/** The open conversation as HTML. */
-export function renderConversation(state: ConversationState, patches: (id: string) => Patch | undefined): string {
-  const results = new Map(state.messages.filter((m) => m.role === "tool" && m.toolCallId).map((m) => [m.toolCallId!, m]));
-  const parts: string[] = [`<div class="bar"><button data-action="back" class="secondary" title="All conversations">← Conversations</button>` +
-    `<span class="cost" data-cost="conversation">conversation ${usd(state.costUsd)}</span></div>`];
-  const streaming = streamingMessage(state);
-  for (const m of state.messages) {
-    if (m.role === "user") {
-      const running = state.running.has(m.taskId);
-      parts.push(`<div class="msg user" data-task="${escapeHtml(m.taskId)}"><div class="who">You</div>` +
-        `<div class="text">${escapeHtml(m.text ?? "")}</div><div class="meta">${escapeHtml(m.status ?? "")}` +
-        `${m.costUsd !== undefined && !running ? ` · task ${usd(m.costUsd)}` : ""}` +
-        `${running ? ` <button data-action="cancel" data-task="${escapeHtml(m.taskId)}" class="secondary">Cancel</button>` : ""}</div></div>`);
-    } else if (m.role === "assistant") {
-      const calls = (m.toolCalls ?? []).map((c) => {
-        const result = results.get(c.id);
-        const mark = result ? (result.ok === false ? "✗" : "✓") : "…";
-        const cards = (result?.patchIds ?? []).map((p) => renderPatchCard(p, patches(p))).join("");
-        return `<details class="tool" data-call="${escapeHtml(c.id)}"><summary>${mark} <span class="name">${escapeHtml(c.name)}</span> ` +
-          `<span class="arg">${escapeHtml(argsBrief(c.arguments))}</span> <span class="result">${escapeHtml(firstLine(result?.text))}</span></summary>` +
-          `<pre class="args">${escapeHtml(JSON.stringify(c.arguments, null, 2))}</pre>` +
-          (result ? `<pre class="output">${escapeHtml(result.text ?? "")}</pre>` : "") + `</details>${cards}`;
-      }).join("");
-      const text = streaming && m === state.messages[state.messages.length - 1] ? streamingMarkdown(streaming)
-        : m.text ? `<div class="md${m.error ? " error" : ""}">${renderMarkdown(m.text)}${m.streaming ? '<span class="cursor">▍</span>' : ""}</div>` : "";
-      const cost = m.costUsd !== undefined ? `<div class="meta">${usd(m.costUsd)}</div>` : "";
-      parts.push(`<div class="msg assistant${m.streaming ? " streaming" : ""}">${text}${calls}${cost}</div>`);
-    }
-  }
-  return parts.join("");
-}
-
-/** The list of conversations, newest first. */
-export function renderList(conversations: ConversationSummary[]): string {
-  if (conversations.length === 0) {
-    return `<div class="empty">No conversations in this workspace yet. Ask below, or use "Ask gdm…" on a selection.</div>`;
-  }
-  const items = conversations.map((c) => {
-    const label = c.title || c.prompt || c.conversationId;
-    const when = c.updatedAt ? c.updatedAt.replace("T", " ").slice(0, 16) : "";
-    return `<li><button class="conversation" data-action="open" data-conversation="${escapeHtml(c.conversationId)}">` +
-      `<span class="label">${escapeHtml(label)}</span><span class="meta">${c.taskIds.length} task(s) · ${usd(c.costUsd)} · ${escapeHtml(when)} UTC</span></button></li>`;
-  });
-  return `<ul class="conversations">${items.join("")}</ul>`;
 }

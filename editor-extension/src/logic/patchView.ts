@@ -101,6 +101,29 @@ export function insertedPreview(lines: string[], max = 120): string {
   return `+${lines.length}: ${shown}`;
 }
 
+/** Inserted lines shown whole in the editor: at most this many, then a line saying how many more. */
+export const ZONE_MAX_LINES = 200;
+
+/** The inserted lines as a fenced Markdown block (in the document's language, for its colours). */
+export function insertedBlock(lines: string[], languageId = "", max = ZONE_MAX_LINES): string {
+  const shown = lines.slice(0, max);
+  let fence = "```";
+  while (shown.some((l) => l.includes(fence))) {
+    fence += "`";
+  }
+  const more = lines.length > max ? `\n\n… and ${lines.length - max} more lines (gdm: Review all changes shows them all)` : "";
+  return `${fence}${languageId.replace(/[^\w+#.-]/g, "")}\n${shown.join("\n")}\n${fence}${more}`;
+}
+
+/** The heading of a hunk's inserted lines: how many, where they go, the patch's risk. */
+export function zoneLabel(patch: Patch, mark: HunkMarks): string {
+  const n = mark.inserted.length;
+  const what = mark.removed.end > mark.removed.start
+    ? `replaces ${mark.removed.end - mark.removed.start === 1 ? "the line" : `the ${mark.removed.end - mark.removed.start} lines`} above`
+    : mark.previewLine < mark.removed.start ? "inserted below" : "inserted above";
+  return `gdm: +${n} line${n === 1 ? "" : "s"} ${what} (pending) · ${riskBadge(patch.risk)}`;
+}
+
 const TIER_ICON: Record<string, string> = { LOW: "●", MEDIUM: "▲", HIGH: "⚠", CRITICAL: "⛔" };
 
 /** The risk badge text: "▲ gdm risk MEDIUM 0.45". */

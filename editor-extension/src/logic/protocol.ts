@@ -68,11 +68,20 @@ export interface CostBreakdown extends CostUpdate {
   byModel: { model: string; usd: number; tokensIn: number; tokensOut: number; calls: number }[];
 }
 
+/** What the server read from a tool's whole result (README: `toolResult` `facts`); `{}` for none. */
+export interface ToolFacts {
+  hits?: number;
+  more?: boolean;
+  exitCode?: number | null;
+  lastLine?: string;
+  timedOut?: boolean;
+}
+
 interface TaskEventBase { taskId: string; }
 export type TaskEvent =
   | (TaskEventBase & { kind: "thinking"; text: string })
   | (TaskEventBase & { kind: "toolCall"; callId: string; name: string; arguments: unknown })
-  | (TaskEventBase & { kind: "toolResult"; callId: string; name: string; ok: boolean; result: string })
+  | (TaskEventBase & { kind: "toolResult"; callId: string; name: string; ok: boolean; result: string; facts?: ToolFacts })
   | (TaskEventBase & { kind: "response"; text: string; delta: boolean })
   | (TaskEventBase & { kind: "error"; message: string; errorKind: string })
   | (TaskEventBase & { kind: "done"; status: string; patchIds: string[]; costUsd: number });

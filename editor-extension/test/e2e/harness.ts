@@ -223,6 +223,9 @@ export const QUIET_SETTINGS: Record<string, unknown> = {
   "extensions.autoUpdate": false,
   "update.mode": "none",
   "editor.minimap.enabled": false,
+  // VS Code opens its Comments panel the first time a file with comment threads is active (gdm's
+  // insertion zones are threads); kept shut so that the editor keeps its height between runs
+  "comments.openView": "never",
 };
 
 /** gdm's settings against the scripted model at `modelUrl`, with a store under the scratch dir. */

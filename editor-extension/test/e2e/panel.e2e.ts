@@ -4,15 +4,23 @@
  * (Markdown as it streams, a collapsed tool call that expands, a patch card with its risk), accept
  * from the card (the editor's "↶ Undo task" lens appears), send a follow-up from the prompt box and
  * see its patch, accept it and click its undo lens, Undo the first task from its card, see both in the
- * "gdm: Tasks" view, back to the list of conversations, reopen it and stream a long follow-up answer. Each step leaves a screenshot (test-artifacts/panel-*.png); the panel's chunk →
- * render latency (performance marks in the extension and the webview) is read from the gdm log.
+ * "gdm: Tasks" view, back to the list of conversations, reopen it and stream a long follow-up answer
+ * whose last paragraph ends inside the visible list, scroll up during another one (the list stays
+ * put, "Jump to latest" brings the end back), see a follow-up's tool calls as sentences and its
+ * 10-line insertion as 10 lines in the editor, accept it and "Commit this task". Each step leaves a
+ * screenshot (test-artifacts/panel-*.png; new steps' shots come after the older ones, so the
+ * names of those stay comparable); the panel's chunk → render latency (performance marks in the
+ * extension and the webview) is read from the gdm log.
  */
 import { after, before } from "node:test";
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { mkdirSync, rmSync } from "node:fs";
 import { join } from "node:path";
-import { chromium, type Browser, type FrameLocator, type Page } from "playwright-core";
-import { CHROMIUM_ARGS, recorder, ROOT, Proc, e2eEnv, installVsix, scratch, startCodeServer, writeSettings } from "./harness";
+import { chromium, type Browser, type FrameLocator, type Locator, type Page } from "playwright-core";
+import {
+  CHROMIUM_ARGS, QUIET_SETTINGS, recorder, ROOT, Proc, e2eEnv, gdmSettings, installVsix, scratch, startCodeServer, writeSettings,
+} from "./harness";
 import * as ui from "./workbench";
 import { poll } from "./workbench";
 
@@ -31,29 +39,53 @@ function panel(): FrameLocator {
   return page.frameLocator("iframe.webview.ready").frameLocator("#active-frame");
 }
 
+/** Where an element of the panel is against what a person sees of it: the message list's box
+ * inside the webview (below the header, above the prompt box) and the webview's box in the page. */
+async function visibility(el: Locator): Promise<{ inList: boolean; inPage: boolean; box: unknown }> {
+  const inList = await el.evaluate((node) => {
+    const r = node.getBoundingClientRect();
+    const list = document.getElementById("root")!.getBoundingClientRect();
+    return r.height > 0 && r.top >= list.top - 1 && r.bottom <= list.bottom + 1;
+  });
+  const box = await el.boundingBox();
+  const frame = await page.locator("iframe.webview.ready").first().boundingBox();
+  const inPage = !!box && !!frame && box.y >= frame.y - 1 && box.y + box.height <= frame.y + frame.height + 1;
+  return { inList, inPage, box };
+}
+
+/** `el` is inside the visible part of the message list (or, `inList: false`, of the panel). */
+async function assertVisible(el: Locator, what: string, { inList = true } = {}): Promise<void> {
+  const seen = await visibility(el);
+  assert.ok((seen.inList || !inList) && seen.inPage, `${what} is not in the visible part of the panel: ${JSON.stringify(seen)}`);
+}
+
+/** The message list's scroll position. */
+function listScroll(): Promise<{ top: number; height: number; client: number }> {
+  return panel().locator("#root").evaluate((r) => ({ top: r.scrollTop, height: r.scrollHeight, client: r.clientHeight }));
+}
+
+/** Type a prompt into the panel's box and send it. */
+async function sendFromPanel(text: string): Promise<void> {
+  await panel().locator("#prompt").click();
+  await page.keyboard.type(text);
+  await page.keyboard.press("Control+Enter");
+  await panel().locator(".msg.user .text", { hasText: text }).waitFor({ timeout: 15_000 });
+}
+
 before(async () => {
   mkdirSync(artifacts, { recursive: true });
   dirs = scratch();
+  // A git repository, so that "Commit this task" has something to commit into.
+  const git = (...args: string[]) => execFileSync("git", ["-C", dirs.workspace, ...args], { stdio: "pipe" });
+  git("init", "-q");
+  git("config", "user.name", "gdm e2e");
+  git("config", "user.email", "gdm-e2e@example.invalid");
+  git("add", "-A");
+  git("commit", "-q", "-m", "the fixture workspace");
   model = Proc.start("scripted model", env.python, ["-m", "gdm.scripted", join(ROOT, "test", "fixtures", "panel-vscode.json")]);
   const modelUrl = (await model.waitFor(/http:\/\/127\.0\.0\.1:\d+\/v1/, 20_000))[0];
   installVsix(env, dirs.userData, dirs.extensions, dirs.xdg);
-  writeSettings(dirs.userData, {
-    "workbench.startupEditor": "none",
-    "workbench.tips.enabled": false,
-    "workbench.secondarySideBar.defaultVisibility": "hidden",
-    "chat.commandCenter.enabled": false,
-    "security.workspace.trust.enabled": false,
-    "telemetry.telemetryLevel": "off",
-    "extensions.autoCheckUpdates": false,
-    "extensions.autoUpdate": false,
-    "update.mode": "none",
-    "editor.minimap.enabled": false,
-    "gdm.pythonPath": env.python,
-    "gdm.model": "openai/scripted",
-    "gdm.apiBase": modelUrl,
-    "gdm.prices": { "openai/scripted": { inputPerMTok: 3, outputPerMTok: 15 } },
-    "gdm.databaseUrl": `sqlite:///${join(dirs.base, "gdm.db")}`,
-  });
+  writeSettings(dirs.userData, { ...QUIET_SETTINGS, ...gdmSettings(env, dirs, modelUrl) });
   const cs = await startCodeServer(env, dirs);
   codeServer = cs.proc;
   browser = await chromium.launch({ executablePath: env.chromium, headless: true, args: CHROMIUM_ARGS });
@@ -97,8 +129,15 @@ step("ask from the prompt box: Markdown streams, a tool call is one collapsed li
   await panel().locator(".msg.user .meta", { hasText: /done · task \$0\.\d{4}/ }).waitFor({ timeout: 30_000 });
   assert.match(await panel().locator(".bar .cost").innerText(), /conversation \$0\.\d{4}/);
   assert.ok((await panel().locator(".msg.assistant .meta", { hasText: /\$0\.\d{4}/ }).count()) >= 2, "cost per message");
+  // One sentence, the arguments one click away and pretty-printed (a row per field, texts as blocks).
+  assert.equal((await call.locator("summary").innerText()).trim(), "✓ proposed an edit to calc.py: 2 lines → 4");
   await call.locator("summary").click();
-  await call.locator("pre.args", { hasText: '"path": "calc.py"' }).waitFor({ timeout: 5_000 });
+  const args = call.locator("dl.args");
+  await args.waitFor({ timeout: 5_000 });
+  assert.deepEqual(await args.locator("dt").allInnerTexts(), ["path", "old_text", "new_text"]);
+  assert.equal(await args.locator("dd").first().innerText(), "calc.py");
+  assert.match(await args.locator("dd pre").last().innerText(), /^ {4}"""Return a \/ b\."""\n {4}if b == 0:\n {8}raise ValueError/);
+  await assertVisible(args.locator("dd pre").last(), "the expanded arguments");
   await screenshot("conversation-tool-call-expanded-patch-card");
 });
 
@@ -188,10 +227,19 @@ step("reopened from the list, a follow-up's long answer streams and renders chun
   assert.deepEqual(await back.evaluate((b) => ({ focused: b === document.activeElement,
     streaming: document.querySelector(".msg.assistant.streaming") !== null })), { focused: true, streaming: true },
   "focus kept while the answer streams");
+  // The list follows the answer: what streamed last is in view, not the conversation's top.
+  await assertVisible(streaming.locator("h5", { hasText: "What I would test next" }), "the newest heading while streaming");
   await screenshot("long-answer-streaming");
   const last = panel().locator(".msg.assistant .md").last();
-  await last.locator("p", { hasText: "That is the whole walkthrough of calc.py." }).waitFor({ timeout: 60_000 });
+  const end = last.locator("p", { hasText: "That is the whole walkthrough of calc.py." });
+  await end.waitFor({ timeout: 60_000 });
   await panel().locator(".msg.user .meta", { hasText: /done · task \$0\.\d{4}/ }).nth(2).waitFor({ timeout: 30_000 });
+  await assertVisible(end, "the long answer's last paragraph");
+  await assertVisible(panel().locator("#prompt"), "the prompt box", { inList: false });
+  assert.ok(!(await panel().locator("#jump").isVisible()), "no Jump to latest at the end");
+  const pre = last.locator("pre").last();
+  assert.ok(await pre.evaluate((p) => getComputedStyle(p).overflowX === "auto" && getComputedStyle(p).maxHeight !== "none"),
+    "code blocks scroll inside themselves");
   assert.equal(await last.locator("pre").count(), 2, "both code blocks");
   assert.equal(await last.locator("h3, h4, h5, h6").count(), 5, "every heading");
   assert.equal(await panel().locator(".cursor").count(), 0, "no streaming cursor once done");
@@ -201,4 +249,87 @@ step("reopened from the list, a follow-up's long answer streams and renders chun
   const line = log.match(/gdm panel: streamed chunk → render[^\n]*/g)!.pop()!;
   console.log(line);
   assert.ok(Number(/over (\d+) renders/.exec(line)![1]) >= 50, `at least 50 rendered chunks: ${line}`);
+  await ui.runCommand(page, "View: Hide Panel"); // the editor's height back for the steps below
+});
+
+step("scrolled up while an answer streams, the list stays where the user put it; Jump to latest brings the end back", async () => {
+  await sendFromPanel("Once more, the walkthrough");
+  const streaming = panel().locator(".msg.assistant.streaming .md");
+  await streaming.locator("h5", { hasText: "Why" }).waitFor({ timeout: 60_000 });
+  assert.ok(!(await panel().locator("#jump").isVisible()), "following: no Jump to latest");
+  const list = await panel().locator("#root").boundingBox();
+  await page.mouse.move(list!.x + list!.width / 2, list!.y + list!.height / 2);
+  await page.mouse.wheel(0, -800);
+  const jump = panel().locator("#jump");
+  await jump.waitFor({ state: "visible", timeout: 5_000 });
+  const at = (await listScroll()).top;
+  // More of the answer streams in below; the list does not move.
+  await streaming.locator("h5", { hasText: "What I would test next" }).waitFor({ state: "attached", timeout: 60_000 });
+  const now = await listScroll();
+  assert.ok(Math.abs(now.top - at) <= 2, `the list moved while scrolled up: ${at} → ${now.top}`);
+  assert.ok(now.height - now.top - now.client > 50, "the end is out of view");
+  await assertVisible(jump, "Jump to latest");
+  await screenshot("scrolled-up-jump-to-latest");
+  await jump.click();
+  await jump.waitFor({ state: "hidden", timeout: 5_000 });
+  const end = panel().locator(".msg.assistant .md").last().locator("p", { hasText: "That is the whole walkthrough of calc.py." });
+  await end.waitFor({ timeout: 60_000 });
+  await panel().locator(".msg.user .meta", { hasText: /done · task \$0\.\d{4}/ }).nth(3).waitFor({ timeout: 30_000 });
+  await assertVisible(end, "the answer's last paragraph after Jump to latest");
+  await screenshot("jumped-to-latest");
+});
+
+const NOTE_LINES = [
+  "# calc: four operations and a mean, on floats.", "#", "# add(a, b)       a + b", "# subtract(a, b)  a - b", "# multiply(a, b)  a * b",
+  "# divide(a, b)    a / b; b == 0 raises ZeroDivisionError", "# mean(values)    the arithmetic mean, through divide()", "#",
+  "# Every function takes and returns floats; none of them", "# keeps state, so each can be tested on its own.",
+];
+
+step("a follow-up's tool calls read as sentences, and its 10-line insertion shows as 10 lines in the editor", async () => {
+  await sendFromPanel("Add a ten-line note above add()");
+  await panel().locator(".msg.assistant .md", { hasText: "waits for your review" }).waitFor({ timeout: 60_000 });
+  const sentences = (await panel().locator("details.tool summary .sentence").allInnerTexts()).slice(-3);
+  assert.deepEqual(sentences, ["read calc.py lines 4–6", 'searched "divide(" — 2 hits', "proposed an edit to calc.py: 1 line → 11"]);
+  await screenshot("tool-call-sentences");
+  await ui.openFile(page, "calc.py");
+  const [zone] = await poll(() => ui.insertionZones(page), (z) => z.length === 1 && z[0].lines.length > 0, 30_000);
+  assert.deepEqual(zone.lines, NOTE_LINES, "the ten inserted lines, each a line");
+  assert.ok(zone.inView, "the zone is in the editor's view");
+  assert.ok(zone.blockHeight >= 10 * zone.lineHeight - 1 && zone.lineHeight > 0, `ten line boxes tall: ${JSON.stringify(zone)}`);
+  assert.match(zone.label, /^gdm: \+10 lines inserted below \(pending\) · ● gdm risk LOW \d\.\d\d$/);
+  await ui.lenses(page, "✓ Accept", 1, 15_000); // the lenses stay
+  await screenshot("ten-line-insertion");
+  // With comment threads hidden in editors, the one-line preview is the fallback.
+  await ui.setCheckbox(page, "comments.visible", false);
+  await ui.openFile(page, "calc.py"); // (closing the Settings editor can take the file's preview tab with it)
+  await poll(() => ui.injectedTexts(page), (t) => t.some((x) => x.startsWith("+10: # calc: four operations")), 15_000);
+  assert.equal((await ui.insertionZones(page)).length, 0);
+  await screenshot("insertion-preview-fallback");
+  await ui.setCheckbox(page, "comments.visible", true);
+  await ui.openFile(page, "calc.py");
+  await poll(() => ui.insertionZones(page), (z) => z.length === 1, 15_000);
+});
+
+step("accepted, the task offers Commit this task, which sends gdm.task.commit", async () => {
+  const card = panel().locator(".patch", { hasText: "pending" }).last();
+  await card.locator('button[data-action="accept"]').click();
+  await poll(() => ui.editorText(page), (t) => t.includes("# calc: four operations"), 30_000);
+  const commit = panel().locator('.task-foot button[data-action="commit"]');
+  await commit.waitFor({ timeout: 30_000 });
+  assert.equal(await commit.count(), 1, "only the task whose patches are all decided offers it");
+  await ui.focusEditor(page);
+  await page.keyboard.press("Control+S"); // a commit takes the file as it is on disk
+  await ui.runCommand(page, "Notifications: Clear All Notifications");
+  await commit.click();
+  // This server's answer: a commit (when it has gdm.task.commit) or the panel saying it lacks it.
+  const toast = page.locator(".notifications-toasts .notification-toast", { hasText: /gdm: committed [0-9a-f]{7,}|does not offer gdm\.task\.commit/ });
+  await toast.first().waitFor({ state: "visible", timeout: 30_000 });
+  const said = await toast.first().innerText();
+  console.log(`commit from the panel: ${said.split("\n")[0]}`);
+  if (/committed/.test(said)) {
+    await panel().locator(".task-foot .committed", { hasText: /committed [0-9a-f]{7,}/ }).waitFor({ timeout: 10_000 });
+    const log = execFileSync("git", ["-C", dirs.workspace, "log", "--format=%s", "-1", "--", "calc.py"]).toString();
+    assert.notEqual(log.trim(), "the fixture workspace", "the task's change is committed");
+  }
+  await screenshot("commit-this-task");
 });

@@ -102,7 +102,16 @@ step("pending hunks are decorated with their risk and have Accept/Reject lenses"
   assert.equal(lenses.length, 2);
   const texts = await ui.injectedTexts(page);
   assert.ok(texts.some((t) => /gdm risk (LOW|MEDIUM|HIGH|CRITICAL) \d\.\d\d/.test(t)), `no risk badge in ${JSON.stringify(texts)}`);
-  assert.ok(texts.some((t) => t.includes('raise ValueError("cannot divide by zero")')), `no inserted preview in ${JSON.stringify(texts)}`);
+  // The inserted lines show whole, as lines, in a zone below the lines they replace; those are struck through.
+  const zones = await poll(() => ui.insertionZones(page), (z) => z.length === 2 && z.every((x) => x.lines.length > 0), 15_000);
+  assert.deepEqual(zones.map((z) => z.lines.map((l) => l.trim())), [
+    ['"""Return the sum of a and b."""'],
+    ['"""Return a / b; dividing by zero raises a clear ValueError."""', "if b == 0:", 'raise ValueError("cannot divide by zero")'],
+  ]);
+  assert.match(zones[1].label, /^gdm: \+3 lines replaces the line above \(pending\) · ● gdm risk LOW \d\.\d\d$/);
+  const struck = await ui.struckTexts(page);
+  assert.ok(struck.some((t) => t.includes('Return a / b.')) && struck.some((t) => t.includes("Return a + b.")), `struck: ${JSON.stringify(struck)}`);
+  assert.ok(!texts.some((t) => t.startsWith("+1:") || t.startsWith("+3:")), `the one-line preview is only the fallback: ${JSON.stringify(texts)}`);
   assert.ok(await ui.removedLineCount(page) >= 2, "removed lines are not highlighted");
   await screenshot("pending-hunks");
   await ui.hoverBadge(page);
@@ -165,8 +174,10 @@ step("a MEDIUM-risk patch asked from the palette goes through VS Code's refactor
   await page.keyboard.press("Enter");
   await ui.focusEditor(page);
   const accept = await ui.lenses(page, "✓ Accept", 1, 30_000);
-  const texts = await poll(() => ui.injectedTexts(page), (t) => t.some((x) => x.includes("gdm risk MEDIUM")), 10_000);
-  assert.ok(texts.some((t) => t.includes("import subprocess")));
+  await poll(() => ui.injectedTexts(page), (t) => t.some((x) => x.includes("gdm risk MEDIUM")), 10_000);
+  const [zone] = await poll(() => ui.insertionZones(page), (z) => z.length === 1 && z[0].lines.length > 0, 10_000);
+  assert.ok(zone.lines.includes("import subprocess") && zone.inView, JSON.stringify(zone));
+  assert.match(zone.label, /gdm risk MEDIUM/);
   await screenshot("medium-risk-pending");
   await accept[0].click();
   const preview = page.locator(".part.panel .bulk-edit-panel, .part.panel [id='refactorPreview']").first();

@@ -129,6 +129,40 @@ export async function injectedTexts(page: Page): Promise<string[]> {
   }, EDITOR);
 }
 
+/** A zone gdm opened below a pending hunk, as a person sees it: its heading, the lines it shows
+ * (each as drawn: one text line per line box) and whether they all sit inside the editor's view. */
+export interface InsertionZone { label: string; lines: string[]; lineHeight: number; blockHeight: number; inView: boolean; }
+
+/** The insertion zones of the active editor (comment-thread zones below pending hunks), top to bottom. */
+export async function insertionZones(page: Page): Promise<InsertionZone[]> {
+  return page.evaluate((sel) => {
+    const editor = document.querySelector(`${sel} .overflow-guard`)?.getBoundingClientRect();
+    return Array.from(document.querySelectorAll(`${sel} .review-widget`))
+      .map((zone) => {
+        const block = zone.querySelector(".comment-body .monaco-tokenized-source") as HTMLElement | null;
+        const r = (block ?? zone).getBoundingClientRect();
+        const span = block?.closest("span[style]") as HTMLElement | null;
+        return {
+          top: r.top,
+          label: (zone.querySelector(".review-title")?.textContent ?? "").trim(),
+          lines: block ? block.innerText.replace(/\u00a0/g, " ").split("\n") : [],
+          lineHeight: span ? parseFloat(getComputedStyle(span).lineHeight) : 0,
+          blockHeight: r.height,
+          inView: !!editor && r.height > 0 && r.top >= editor.top && r.bottom <= editor.bottom,
+        };
+      })
+      .sort((a, b) => a.top - b.top)
+      .map(({ top: _top, ...zone }) => zone);
+  }, EDITOR);
+}
+
+/** Removed lines drawn struck through in the active editor (texts of the struck spans). */
+export async function struckTexts(page: Page): Promise<string[]> {
+  return page.evaluate((sel) => Array.from(document.querySelectorAll(`${sel} .view-lines span`))
+    .filter((el) => el.children.length === 0 && getComputedStyle(el).textDecorationLine.includes("line-through"))
+    .map((el) => (el.textContent ?? "").replace(/\u00a0/g, " ")), EDITOR);
+}
+
 /** Whole-line decorations (our removed-line highlight) in the active editor. */
 export async function removedLineCount(page: Page): Promise<number> {
   return page.locator(`${EDITOR} .view-overlays div[class*="ced-"]`).count();
@@ -174,5 +208,23 @@ export async function setSetting(page: Page, id: string, value: string): Promise
   await page.keyboard.press("Tab");
   await poll(() => input.inputValue(), (v) => v === value, 5_000);
   await page.waitForTimeout(800); // the Settings editor writes text settings after a short debounce
+  await runCommand(page, "View: Close Editor");
+}
+
+/** Tick or untick a boolean setting in the Settings editor, as a person would, and close it again. */
+export async function setCheckbox(page: Page, id: string, on: boolean): Promise<void> {
+  await runCommand(page, "Preferences: Open Settings (UI)");
+  const search = page.locator(".settings-editor .settings-header .suggest-input-container");
+  await search.waitFor({ timeout: 10_000 });
+  await search.click();
+  await page.keyboard.press("Control+A");
+  await page.keyboard.type(`@id:${id}`);
+  const box = page.locator(".settings-editor .setting-item-bool .setting-value-checkbox").first(); // the one setting found
+  await box.waitFor({ timeout: 10_000 });
+  if (((await box.getAttribute("aria-checked")) === "true") !== on) {
+    await box.click();
+  }
+  await poll(() => box.getAttribute("aria-checked"), (v) => v === String(on), 5_000);
+  await page.waitForTimeout(800); // the Settings editor writes settings after a short debounce
   await runCommand(page, "View: Close Editor");
 }

@@ -4,9 +4,10 @@ import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { escapeHtml, renderMarkdown, settledLength } from "../../src/logic/markdown";
+import { ConversationState, parseWebviewMessage } from "../../src/logic/panelModel";
 import {
-  ConversationState, parseWebviewMessage, renderConversation, renderList, renderPatchCard, streamingMessage, streamUpdate,
-} from "../../src/logic/panelModel";
+  renderConversation, renderList, renderPatchCard, renderTaskFooter, streamingMessage, streamUpdate,
+} from "../../src/logic/panelHtml";
 import type { Patch } from "../../src/logic/protocol";
 
 const C = "c-1";
@@ -43,13 +44,14 @@ test("a streamed task becomes messages: deltas joined, tool calls folded with th
   assert.deepEqual(s.messages.map((m) => m.role), ["user", "user", "assistant", "tool"]);
   assert.deepEqual(s.messages[3].patchIds, ["t-1-p-1"]);
   assert.ok(s.running.has("t-2"));
-  let html = renderConversation(s, () => patch);
+  let html = renderConversation(s, { patches: () => patch });
   assert.match(html, /<strong>edit<\/strong>/);
-  assert.match(html, /<details class="tool" data-call="k1"><summary>✓ <span class="name">edit_file<\/span> <span class="arg">calc.py<\/span>/);
+  assert.match(html, /<details class="tool" data-call="k1" data-tool="edit_file"><summary><span class="mark">✓<\/span> <span class="sentence">proposed an edit to calc.py: 0 lines → 0<\/span><\/summary>/);
+  assert.match(html, /<div class="label">edit_file arguments<\/div><dl class="args"><dt>path<\/dt><dd><code>calc.py<\/code><\/dd><\/dl>/);
   assert.match(html, /data-action="accept" data-patch="t-1-p-1"/);
   assert.match(html, /data-action="cancel" data-task="t-2"/);
   ev({ kind: "done", status: "done", patchIds: ["t-1-p-1"], costUsd: 0.0042 });
-  html = renderConversation(s, () => patch);
+  html = renderConversation(s, { patches: () => patch });
   assert.ok(!html.includes('data-action="cancel"'));
   assert.match(html, /task \$0\.0042/);
   // Another conversation's events do not touch this one.
@@ -58,7 +60,8 @@ test("a streamed task becomes messages: deltas joined, tool calls folded with th
 
 /** The long answer the panel e2e streams, and texts that end or break blocks in awkward places. */
 const longAnswer: string = JSON.parse(readFileSync(join(__dirname, "..", "..", "..", "test", "fixtures", "panel-vscode.json"), "utf8"))
-  .conversations[0].turns.at(-1).reply.content;
+  .conversations[0].turns.find((t: { expect?: { messages_contain?: string[] } }) =>
+    t.expect?.messages_contain?.[0] === "Walk me through everything that changed").reply.content;
 const streamedTexts = [
   longAnswer,
   "Intro **bold**\n\n```py\nx = 1\n\n\ny = 2\n```\n\n- a\n- b\n\n1. one\n2) two\n\n# Head\ntext `code`\n",
@@ -98,7 +101,7 @@ test("the streaming message is drawn as final blocks and a tail under its key; d
   ev({ kind: "response", text: "Para **one**.\n\nPara", delta: true });
   const first = streamingMessage(s);
   assert.deepEqual(first, { key: "t-1:1", text: "Para **one**.\n\nPara" });
-  const html = renderConversation(s, () => undefined);
+  const html = renderConversation(s, { patches: () => undefined });
   assert.match(html, /<div class="md" data-stream="t-1:1" data-settled="15"><p>Para <strong>one<\/strong>.<\/p><div class="tail"><p>Para<\/p><\/div><span class="cursor">▍<\/span><\/div>/);
   ev({ kind: "response", text: " two", delta: true });
   assert.equal(streamingMessage(s)?.key, first!.key, "a chunk keeps the key: the webview updates that message");
@@ -110,7 +113,7 @@ test("the streaming message is drawn as final blocks and a tail under its key; d
   assert.equal(streamingMessage(s)?.key, "t-1:3", "a new message, a new key: drawn in full");
   ev({ kind: "done", status: "done", patchIds: [], costUsd: 0.001 });
   assert.equal(streamingMessage(s), undefined);
-  assert.ok(!renderConversation(s, () => undefined).includes("data-stream"));
+  assert.ok(!renderConversation(s, { patches: () => undefined }).includes("data-stream"));
 });
 
 test("a new conversation from the panel adopts the conversation its first event names", () => {
@@ -148,14 +151,48 @@ test("only the panel's own webview messages pass", () => {
   assert.deepEqual(parseWebviewMessage({ type: "send", text: "more" }), { type: "send", text: "more" });
   assert.deepEqual(parseWebviewMessage({ type: "accept", patchId: "t-1-p-1" }), { type: "accept", patchId: "t-1-p-1" });
   assert.deepEqual(parseWebviewMessage({ type: "undo", taskId: "t-1" }), { type: "undo", taskId: "t-1" });
+  assert.deepEqual(parseWebviewMessage({ type: "commit", taskId: "t-1" }), { type: "commit", taskId: "t-1" });
+  assert.ok("refused" in parseWebviewMessage({ type: "commit", taskId: "t-1", message: "x" }));
   assert.ok("refused" in parseWebviewMessage({ type: "undo", patchId: "t-1-p-1" }));
   assert.deepEqual(parseWebviewMessage({ type: "ready" }), { type: "ready" });
   assert.deepEqual(parseWebviewMessage({ type: "resync" }), { type: "resync" });
   for (const bad of [null, "open", [1], { type: "runCommand", command: "workbench.action.terminal.new" },
     { type: "open" }, { type: "open", conversationId: "../x" }, { type: "send", text: "  " },
-    { type: "accept", patchId: "p", extra: 1 }, { type: "cancel", taskId: 3 }, { type: "ready", html: "<b>" }, { type: "resync", stream: "x" },
+    { type: "accept", patchId: "p", extra: 1 }, { type: "cancel", taskId: 3 }, { type: "commit" }, { type: "commit", taskId: "a b" }, { type: "ready", html: "<b>" }, { type: "resync", stream: "x" },
     { type: "send", text: "x".repeat(20_001) }]) {
     const got = parseWebviewMessage(bad);
     assert.ok("refused" in got, JSON.stringify(bad));
   }
+});
+
+test("a task's footer offers Commit once every patch it owns is accepted, then shows the commit", () => {
+  const s = new ConversationState();
+  s.load({ conversationId: C, messages: [
+    { taskId: "t-1", role: "user", text: "fix", status: "done" },
+    { taskId: "t-1", role: "assistant", text: null, toolCalls: [{ id: "k1", name: "edit_file", arguments: { path: "calc.py" } }] },
+    { taskId: "t-1", role: "tool", toolCallId: "k1", ok: true, text: "Proposed…", patchIds: ["t-1-p-1", "t-1-p-2"] },
+    { taskId: "t-2", role: "user", text: "more", status: "done" },
+  ] });
+  const other: Patch = { ...patch, patchId: "t-1-p-2", path: "other.py" };
+  const of = (a: Patch["status"], b: Patch["status"]) => (id: string) =>
+    id === patch.patchId ? { ...patch, status: a } : id === other.patchId ? { ...other, status: b } : undefined;
+  assert.equal(renderTaskFooter(s, "t-1", { patches: of("accepted", "pending") }), "", "not while a patch waits");
+  assert.equal(renderTaskFooter(s, "t-1", { patches: of("accepted", "partial") }), "");
+  assert.equal(renderTaskFooter(s, "t-1", { patches: of("rejected", "rejected") }), "", "nothing accepted");
+  assert.equal(renderTaskFooter(s, "t-2", { patches: of("accepted", "accepted") }), "", "a task without patches");
+  const ready = renderTaskFooter(s, "t-1", { patches: of("accepted", "accepted") });
+  assert.match(ready, /<button data-action="commit" data-task="t-1"[^>]*>Commit this task<\/button>/);
+  assert.match(renderTaskFooter(s, "t-1", { patches: of("accepted", "rejected") }), /Commit this task/, "one accepted, one rejected");
+  // A patch a follow-up took over (it extended it) is the follow-up's to commit.
+  assert.equal(renderTaskFooter(s, "t-1", { patches: (id) => ({ ...patch, patchId: id, taskId: "t-2", status: "accepted" }) }), "");
+  // Drawn once, after the task's last message; the commit made replaces the button.
+  const html = renderConversation(s, { patches: of("accepted", "accepted") });
+  assert.equal(html.match(/data-action="commit"/g)?.length, 1);
+  assert.ok(html.indexOf('data-action="commit"') < html.indexOf('data-task="t-2"'));
+  const done = renderTaskFooter(s, "t-1", { patches: of("accepted", "accepted"),
+    committed: (id) => (id === "t-1" ? { commit: "0123456789abcdef", message: "calc: <guard> divide\n\nbody" } : undefined) });
+  assert.match(done, /committed 0123456789: calc: &lt;guard&gt; divide<\/span>/);
+  assert.ok(!done.includes("data-action"));
+  s.running.add("t-1");
+  assert.equal(renderTaskFooter(s, "t-1", { patches: of("accepted", "accepted") }), "", "not while it runs");
 });
