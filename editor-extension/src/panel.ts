@@ -180,18 +180,21 @@ export class ConversationPanel implements vscode.WebviewViewProvider, vscode.Dis
   /** "Commit this task": the server's `gdm.task.commit`; its refusals (not a git repository, unsaved
    * buffers…) come back as errors that `onMessage` shows. */
   private async commit(taskId: string): Promise<void> {
-    if (!(await vscode.commands.getCommands(true)).includes(COMMIT_COMMAND)) {
-      throw new Error(`this gdm server does not offer ${COMMIT_COMMAND}: update gdm to commit a task from the panel`);
+    try {
+      if (!(await vscode.commands.getCommands(true)).includes(COMMIT_COMMAND)) {
+        throw new Error(`this gdm server does not offer ${COMMIT_COMMAND}: update gdm to commit a task from the panel`);
+      }
+      const got = (await this.deps.execute(COMMIT_COMMAND, { taskId })) as Partial<Committed> | undefined;
+      if (typeof got?.commit !== "string") {
+        throw new Error(`${COMMIT_COMMAND} answered without a commit: ${JSON.stringify(got)?.slice(0, 200)}`);
+      }
+      const done: Committed = { commit: got.commit, message: got.message ?? "", files: got.files };
+      this.committed.set(taskId, done);
+      this.deps.log(`gdm panel: committed task ${taskId} as ${done.commit} (${done.files?.length ?? 0} file(s))`);
+      void vscode.window.showInformationMessage(`gdm: committed ${done.commit.slice(0, 10)} — ${done.message.split("\n")[0]}`);
+    } finally {
+      this.render(); // the footer: the commit made, or the button again after a refusal
     }
-    const got = (await this.deps.execute(COMMIT_COMMAND, { taskId })) as Partial<Committed> | undefined;
-    if (typeof got?.commit !== "string") {
-      throw new Error(`${COMMIT_COMMAND} answered without a commit: ${JSON.stringify(got)?.slice(0, 200)}`);
-    }
-    const done: Committed = { commit: got.commit, message: got.message ?? "", files: got.files };
-    this.committed.set(taskId, done);
-    this.deps.log(`gdm panel: committed task ${taskId} as ${done.commit} (${done.files?.length ?? 0} file(s))`);
-    void vscode.window.showInformationMessage(`gdm: committed ${done.commit.slice(0, 10)} — ${done.message.split("\n")[0]}`);
-    this.render();
   }
 
   private async refreshList(show: boolean): Promise<void> {

@@ -74,11 +74,11 @@ export const PANEL_SCRIPT = String.raw`(function () {
   root.addEventListener("scroll", () => { follow = atEnd(); showJump(); });
   root.addEventListener("wheel", (event) => { if (event.deltaY < 0) { follow = false; showJump(); } }, { passive: true });
   root.addEventListener("keydown", (event) => {
-    if (["ArrowUp", "PageUp", "Home"].includes(event.key)) { follow = false; showJump(); }
+    if (event.target === root && ["ArrowUp", "PageUp", "Home"].includes(event.key)) { follow = false; showJump(); }
   });
   root.addEventListener("mousedown", (event) => { if (event.target === root) { follow = false; showJump(); } }); // its scrollbar
   new ResizeObserver(() => settle()).observe(root);
-  jump.addEventListener("click", () => { follow = true; settle(); prompt.focus(); });
+  jump.addEventListener("click", () => { follow = true; settle(); });
   root.addEventListener("click", (event) => {
     const button = event.target.closest("button[data-action]");
     if (!button) return;
@@ -86,6 +86,7 @@ export const PANEL_SCRIPT = String.raw`(function () {
     if (button.dataset.conversation) message.conversationId = button.dataset.conversation;
     if (button.dataset.patch) message.patchId = button.dataset.patch;
     if (button.dataset.task) message.taskId = button.dataset.task;
+    if (message.type === "commit") button.disabled = true; // once: the redraw after the answer brings it back if it failed
     vscode.postMessage(message);
   });
   function send() {
