@@ -15,7 +15,7 @@ from gdm.tools import default_tools
 from gdm.tools.base import ToolContext, counter_ids
 from gdm.tools.facts import facts_of
 from gdm.tools.search import MAX_MATCHES
-from gdm.tools.shell import RunCommand
+from gdm.tools.shell import CommandResult, RunCommand, describe
 
 
 @pytest.fixture
@@ -56,6 +56,9 @@ async def test_a_command_gives_its_exit_code_and_last_output_line(ctx):
     # The whole output counts, not the 2,000 characters an event carries.
     long = await facts(ctx, "run_command", command=f"{py} -c \"print('x' * 5000); print('1 failed, 2 passed')\"")
     assert long["lastLine"] == "1 failed, 2 passed"
+    # The sandbox could not start: nothing ran, which is not an exit code.
+    unavailable = describe("pytest -q", CommandResult(None, "", not_run="bwrap: No permissions"), 60)
+    assert facts_of("run_command", True, unavailable) == {"notRun": True}
 
 
 def test_failed_calls_and_unknown_formats_have_no_facts():

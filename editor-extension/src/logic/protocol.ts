@@ -75,6 +75,8 @@ export interface ToolFacts {
   exitCode?: number | null;
   lastLine?: string;
   timedOut?: boolean;
+  /** The sandbox could not start: nothing ran. */
+  notRun?: boolean;
 }
 
 interface TaskEventBase { taskId: string; }

@@ -76,6 +76,9 @@ function command(args: Args, result: CallOutcome | undefined): string {
   if (f.timedOut) {
     return `ran ${cmd}: timed out`;
   }
+  if (f.notRun) {
+    return `did not run ${cmd}: the sandbox is unavailable`;
+  }
   if (f.exitCode === undefined) {
     return `ran ${cmd}`;
   }

@@ -22,6 +22,7 @@ test("one sentence per model-facing tool (DESIGN.md), counts from the result's f
     ["run_command", { command: "ls" }, ok({ exitCode: 0, lastLine: "calc.py" }), "ran ls: exit 0"],
     ["run_command", { command: "sleep 99" }, ok({ timedOut: true }), "ran sleep 99: timed out"],
     ["run_command", { command: "pytest -q" }, undefined, "ran pytest -q"],
+    ["run_command", { command: "pytest -q" }, ok({ notRun: true }), "did not run pytest -q: the sandbox is unavailable"],
     ["list_files", { pattern: "*.py" }, ok({ hits: 4 }), "listed files matching *.py — 4 files"],
     ["edit_file", { path: "calc.py", old_text: "a\nb\n", new_text: "a\nx\ny\nb\n" }, ok(), "proposed an edit to calc.py: 2 lines → 4"],
     ["write_file", { path: "new.py", content: "a = 1\n" }, ok(), "proposed writing new.py (1 line)"],

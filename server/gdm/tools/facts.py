@@ -13,13 +13,14 @@ from __future__ import annotations
 import re
 from typing import Any
 
+from gdm.sandbox import NOT_RUN
 from gdm.tools.search import MAX_MATCHES
 
 _SEARCH_EMPTY = "(no matches for "
 _LINE_HIT = re.compile(r"^[^\n:]+:\d+: ")
 _NO_HITS = ("(no definition of ", "(no references to ", "(no files match)", "(no definitions found in ")
 _CUT = re.compile(r"^… \[cut: \d+ more characters\]$")
-_EXIT = re.compile(r"^\(exit code (-?\d+|None)\)$")
+_EXIT = re.compile(r"^\(exit code (-?\d+|None)(?:; [^\n]*)?\)$")  # "; runs sandboxed: …" since the sandbox
 _KILLED = re.compile(r"^\(killed after the ")
 _LAST_LINE_CHARS = 200
 
@@ -56,10 +57,13 @@ def _lines(text: str) -> dict[str, Any]:
 
 
 def _command(text: str) -> dict[str, Any]:
-    """`$ command`, then `(exit code N)` and the output, or `(killed after …)` (shell.describe)."""
+    """`$ command`, then `(exit code N; where)` and the output, `(killed after …)` or `(not run: …)`
+    (shell.describe)."""
     lines = text.split("\n")
     if len(lines) < 2 or not lines[0].startswith("$ "):
         return {}
+    if lines[1].startswith(f"({NOT_RUN}"):
+        return {"notRun": True}
     if _KILLED.match(lines[1]):
         return {"timedOut": True}
     found = _EXIT.match(lines[1])
