@@ -185,7 +185,11 @@ export class ConversationPanel implements vscode.WebviewViewProvider, vscode.Dis
         throw new Error(`this gdm server does not offer ${COMMIT_COMMAND}: update gdm to commit a task from the panel`);
       }
       const got = (await this.deps.execute(COMMIT_COMMAND, { taskId })) as Partial<Committed> | undefined;
-      if (typeof got?.commit !== "string") {
+      if (got === undefined) { // the command's own UI was cancelled, or it showed the refusal itself
+        this.deps.log(`gdm panel: ${COMMIT_COMMAND} of ${taskId} made no commit`);
+        return;
+      }
+      if (typeof got.commit !== "string") {
         throw new Error(`${COMMIT_COMMAND} answered without a commit: ${JSON.stringify(got)?.slice(0, 200)}`);
       }
       const done: Committed = { commit: got.commit, message: got.message ?? "", files: got.files };
