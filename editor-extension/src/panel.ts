@@ -177,8 +177,8 @@ export class ConversationPanel implements vscode.WebviewViewProvider, vscode.Dis
     }
   }
 
-  /** "Commit this task": the server's `gdm.task.commit`; its refusals (not a git repository, unsaved
-   * buffers…) come back as errors that `onMessage` shows. */
+  /** "Commit this task": the server's `gdm.task.commit` (which says "gdm: committed …" itself); its
+   * refusals (not a git repository, unsaved buffers…) come back as errors that `onMessage` shows. */
   private async commit(taskId: string): Promise<void> {
     try {
       if (!(await vscode.commands.getCommands(true)).includes(COMMIT_COMMAND)) {
@@ -195,7 +195,6 @@ export class ConversationPanel implements vscode.WebviewViewProvider, vscode.Dis
       const done: Committed = { commit: got.commit, message: got.message ?? "", files: got.files };
       this.committed.set(taskId, done);
       this.deps.log(`gdm panel: committed task ${taskId} as ${done.commit} (${done.files?.length ?? 0} file(s))`);
-      void vscode.window.showInformationMessage(`gdm: committed ${done.commit.slice(0, 10)} — ${done.message.split("\n")[0]}`);
     } finally {
       this.render(); // the footer: the commit made, or the button again after a refusal
     }

@@ -321,8 +321,8 @@ step("accepted, the task offers Commit this task, which sends gdm.task.commit", 
   await page.keyboard.press("Control+S"); // a commit takes the file as it is on disk
   await ui.runCommand(page, "Notifications: Clear All Notifications");
   await commit.click();
-  // This server's answer: a commit (when it has gdm.task.commit, whose box for the message comes
-  // first: its proposal is taken as it is) or the panel saying it lacks the command.
+  // This server's answer: its "gdm: committed <id> …" (when it has gdm.task.commit, whose box for the
+  // message comes first: its proposal is taken as it is), or the panel saying it lacks the command.
   const toast = page.locator(".notifications-toasts .notification-toast", { hasText: /gdm: committed [0-9a-f]{7,}|does not offer gdm\.task\.commit/ });
   const messageBox = page.locator(".quick-input-widget", { hasText: "gdm: commit" });
   await toast.or(messageBox).first().waitFor({ state: "visible", timeout: 30_000 });
