@@ -194,14 +194,19 @@ export async function waitForPanelText(page: Page, pattern: RegExp, timeoutMs: n
   return poll(async () => (await view.innerText()).replace(/\u00a0/g, " "), (t) => pattern.test(t), timeoutMs);
 }
 
-/** Change a setting through the Settings editor, as a person would, and close it again. */
-export async function setSetting(page: Page, id: string, value: string): Promise<void> {
+/** The Settings editor showing only the setting `id`. */
+async function findSetting(page: Page, id: string): Promise<void> {
   await runCommand(page, "Preferences: Open Settings (UI)");
   const search = page.locator(".settings-editor .settings-header .suggest-input-container");
   await search.waitFor({ timeout: 10_000 });
   await search.click();
   await page.keyboard.press("Control+A");
   await page.keyboard.type(`@id:${id}`);
+}
+
+/** Change a setting through the Settings editor, as a person would, and close it again. */
+export async function setSetting(page: Page, id: string, value: string): Promise<void> {
+  await findSetting(page, id);
   const input = page.locator(`.settings-editor input[aria-label="${id}"]`);
   await input.waitFor({ timeout: 10_000 });
   await input.fill(value);
@@ -213,12 +218,7 @@ export async function setSetting(page: Page, id: string, value: string): Promise
 
 /** Tick or untick a boolean setting in the Settings editor, as a person would, and close it again. */
 export async function setCheckbox(page: Page, id: string, on: boolean): Promise<void> {
-  await runCommand(page, "Preferences: Open Settings (UI)");
-  const search = page.locator(".settings-editor .settings-header .suggest-input-container");
-  await search.waitFor({ timeout: 10_000 });
-  await search.click();
-  await page.keyboard.press("Control+A");
-  await page.keyboard.type(`@id:${id}`);
+  await findSetting(page, id);
   const box = page.locator(".settings-editor .setting-item-bool .setting-value-checkbox").first(); // the one setting found
   await box.waitFor({ timeout: 10_000 });
   if (((await box.getAttribute("aria-checked")) === "true") !== on) {
