@@ -1,5 +1,5 @@
 """What a tool result says, as data: the `facts` of `toolResult` task events and of the `tool`
-messages of `gdm.conversation.get` (README: "Tool-result facts").
+messages of `gdm.conversation.get` (README: the `gdm/taskEvent` row of the contract).
 
 A panel shows each tool call as one sentence ("searched "divide(" — 3 hits", "ran pytest -q: 3
 passed"), but the `result` text it gets is cut at 2,000 characters, which drops the tail of a long
