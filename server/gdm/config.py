@@ -68,6 +68,8 @@ class Settings(BaseModel):
     day_budget_usd: float = Field(default=20.0, alias="dayBudgetUsd", ge=0)
     autonomy: Literal["review", "auto-low"] = "review"
     shell: Literal["ask", "auto", "allow", "deny"] = "ask"
+    completions: Literal["on", "off"] | None = None  # None: on when a model is set
+    completion_model: str | None = Field(default=None, alias="completionModel")
     sandbox: Literal["on", "off"] = "on"
     sandbox_network: Literal["on", "off"] = Field(default="off", alias="sandboxNetwork")
     max_turns: int = Field(default=30, alias="maxTurns", ge=1, le=500)
@@ -101,11 +103,18 @@ class Settings(BaseModel):
             return tuple(part.strip() for part in value.split(";") if part.strip())
         return value
 
-    @field_validator("sandbox", "sandbox_network", mode="before")
+    @field_validator("sandbox", "sandbox_network", "completions", mode="before")
     @classmethod
     def _on_off(cls, value: Any) -> Any:
         """`true` / `false` (what a JSON settings file says of a switch) mean `on` / `off`."""
         return {True: "on", False: "off"}.get(value, value) if isinstance(value, bool) else value
+
+    def completion_model_in_force(self) -> str | None:
+        """The model of inline completions: `completionModel`, else `cheapModel`, else `model`; None
+        when completions are off or no model is set."""
+        if self.completions == "off":
+            return None
+        return self.completion_model or self.cheap_model or self.model
 
     def prices_json(self) -> dict[str, dict[str, float]]:
         """`prices` in the wire shape, for the cost layer."""
@@ -133,6 +142,8 @@ ENV_VARS: dict[str, str] = {
     "dayBudgetUsd": "GDM_DAY_BUDGET_USD",
     "autonomy": "GDM_AUTONOMY",
     "shell": "GDM_SHELL",
+    "completions": "GDM_COMPLETIONS",
+    "completionModel": "GDM_COMPLETION_MODEL",
     "sandbox": "GDM_SANDBOX",
     "sandboxNetwork": "GDM_SANDBOX_NETWORK",
     "maxTurns": "GDM_MAX_TURNS",

@@ -4,7 +4,7 @@ from gdm.config import ENV_VARS, Settings, env_layer, resolve, to_wire
 
 DESIGN_KEYS = {"model", "apiBase", "apiKeyEnv", "fallbackModel", "cheapModel", "timeoutS", "prices", "taskBudgetUsd",
                "dayBudgetUsd",
-               "autonomy", "shell", "sandbox", "sandboxNetwork", "maxTurns", "testCommand", "databaseUrl", "mapTokens",
+               "autonomy", "shell", "sandbox", "sandboxNetwork", "completions", "completionModel", "maxTurns", "testCommand", "databaseUrl", "mapTokens",
                "rules", "checkCommands", "mcpServers", "mcpPolicy", "user", "commitTrailer"}
 
 

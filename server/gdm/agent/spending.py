@@ -79,6 +79,15 @@ class Spending:
                     f"(dayBudgetUsd); the next call could cost up to ${estimate:.4f}.")
         return None
 
+    def day_stop(self, estimate: float) -> str | None:
+        """Why a call outside any task (an inline completion) that could cost `estimate` must not be
+        made: the day budget, this user's across every window; or None."""
+        day_budget = self.settings.day_budget_usd
+        day_usd = self.ledger.day_usd(budget=day_budget, estimate=estimate)
+        if day_usd + estimate > day_budget:
+            return f"Day budget reached: ${day_usd:.4f} spent today of ${day_budget:.2f} (dayBudgetUsd)."
+        return None
+
     def fits_budget(self, task_id: str, client: LLMClient, messages: list[dict]) -> bool:
         """Whether a call of `client` with `messages` stays within the budgets (counts tokens: a
         worker thread's job, it may load a tokenizer)."""

@@ -5,6 +5,7 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gdm.commands import Command
+from gdm.completions.engine import COMPLETIONS
 
 if TYPE_CHECKING:
     from gdm.server import GdmServer
@@ -21,4 +22,5 @@ def register(server: GdmServer) -> None:
         session = await server.get_session()
         # A request from the user: read the day total again (other windows spend on the same database).
         return {**session.totals(params.task_id, fresh=True), "byModel": session.by_model(),
-                "sandbox": session.sandbox.state}
+                "sandbox": session.sandbox.state,
+                "completions": session.completions.stats.wire(session.ledger.task_usd(COMPLETIONS))}

@@ -18,6 +18,7 @@ from typing import Any, Callable
 
 from gdm.models.breaker import CircuitBreaker
 from gdm.models.cost import PriceBook
+from gdm.models.fim import has_fim, hole_messages, strip_fences
 from gdm.models.llm_errors import LLMError, classify
 from gdm.models.runner import ModelLoop
 from gdm.models.types import ModelConfig, ModelReply, ToolCallRequest, Usage
@@ -133,6 +134,63 @@ class LLMClient:
                 if not error.retryable or error.partial_text:
                     break
         raise _combined(failures)
+
+    async def fill(self, prefix: str, suffix: str, stop: list[str] | None = None) -> ModelReply:
+        """Fill the hole between `prefix` and `suffix` (inline completions): fill-in-the-middle
+        (`atext_completion` with `suffix`) where the provider has it, else a chat "hole filler"
+        prompt. One attempt (a completion is worth nothing late; the next keystroke asks again),
+        the breaker honoured; raises LLMError; cancelling stops the HTTP call."""
+        model = self.config.model
+        if not model:
+            raise LLMError("config", NO_MODEL_MESSAGE, model=None)
+        api_key = self._configured_key()
+        await self.warm_up()
+        refusal = self.breaker.refusal(model) if self.breaker is not None else None
+        if refusal is not None:
+            raise LLMError("circuit_open", refusal, True, model=model)
+        call = self._fill(model, api_key, prefix, suffix, stop or [])
+        try:
+            reply = await (self.model_loop.run(call) if self.model_loop is not None else call)
+        except LLMError as error:
+            if self.breaker is not None:
+                self.breaker.failure(model, error.kind)
+            raise
+        except BaseException:
+            if self.breaker is not None:
+                self.breaker.release(model)
+            raise
+        if self.breaker is not None:
+            self.breaker.success(model)
+        return reply
+
+    async def _fill(self, model: str, api_key: str | None, prefix: str, suffix: str, stop: list[str]) -> ModelReply:
+        litellm = _litellm()
+        messages = hole_messages(prefix, suffix)
+        kwargs = self._request_kwargs(litellm, model, api_key, messages, None)
+        fim = has_fim(model, self.config.api_base)
+        if fim:
+            kwargs = {k: v for k, v in kwargs.items() if k != "messages"}
+            kwargs.update(prompt=prefix, suffix=suffix, temperature=0)
+        if stop:
+            kwargs["stop"] = stop[:4]  # OpenAI takes at most four
+        try:
+            response = await (litellm.atext_completion(**kwargs) if fim else litellm.acompletion(**kwargs))
+        except Exception as exc:  # mapped to LLMError or re-raised untouched, never swallowed
+            error = classify_error(exc, model, self.config)
+            if error is None:
+                raise
+            raise error from exc
+        raw = jsonable(response.model_dump())
+        choices = raw.get("choices") or []
+        if not choices:
+            raise LLMError("bad_response", f"The model server for {model} answered a completion with no choices.",
+                           model=model)
+        first = choices[0]
+        text = first.get("text") if fim else (first.get("message") or {}).get("content")
+        text = strip_fences(text or "") if not fim else (text or "")
+        usage = usage_of(raw.get("usage")) or Usage(max(1, (len(prefix) + len(suffix)) // 4), max(1, len(text) // 4))
+        cost = self.prices.cost(model, usage.tokens_in, usage.tokens_out)
+        return ModelReply(text, [], usage, model, cost, first.get("finish_reason"), raw)
 
     def context_window(self) -> int | None:
         """The primary model's input window in tokens, when litellm knows it."""

@@ -12,7 +12,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-_TOP_KEYS = {"conversations"}
+from gdm.scripted import fim
+
+_TOP_KEYS = {"conversations", "completions"}
 _CONVERSATION_KEYS = {"match", "turns", "name"}
 _TURN_KEYS = {"expect", "reply", "usage", "fault"}
 _EXPECT_KEYS = {"tool_results_contain", "messages_contain"}
@@ -74,8 +76,10 @@ def _check_str_list(value: Any, where: str) -> None:
 
 def _validate_script(script: Any) -> None:
     _check_keys(script, _TOP_KEYS, "top level")
-    conversations = script.get("conversations")
-    if not isinstance(conversations, list) or not conversations:
+    if "completions" in script:
+        fim.validate(script["completions"], _fail)
+    conversations = script.get("conversations", [] if "completions" in script else None)
+    if not isinstance(conversations, list) or (not conversations and "completions" not in script):
         _fail("conversations", "expected a non-empty list")
     for c_index, conversation in enumerate(conversations):
         where = f"conversations[{c_index}]"

@@ -1,7 +1,7 @@
 """The scripted model's HTTP server: OpenAI- and Anthropic-compatible endpoints on loopback, stdlib only.
 
-Answers `POST /v1/chat/completions` (OpenAI chat) and `POST /v1/messages` (Anthropic messages)
-from a script (see script.py), streaming or not, and can inject faults (error statuses, garbage, empty choices, delays, cut streams) for the tests.
+Answers `POST /v1/chat/completions` (OpenAI chat), `POST /v1/messages` (Anthropic messages) and
+`POST /v1/completions` (fill-in-the-middle, fim.py) from a script (see script.py), streaming or not, and can inject faults (error statuses, garbage, empty choices, delays, cut streams) for the tests.
 Every request body is recorded so tests can check what the agent actually sent.
 """
 
@@ -16,7 +16,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from gdm.scripted import anthropic
+from gdm.scripted import anthropic, fim
 from gdm.scripted.responses import (
     build_reply,
     completion_body,
@@ -73,6 +73,7 @@ class ScriptedModel:
         self.host = host
         self.port = port
         self.requests: list[dict] = []
+        self.completion_requests: list[dict] = []  # /v1/completions (fill-in-the-middle) bodies
         self.failures: list[str] = []
         self._lock = threading.Lock()
         self._fault_counts: dict[tuple[int, int], int] = {}
@@ -189,6 +190,9 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0].rstrip("/")
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        if path in ("/v1/completions", "/completions"):
+            self._answer_fim(raw)
+            return
         dialect = ROUTES.get(path)
         if dialect is None:
             self._send_json(404, error_body(f"scripted model: no route POST {path}", 404))
@@ -204,6 +208,20 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.server.scripted.record_request(body)
         self._answer(body, dialect)
+
+    def _answer_fim(self, raw: bytes) -> None:
+        try:
+            body = json.loads(raw or b"null")
+        except json.JSONDecodeError:
+            body = None
+        if not isinstance(body, dict):
+            self._send_json(400, error_body("scripted model: the request body is not a completions request", 400))
+            return
+        scripted = self.server.scripted
+        with scripted._lock:
+            scripted.completion_requests.append(body)
+        status, payload = fim.answer(scripted.script.get("completions", []), body)
+        self._send_json(status, payload)
 
     def _answer(self, body: dict, dialect: Dialect) -> None:
         model = self.server.scripted
