@@ -173,14 +173,7 @@ class LLMClient:
             kwargs.update(prompt=prefix, suffix=suffix, temperature=0)
         if stop:
             kwargs["stop"] = stop[:4]  # OpenAI takes at most four
-        try:
-            response = await (litellm.atext_completion(**kwargs) if fim else litellm.acompletion(**kwargs))
-        except Exception as exc:  # mapped to LLMError or re-raised untouched, never swallowed
-            error = classify_error(exc, model, self.config)
-            if error is None:
-                raise
-            raise error from exc
-        raw = jsonable(response.model_dump())
+        raw = await self._send(model, litellm.atext_completion(**kwargs) if fim else litellm.acompletion(**kwargs))
         choices = raw.get("choices") or []
         if not choices:
             raise LLMError("bad_response", f"The model server for {model} answered a completion with no choices.",
@@ -260,15 +253,19 @@ class LLMClient:
         kwargs = self._request_kwargs(litellm, model, api_key, messages, tools)
         if on_text is not None:
             return await self._stream(litellm, model, kwargs, messages, on_text)
+        return self._reply(model, await self._send(model, litellm.acompletion(**kwargs)), messages)
+
+    async def _send(self, model: str, request: Any) -> dict:
+        """Await one litellm request (a coroutine) and give its response as plain JSON; a failure
+        is mapped to LLMError, or re-raised untouched when it is not the provider's."""
         try:
-            response = await litellm.acompletion(**kwargs)
+            response = await request
         except Exception as exc:  # mapped to LLMError or re-raised untouched, never swallowed
             error = classify_error(exc, model, self.config)
             if error is None:
                 raise
             raise error from exc
-        raw = jsonable(response.model_dump())
-        return self._reply(model, raw, messages)
+        return jsonable(response.model_dump())
 
     def _request_kwargs(self, litellm: Any, model: str, api_key: str | None, messages: list[dict],
                         tools: list[dict] | None) -> dict:
