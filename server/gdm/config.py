@@ -72,6 +72,26 @@ class Settings(BaseModel):
     mcp_servers: dict[str, McpStdioServer | McpHttpServer] = Field(default_factory=dict, alias="mcpServers")
     mcp_policy: Literal["ask", "allow", "deny"] = Field(default="ask", alias="mcpPolicy")
     user: str | None = None
+    completions: Literal["on", "off"] | None = None  # None: on when completionModel or model is set
+    completion_model: str | None = Field(default=None, alias="completionModel")
+
+    @field_validator("completions", mode="before")
+    @classmethod
+    def _on_off(cls, value: Any) -> Any:
+        """`completions` is `on` / `off`; a boolean (an editor's checkbox) means the same."""
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        return value.strip().lower() if isinstance(value, str) else value
+
+    def completion_model_name(self) -> str | None:
+        """The model of inline completions: `completionModel`, else `cheapModel`, else `model`."""
+        return self.completion_model or self.cheap_model or self.model
+
+    def completions_on(self) -> bool:
+        """Whether inline completions are served: `completions`, else on when a model is set."""
+        if self.completions is not None:
+            return self.completions == "on"
+        return self.completion_model_name() is not None
 
     @field_validator("check_commands", mode="before")
     @classmethod
@@ -115,6 +135,8 @@ ENV_VARS: dict[str, str] = {
     "checkCommands": "GDM_CHECK_COMMANDS",
     "mcpPolicy": "GDM_MCP_POLICY",
     "user": "GDM_USER",
+    "completions": "GDM_COMPLETIONS",
+    "completionModel": "GDM_COMPLETION_MODEL",
 }
 
 WIRE_KEYS: frozenset[str] = frozenset(f.alias or name for name, f in Settings.model_fields.items())

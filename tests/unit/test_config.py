@@ -5,7 +5,7 @@ from gdm.config import ENV_VARS, Settings, env_layer, resolve, to_wire
 DESIGN_KEYS = {"model", "apiBase", "apiKeyEnv", "fallbackModel", "cheapModel", "timeoutS", "prices", "taskBudgetUsd",
                "dayBudgetUsd",
                "autonomy", "shell", "maxTurns", "testCommand", "databaseUrl", "mapTokens", "rules", "checkCommands",
-               "mcpServers", "mcpPolicy", "user"}
+               "mcpServers", "mcpPolicy", "user", "completions", "completionModel"}
 
 
 def test_wire_keys_are_exactly_designs():
@@ -73,3 +73,20 @@ def test_new_keys_defaults_env_and_bad_values():
     assert to_wire(r.settings)["checkCommands"] == ("ruff check --output-format json .",)
     bad = resolve([{"mcpServers": {"x": {"args": []}}, "mapTokens": -1, "mcpPolicy": "sometimes"}])
     assert bad.settings.mcp_servers == {} and bad.settings.map_tokens == 2048 and len(bad.errors) == 3
+
+
+def test_completions_default_follow_the_models_and_bad_values_are_reported():
+    assert not Settings().completions_on() and Settings().completion_model_name() is None
+    only_model = resolve([{"model": "openai/a"}]).settings
+    assert only_model.completions_on() and only_model.completion_model_name() == "openai/a"
+    cheap = resolve([{"model": "openai/a", "cheapModel": "openai/c"}]).settings
+    assert cheap.completion_model_name() == "openai/c"
+    chosen = resolve([{"model": "openai/a", "cheapModel": "openai/c", "completionModel": "text-completion-codestral/x"}])
+    assert chosen.settings.completion_model_name() == "text-completion-codestral/x"
+    off = resolve([env_layer({"GDM_MODEL": "openai/a", "GDM_COMPLETIONS": "OFF"})]).settings
+    assert not off.completions_on()
+    assert resolve([{"completions": False, "model": "m"}]).settings.completions == "off"
+    assert resolve([{"completions": True}]).settings.completions_on()  # on, even with no model (nothing to call)
+    bad = resolve([{"completions": "sometimes", "model": "m"}], ["initializationOptions"])
+    assert bad.settings.completions is None and bad.settings.completions_on()
+    assert "completions" in bad.errors[0] and "'sometimes'" in bad.errors[0]

@@ -12,7 +12,9 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-_TOP_KEYS = {"conversations"}
+from gdm.scripted import completions
+
+_TOP_KEYS = {"conversations", "completions"}
 _CONVERSATION_KEYS = {"match", "turns", "name"}
 _TURN_KEYS = {"expect", "reply", "usage", "fault"}
 _EXPECT_KEYS = {"tool_results_contain", "messages_contain"}
@@ -74,6 +76,11 @@ def _check_str_list(value: Any, where: str) -> None:
 
 def _validate_script(script: Any) -> None:
     _check_keys(script, _TOP_KEYS, "top level")
+    if "completions" in script:
+        completions.validate(script["completions"], _fail, _check_keys, _validate_fault)
+        script.setdefault("conversations", [])
+        if not script["conversations"]:
+            return  # a script of text completions only
     conversations = script.get("conversations")
     if not isinstance(conversations, list) or not conversations:
         _fail("conversations", "expected a non-empty list")
