@@ -14,7 +14,7 @@ import json
 import logging
 import os
 import sys
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from gdm.models.breaker import CircuitBreaker
 from gdm.models.cost import PriceBook
@@ -24,7 +24,7 @@ from gdm.models.types import ModelConfig, ModelReply, ToolCallRequest, Usage
 from gdm.models.wire import delta_text, jsonable, usage_of, wire_messages
 
 __all__ = ["NO_MODEL_MESSAGE", "LLMClient", "LLMError", "ModelConfig", "ModelReply", "ToolCallRequest", "Usage",
-           "litellm_context_window", "litellm_price_lookup", "text_token_counter"]
+           "litellm_context_window", "litellm_price_lookup", "supports_fim", "text_token_counter"]
 
 log = logging.getLogger(__name__)
 
@@ -34,6 +34,8 @@ NO_MODEL_MESSAGE = "No model is set: set gdm.model (e.g. openai/gpt-4.1) or GDM_
 PLACEHOLDER_KEY = "sk-gdm-no-key"
 # A Retry-After longer than this is not worth waiting for inside one call: go to the fallback.
 MAX_RETRY_AFTER_S = 20.0
+# Providers whose text completion takes a `suffix` (fill in the middle) through litellm as it is.
+FIM_PREFIXES = ("text-completion-codestral/", "text-completion-openai/")
 # litellm routes records below WARNING to sys.stdout, which would corrupt an LSP stream.
 _LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
 
@@ -88,6 +90,18 @@ def litellm_context_window(model: str | None) -> int | None:
     return None
 
 
+def supports_fim(model: str, api_base: str | None) -> bool:
+    """Whether `model` takes a fill-in-the-middle text completion (`atext_completion` with `suffix`):
+    Codestral and explicit text-completion models, and `openai/<name>` at an `apiBase` (vLLM, llama.cpp,
+    Ollama's /v1, a proxy) unless the name is one of OpenAI's chat models, which litellm sends to chat.
+    Imports litellm: call it off the event loop."""
+    if model.startswith(FIM_PREFIXES):
+        return True
+    if model.startswith("openai/") and api_base:
+        return model.split("/", 1)[1] not in _litellm().open_ai_chat_completion_models
+    return False
+
+
 class LLMClient:
     """Calls the configured model through litellm, with retries, fallback, and cost."""
 
@@ -134,6 +148,47 @@ class LLMClient:
                     break
         raise _combined(failures)
 
+    async def fill(self, prompt: str, suffix: str, stop: list[str] | None = None) -> ModelReply:
+        """One fill-in-the-middle call (`atext_completion` with `suffix`) of the primary model: no
+        retries and no fallback (a completion is worth only what it is worth now); the breaker counts it.
+        Raises LLMError; asyncio.CancelledError stops the HTTP call."""
+        model = self.config.model
+        if not model:
+            raise LLMError("config", NO_MODEL_MESSAGE, model=None)
+        api_key = self._configured_key()
+        await self.warm_up()
+        refusal = self.breaker.refusal(model) if self.breaker is not None else None
+        if refusal is not None:
+            raise LLMError("circuit_open", refusal, True, model=model)
+
+        async def attempt() -> ModelReply:
+            call = self._fill(model, api_key, prompt, suffix, stop)
+            return await (self.model_loop.run(call) if self.model_loop is not None else call)
+        return await self._guarded(model, attempt)
+
+    async def _fill(self, model: str, api_key: str | None, prompt: str, suffix: str,
+                    stop: list[str] | None) -> ModelReply:
+        litellm = _litellm()
+        kwargs = self._request_kwargs(litellm, model, api_key, [], None)
+        del kwargs["messages"]
+        kwargs.update(prompt=prompt, suffix=suffix, **({"stop": stop} if stop else {}))
+        try:
+            response = await litellm.atext_completion(**kwargs)
+        except Exception as exc:  # mapped to LLMError or re-raised untouched, never swallowed
+            error = classify_error(exc, model, self.config)
+            if error is None:
+                raise
+            raise error from exc
+        raw = jsonable(response.model_dump())
+        choices = raw.get("choices") or []
+        if not choices:
+            raise LLMError("bad_response", f"The model server for {model} answered a completion with no choices.",
+                           model=model)
+        text = choices[0].get("text") or ""
+        usage = usage_of(raw.get("usage")) or Usage(max(1, (len(prompt) + len(suffix)) // 4), max(0, len(text) // 4))
+        cost = self.prices.cost(model, usage.tokens_in, usage.tokens_out)
+        return ModelReply(text, [], usage, model, cost, choices[0].get("finish_reason"), raw)
+
     def context_window(self) -> int | None:
         """The primary model's input window in tokens, when litellm knows it."""
         return litellm_context_window(self.config.model)
@@ -172,10 +227,13 @@ class LLMClient:
     async def _guarded_call(self, model: str, api_key: str | None, messages: list[dict],
                             tools: list[dict] | None, on_text: Callable[[str], None] | None) -> ModelReply:
         """One attempt, its outcome told to the breaker; a failure that opens it says so."""
+        return await self._guarded(model, lambda: self._call_once(model, api_key, messages, tools, on_text))
+
+    async def _guarded(self, model: str, attempt: Callable[[], Awaitable[ModelReply]]) -> ModelReply:
         if self.breaker is None:
-            return await self._call_once(model, api_key, messages, tools, on_text)
+            return await attempt()
         try:
-            reply = await self._call_once(model, api_key, messages, tools, on_text)
+            reply = await attempt()
         except LLMError as error:
             if self.breaker.failure(model, error.kind):
                 error.circuit_opened = True
