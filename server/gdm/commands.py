@@ -29,6 +29,7 @@ class Command(enum.Enum):
     MAP = ("gdm.map", "gdm: Show code map")
     MCP_LIST = ("gdm.mcp.list", "gdm: MCP servers")
     USAGE = ("gdm.usage", "gdm: Show usage")
+    COMPLETION_ACCEPTED = ("gdm.completion.accepted", "gdm: Count an accepted inline completion")
 
     @property
     def identifier(self) -> str:

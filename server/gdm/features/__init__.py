@@ -10,12 +10,13 @@ from gdm.features import conversations, follow_up_actions
 from gdm.features import code_map
 from gdm.features import mcp
 from gdm.features import usage
+from gdm.features import inline_completion
 
 if TYPE_CHECKING:
     from gdm.server import GdmServer
 
 FEATURES = (lifecycle, code_lens, tasks, review, cost, history, conversations, code_map, mcp,
-            usage)
+            usage, inline_completion)
 
 # Every provider of code actions, in the order the editor lists them.
 ACTION_PROVIDERS: tuple[code_actions.ActionProvider, ...] = (

@@ -7,6 +7,7 @@ from typing import TYPE_CHECKING, Any
 from gdm.commands import Command
 
 if TYPE_CHECKING:
+    from gdm.agent.session import Session
     from gdm.server import GdmServer
 
 
@@ -20,4 +21,13 @@ def register(server: GdmServer) -> None:
         params = parse(TaskIdParams, Command.COST.identifier, args, optional=True)
         session = await server.get_session()
         # A request from the user: read the day total again (other windows spend on the same database).
-        return {**session.totals(params.task_id, fresh=True), "byModel": session.by_model()}
+        return {**session.totals(params.task_id, fresh=True), "byModel": session.by_model(),
+                "completions": completions_line(session)}
+
+
+def completions_line(session: Session) -> dict[str, Any]:
+    """The cost meter's `completions` line: today's inline completions of this user (calls, USD,
+    tokens; shown, accepted partly, accepted, lines accepted), their model and whether they are on."""
+    settings = session.settings
+    return {"model": settings.completion_model_name(), "enabled": settings.completions_on(),
+            **session.store.completion_line(user=session.user)}
