@@ -38,8 +38,10 @@ def clean(text: str, win: Window, *, chat: bool = False) -> Suggestion | None:
     if chat:
         text = unfence(text)
         lead = win.line_prefix.lstrip()
-        if lead and text.lstrip().startswith(lead):
-            text = text.lstrip()[len(lead):]  # the model repeated the start of the line
+        if win.line_prefix and text.startswith(win.line_prefix):
+            text = text[len(win.line_prefix):]  # the model repeated the start of the line
+        elif lead and text.lstrip().startswith(lead):
+            text = text.lstrip()[len(lead):]
     text = text.replace("\r\n", "\n")
     lines = text.split("\n")
     following = [line.strip() for line in win.suffix.split("\n")[1:] if line.strip()]
