@@ -13,6 +13,7 @@ const EXTENSION_COMMANDS = [
   { command: "gdm.tasks.review", title: "Review", icon: "$(diff)" },
   { command: "gdm.tasks.acceptAll", title: "Accept all", icon: "$(check-all)" },
   { command: "gdm.tasks.undo", title: "Undo", icon: "$(discard)" },
+  { command: "gdm.completions.toggle", title: "gdm: Toggle inline completions" },
 ];
 
 const IN_DIFF = "resourceScheme == gdm-patch";
@@ -42,6 +43,7 @@ function buildContributions(serverCommands) {
         { command: "gdm.tasks.review", when: "false" },
         { command: "gdm.tasks.acceptAll", when: "false" },
         { command: "gdm.tasks.undo", when: "false" },
+        { command: "gdm.completion.accepted", when: "false" },
       ],
       "view/title": [{ command: "gdm.tasks.refresh", when: IN_TASKS, group: "navigation" }],
       "view/item/context": taskItemMenus(),

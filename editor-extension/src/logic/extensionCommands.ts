@@ -9,4 +9,5 @@ export const EXTENSION_COMMANDS: readonly string[] = [
   "gdm.tasks.review",
   "gdm.tasks.acceptAll",
   "gdm.tasks.undo",
+  "gdm.completions.toggle",
 ];
