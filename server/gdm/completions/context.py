@@ -24,7 +24,7 @@ _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IMPORT = re.compile(r"^\s*(?:from\s+[\w.]+\s+import\b|import\b|#include\b|use\b|require\b).*$|.*\brequire\(.*$",
                      re.MULTILINE)
 LINES_BEFORE, LINES_AFTER = 30, 8
-MAX_NAMES = 40
+MAX_NAMES = 120
 DEFS_PER_NAME = 2
 MEMBERS_SHOWN = 8
 RECENT_LINES = 4  # lines each side of a place worked at in another file
@@ -40,11 +40,25 @@ _COMMON = COMMON_NAMES["python"] | COMMON_NAMES["js"]
 
 
 def names_near(win: Window) -> list[str]:
-    """Identifiers near the cursor that may be defined elsewhere, most telling first: those called,
-    imported, capitalised or used as an attribute base, by distance from the cursor; then the others."""
-    before = win.prefix.splitlines()[-LINES_BEFORE:]
-    after = win.suffix.splitlines()[:LINES_AFTER]
-    lines = list(reversed(before)) + after
+    """Identifiers around the cursor that may be defined elsewhere, most telling first: those called,
+    imported, capitalised or used as an attribute base in the lines near the cursor, by distance; then
+    the others there; then the same two kinds in the rest of the window."""
+    before = win.prefix.splitlines()
+    after = win.suffix.splitlines()
+    near = list(reversed(before[-LINES_BEFORE:])) + after[:LINES_AFTER]
+    far = list(reversed(before[:-LINES_BEFORE])) + after[LINES_AFTER:]
+    strong, weak = _names_in(near)
+    for line in _IMPORT.findall(win.prefix):
+        for name in _IDENT.findall(line):
+            if name not in _SKIP and len(name) > 1:
+                strong.setdefault(name, None)
+    far_strong, far_weak = _names_in(far)
+    ordered = list(dict.fromkeys([*strong, *weak, *far_strong, *far_weak]))
+    return ordered[:MAX_NAMES]
+
+
+def _names_in(lines: list[str]) -> tuple[dict[str, None], dict[str, None]]:
+    """The telling and the other identifiers of `lines`, each in order of first appearance."""
     strong: dict[str, None] = {}
     weak: dict[str, None] = {}
     for line in lines:
@@ -58,12 +72,7 @@ def names_near(win: Window) -> list[str]:
                 continue
             telling = following in ("(", ".") or name[0].isupper()
             (strong if telling else weak)[name] = None
-    for line in _IMPORT.findall(win.prefix):
-        for name in _IDENT.findall(line):
-            if name not in _SKIP and len(name) > 1:
-                strong.setdefault(name, None)
-    ordered = list(strong) + [n for n in weak if n not in strong]
-    return ordered[:MAX_NAMES]
+    return strong, weak
 
 
 class DefinitionIndex:
