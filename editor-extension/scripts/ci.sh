@@ -117,6 +117,8 @@ main() {
     (cd "$EXT" && CODE_SERVER="$CODE_SERVER" CHROMIUM=/usr/bin/chromium node --test out/test/e2e/panel.e2e.js) || status=1
     log "end-to-end test of the views (code map tab, usage chart, MCP servers, Tasks view buttons)"
     (cd "$EXT" && CODE_SERVER="$CODE_SERVER" CHROMIUM=/usr/bin/chromium node --test out/test/e2e/views.e2e.js) || status=1
+    log "end-to-end test of inline completions (ghost text, Tab, Accept Word, the toggle)"
+    (cd "$EXT" && CODE_SERVER="$CODE_SERVER" CHROMIUM=/usr/bin/chromium node --test out/test/e2e/completions.e2e.js) || status=1
     log "screenshots in ${GDM_E2E_ARTIFACTS:-$EXT/test-artifacts}/"
   fi
   return $status

@@ -14,6 +14,7 @@ const EXTENSION_COMMANDS = [
   { command: "gdm.tasks.acceptAll", title: "Accept all", icon: "$(check-all)" },
   { command: "gdm.tasks.undo", title: "Undo", icon: "$(discard)" },
   { command: "gdm.tasks.commit", title: "Commit this task", icon: "$(git-commit)" },
+  { command: "gdm.completions.toggle", title: "gdm: Toggle inline completions" },
 ];
 
 const IN_DIFF = "resourceScheme == gdm-patch";
@@ -44,6 +45,7 @@ function buildContributions(serverCommands) {
         { command: "gdm.tasks.acceptAll", when: "false" },
         { command: "gdm.tasks.undo", when: "false" },
         { command: "gdm.tasks.commit", when: "false" },
+        { command: "gdm.completion.accepted", when: "false" },
       ],
       "view/title": [{ command: "gdm.tasks.refresh", when: IN_TASKS, group: "navigation" }],
       "view/item/context": taskItemMenus(),

@@ -19,6 +19,7 @@ import { ReviewDecorations } from "./review";
 import { ConversationPanel, PANEL_VIEW } from "./panel";
 import { TaskUi } from "./tasks";
 import { GdmViews } from "./views";
+import { InlineCompletions } from "./inlineCompletions";
 import { TasksView } from "./tasksView";
 
 
@@ -34,6 +35,7 @@ class Gdm implements vscode.Disposable {
   private readonly views = new GdmViews((line) => this.tasks.channel.appendLine(line));
   readonly panel: ConversationPanel;
   private readonly tasksView: TasksView;
+  private readonly completions = new InlineCompletions(() => this.client, (line) => this.tasks.channel.appendLine(line));
   private readonly actions: ActionHandlers;
   private refreshTimer: NodeJS.Timeout | undefined;
 
@@ -64,6 +66,7 @@ class Gdm implements vscode.Disposable {
     context.subscriptions.push(
       this,
       this.tasksView,
+      this.completions,
       this.store.onDidChange(() => this.tasksView.scheduleRefresh()),
       this.store,
       this.tasks,
@@ -115,6 +118,7 @@ class Gdm implements vscode.Disposable {
     client.onNotification(COST_UPDATE, (c: CostUpdate) => {
       this.cost.update(c);
       this.views.usage.costChanged();
+      void this.completions.costChanged();
     });
     // Replaces languageclient's own handler: the same messages, with the button that fixes them.
     client.onNotification(ShowMessageNotification.type, (m) => this.serverMessage(m.message, m.type));

@@ -49,5 +49,15 @@
 (setq gdm-send-ask-function (lambda (payload) (lsp-workspace-command-execute "gdm.ask" (vector payload))))
 (setq gdm-buffer-uri-function #'lsp--buffer-uri)
 
+(defcustom gdm-inline-completions t
+  "Non-nil: gdm's inline completions (ghost text) in lsp-mode buffers, when lsp-mode has them.
+lsp-mode 9.0.1+ ships `lsp-inline-completion-mode' (accept with `lsp-inline-completion-accept'
+in `lsp-inline-completion-active-map'); lsp-mode 8 (Debian 12's) has none, and this does nothing."
+  :type 'boolean
+  :group 'gdm)
+
+(when (and gdm-inline-completions (require 'lsp-inline-completion nil t))
+  (add-hook 'lsp-managed-mode-hook #'lsp-inline-completion-mode))
+
 (provide 'gdm-lsp-mode)
 ;;; gdm-lsp-mode.el ends here

@@ -37,6 +37,7 @@ from gdm.headless import run_ask, run_commit, run_undo
 from gdm import reports
 from gdm import mapcli
 from gdm.mcp_tools import listing as mcp_listing
+from gdm.completions import replay as completion_replay
 from gdm.models import replay
 from gdm.store import open_store
 
@@ -159,6 +160,12 @@ def replay_or_export(args: argparse.Namespace, out: TextIO) -> int:
     for task, found in zip(recording.tasks, problems):
         out.write(f"{'✓' if not found else '✗'} {task.prompt[:60]}: {len(task.turns)} turn(s), "
                   f"{len(task.tool_calls)} tool call(s), {len(task.patches)} patch(es)\n")
+        for problem in found:
+            out.write(f"    {problem}\n")
+    if recording.completions:
+        found = asyncio.run(completion_replay.check(recording.completions))
+        problems.append(found)
+        out.write(f"{'✓' if not found else '✗'} {len(recording.completions)} inline completion(s)\n")
         for problem in found:
             out.write(f"    {problem}\n")
     return 0 if not any(problems) else 1

@@ -95,6 +95,16 @@ class Settings(BaseModel):
                              "(e.g. 'Assisted-by: gdm (<model>)'), or \"\" for no trailer")
         return value
 
+    def completion_model_name(self) -> str | None:
+        """The model of inline completions: `completionModel`, else `cheapModel`, else `model`."""
+        return self.completion_model or self.cheap_model or self.model
+
+    def completions_on(self) -> bool:
+        """Whether inline completions are served: `completions`, else on when a model is set."""
+        if self.completions is not None:
+            return self.completions == "on"
+        return self.completion_model_name() is not None
+
     @field_validator("check_commands", mode="before")
     @classmethod
     def _split_commands(cls, value: Any) -> Any:
@@ -106,15 +116,11 @@ class Settings(BaseModel):
     @field_validator("sandbox", "sandbox_network", "completions", mode="before")
     @classmethod
     def _on_off(cls, value: Any) -> Any:
-        """`true` / `false` (what a JSON settings file says of a switch) mean `on` / `off`."""
-        return {True: "on", False: "off"}.get(value, value) if isinstance(value, bool) else value
-
-    def completion_model_in_force(self) -> str | None:
-        """The model of inline completions: `completionModel`, else `cheapModel`, else `model`; None
-        when completions are off or no model is set."""
-        if self.completions == "off":
-            return None
-        return self.completion_model or self.cheap_model or self.model
+        """`true` / `false` (what a JSON settings file says of a switch) mean `on` / `off`; case and
+        spaces do not matter (`GDM_COMPLETIONS=OFF`)."""
+        if isinstance(value, bool):
+            return "on" if value else "off"
+        return value.strip().lower() if isinstance(value, str) else value
 
     def prices_json(self) -> dict[str, dict[str, float]]:
         """`prices` in the wire shape, for the cost layer."""

@@ -1,6 +1,6 @@
 """`gdm usage` and `gdm audit`: the store's costs and decisions as a table, JSON or CSV.
 
-    gdm usage [--since DATE] [--by day|model|user|task] [--format table|json|csv] [--database-url URL]
+    gdm usage [--since DATE] [--by day|model|user|task|completions] [--format table|json|csv] [--database-url URL]
     gdm audit [--since DATE] [--kind shell|accept|reject|undo|mcp|commit] [--format table|json|csv] [--database-url URL]
 
 The database is `--database-url`, else the settings' (`GDM_DATABASE_URL`), else the default SQLite
@@ -19,13 +19,14 @@ from gdm.config import env_layer, resolve
 from gdm.store import open_store, store_error_type
 
 FORMATS = ("table", "json", "csv")
-USAGE_BY = ("day", "model", "user", "task")
+USAGE_BY = ("day", "model", "user", "task", "completions")
 AUDIT_KINDS = ("shell", "accept", "reject", "undo", "mcp", "commit")
 
 
 def add_parsers(sub: Any) -> None:
     """Add `usage` and `audit` to the `gdm` command's subparsers."""
-    usage = sub.add_parser("usage", help="model calls, tokens and USD from the store, by day, model, user or task")
+    usage = sub.add_parser("usage", help="model calls, tokens and USD from the store, by day, model, user or task; "
+                           "inline completions by day, with how many were accepted")
     usage.add_argument("--by", choices=USAGE_BY, default="day", help="group by (default: day)")
     audit = sub.add_parser("audit", help="shell commands run, changes accepted and rejected… from the store")
     audit.add_argument("--kind", choices=AUDIT_KINDS, help="only this kind of record")

@@ -260,6 +260,14 @@ class Editor:
     def messages(self) -> list[str]:
         return [m.message for m in self.client.messages]
 
+    def complete(self, rel: str, line: int, character: int, *, invoked: bool = False,
+                 msg_id: str | None = None) -> asyncio.Future:
+        """Send an inline completion request now, its answer awaited later (a burst of keystrokes sends
+        several before the first is answered, as an editor does)."""
+        params = inline_completion_params(self.uri(rel), line, character, invoked)
+        return asyncio.wrap_future(self.client.protocol.send_request(lsp.TEXT_DOCUMENT_INLINE_COMPLETION, params,
+                                                                     msg_id=msg_id))
+
     async def lenses(self, rel: str) -> list[lsp.CodeLens]:
         return await self.client.text_document_code_lens_async(
             lsp.CodeLensParams(text_document=lsp.TextDocumentIdentifier(uri=self.uri(rel)))) or []
@@ -326,3 +334,17 @@ async def stop_editor_like_vscode(editor: Editor, patience_s: float = VSCODE_STO
         process.kill()
         return False
     return True
+
+
+def inline_completion_params(uri: str, line: int, character: int, invoked: bool = False) -> lsp.InlineCompletionParams:
+    """A `textDocument/inlineCompletion` request at a place, as typing (automatic) or asked (invoked)."""
+    kind = lsp.InlineCompletionTriggerKind.Invoked if invoked else lsp.InlineCompletionTriggerKind.Automatic
+    return lsp.InlineCompletionParams(text_document=lsp.TextDocumentIdentifier(uri=uri),
+                                      position=lsp.Position(line=line, character=character),
+                                      context=lsp.InlineCompletionContext(trigger_kind=kind))
+
+
+def end_of(text: str) -> tuple[int, int]:
+    """The (line, character) of the end of a text (ASCII: characters are UTF-16 units)."""
+    lines = text.split("\n")
+    return len(lines) - 1, len(lines[-1])

@@ -93,3 +93,20 @@ def test_commit_trailer_default_empty_means_none_and_bad_lines_are_refused():
         result = resolve([{"commitTrailer": "Made-with: gdm"}, {"commitTrailer": bad}], ["a", "b"])
         assert result.settings.commit_trailer == "Made-with: gdm", bad
         assert len(result.errors) == 1 and "commitTrailer" in result.errors[0], (bad, result.errors)
+
+
+def test_completions_default_follow_the_models_and_bad_values_are_reported():
+    assert not Settings().completions_on() and Settings().completion_model_name() is None
+    only_model = resolve([{"model": "openai/a"}]).settings
+    assert only_model.completions_on() and only_model.completion_model_name() == "openai/a"
+    cheap = resolve([{"model": "openai/a", "cheapModel": "openai/c"}]).settings
+    assert cheap.completion_model_name() == "openai/c"
+    chosen = resolve([{"model": "openai/a", "cheapModel": "openai/c", "completionModel": "text-completion-codestral/x"}])
+    assert chosen.settings.completion_model_name() == "text-completion-codestral/x"
+    off = resolve([env_layer({"GDM_MODEL": "openai/a", "GDM_COMPLETIONS": "OFF"})]).settings
+    assert not off.completions_on()
+    assert resolve([{"completions": False, "model": "m"}]).settings.completions == "off"
+    assert resolve([{"completions": True}]).settings.completions_on()  # on, even with no model (nothing to call)
+    bad = resolve([{"completions": "sometimes", "model": "m"}], ["initializationOptions"])
+    assert bad.settings.completions is None and bad.settings.completions_on()
+    assert "completions" in bad.errors[0] and "'sometimes'" in bad.errors[0]

@@ -10,4 +10,5 @@ export const EXTENSION_COMMANDS: readonly string[] = [
   "gdm.tasks.acceptAll",
   "gdm.tasks.undo",
   "gdm.tasks.commit",
+  "gdm.completions.toggle",
 ];

@@ -11,7 +11,6 @@ knows nothing of LSP: buffers come in through a BufferSource.
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import os
 from collections.abc import AsyncIterator, Callable
@@ -26,7 +25,6 @@ from gdm.agent.events import Event
 from gdm.agent.knowledge import ProjectKnowledge
 from gdm.agent.patch_store import PatchStore
 from gdm.agent.spending import Spending
-from gdm.completions.engine import COMPLETIONS, MAX_OUTPUT_TOKENS as COMPLETION_TOKENS, CompletionEngine
 from gdm.agent.task_runner import TaskRunner, TaskSpec, TaskTitled, new_id
 from gdm.config import Settings
 from gdm.context.repomap.cache import cache_dir
@@ -106,9 +104,6 @@ class Session:
         # Pending patches of earlier runs (even a killed server's) stay reviewable.
         self.titles.update(self.patch_store.load_open(self.patches, str(self.view.root)))
         self.knowledge = ProjectKnowledge(self.view.root)  # code map and project rules (agent/knowledge.py)
-        # Inline completions (gdm/completions): the model of the moment, the map's definitions, the day budget.
-        self.completions = CompletionEngine(self._completion_client, self.knowledge.code_map.find_symbol,
-                                            self.spending.day_stop, lambda reply: self.charge(COMPLETIONS, reply))
 
     # -- what the collaborators own, under the names front ends and tests use ---------
 
@@ -211,15 +206,6 @@ class Session:
     def model_config(self) -> ModelConfig:
         """The litellm client settings from the current gdm settings."""
         return self.models.config()
-
-    def _completion_client(self) -> LLMClient | None:
-        """The inline-completion model's client (completionModel, else cheapModel, else model), or None."""
-        model = self.settings.completion_model_in_force()
-        if not model:
-            return None
-        config = dataclasses.replace(self.model_config(), model=model, fallback_model=None,
-                                     max_output_tokens=COMPLETION_TOKENS, timeout_s=min(self.settings.timeout_s, 20.0))
-        return self.llm_client(config, self.prices)
 
     def llm_client(self, config: ModelConfig, prices: PriceBook) -> LLMClient:
         """The model client of a task, sharing the session's circuit breaker."""

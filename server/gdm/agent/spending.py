@@ -68,24 +68,21 @@ class Spending:
 
     def budget_stop(self, task_id: str, estimate: float) -> str | None:
         """Why a call that could cost `estimate` must not be made (task or day budget), or None."""
-        task_budget, day_budget = self.settings.task_budget_usd, self.settings.day_budget_usd
+        task_budget = self.settings.task_budget_usd
         task_usd = self.ledger.task_usd(task_id)
         if task_usd + estimate > task_budget:
             return (f"Task budget reached: this task has spent ${task_usd:.4f} of its "
                     f"${task_budget:.2f} (taskBudgetUsd) and the next call could cost up to ${estimate:.4f}.")
+        return self.day_stop(estimate)
+
+    def day_stop(self, estimate: float) -> str | None:
+        """Why a call that could cost `estimate` would pass the day budget, or None (the budget of a
+        call outside any task too: an inline completion)."""
+        day_budget = self.settings.day_budget_usd
         day_usd = self.ledger.day_usd(budget=day_budget, estimate=estimate)
         if day_usd + estimate > day_budget:
             return (f"Day budget reached: ${day_usd:.4f} spent today of ${day_budget:.2f} "
                     f"(dayBudgetUsd); the next call could cost up to ${estimate:.4f}.")
-        return None
-
-    def day_stop(self, estimate: float) -> str | None:
-        """Why a call outside any task (an inline completion) that could cost `estimate` must not be
-        made: the day budget, this user's across every window; or None."""
-        day_budget = self.settings.day_budget_usd
-        day_usd = self.ledger.day_usd(budget=day_budget, estimate=estimate)
-        if day_usd + estimate > day_budget:
-            return f"Day budget reached: ${day_usd:.4f} spent today of ${day_budget:.2f} (dayBudgetUsd)."
         return None
 
     def fits_budget(self, task_id: str, client: LLMClient, messages: list[dict]) -> bool:

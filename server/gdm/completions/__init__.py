@@ -1,8 +1,11 @@
-"""Inline completions (DESIGN.md, "Inline completions"): ghost text at the cursor.
+"""Inline completions (`textDocument/inlineCompletion`), the engine below `features/` (no pygls):
 
-`prompt.py` builds what the model reads (the buffer's prefix and suffix within budgets, and the
-signatures of the definitions the code around the cursor names, from the code map); `engine.py`
-decides whether a request reaches the model at all (debounce, typing-through, a cache, one call in
-flight per document, the day budget) and counts what each call cost. No pygls here: the LSP
-handler is features/inline_completion.py.
+- prompt.py: the buffer's prefix and suffix within budgets, the fill-in-the-middle prompt and the
+  chat "hole filler" for models without one;
+- context.py: the definitions the code around the cursor names, found through the code map, and the
+  places the user worked at last in other files;
+- clean.py: the model's text made into a suggestion (fences, echoes, overlap with what follows);
+- caller.py: one model call, fill-in-the-middle where the model has it, else chat;
+- accounting.py: budget, cost and what became of each suggestion (shown, accepted partly, accepted);
+- engine.py: per document: the cache, typing-through, the debounce, one call in flight.
 """

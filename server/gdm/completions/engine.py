@@ -1,209 +1,259 @@
-"""Whether an inline-completion request reaches the model, and what it answers.
+"""The completion engine of a session: what answers `textDocument/inlineCompletion`, below LSP.
 
-Per document, in order:
-1. **cache**: the same (version, line, column) again — a client that asks twice — answers from it;
-2. **typing-through**: the user typed the first characters of the suggestion shown last: the rest
-   of it, without a call;
-3. **debounce**: wait `debounce_s`; a newer request for the document in the meantime supersedes this
-   one (an empty answer), and a `$/cancelRequest` cancels the wait (the handler's task): a request
-   typed over never reaches the model;
-4. **budget**: the day budget (this user's) decides before the call; over it, an empty answer and one
-   log line, never a message per keystroke;
-5. **one call in flight** per document: a call still running for an older request is cancelled
-   (and with it its HTTP request) when a newer one gets this far.
-Each call is charged like a task's model calls, under the task id `completions`, so `gdm usage`
-and the day's totals count it; `stats` holds the session's line of `gdm.cost`.
+Per request, in order, the first that answers wins:
+1. completions off, no model, a secrets file: nothing;
+2. typing-through: the user typed the start of the document's last suggestion → the rest of it;
+3. the cache (state.py): the same place again, or the same text around the cursor;
+4. the debounce (automatic requests): a request typed over meanwhile (a newer request for the
+   document, or `$/cancelRequest`, which cancels this coroutine) ends here, before any model call;
+5. the call in flight for the document, if this request types forward from where it was asked:
+   waited for, then typing-through on its answer; otherwise it is cancelled (at most one call in
+   flight per document);
+6. the day budget (no call, no answer; the caller tells the user once a day);
+7. one model call (caller.py) with the prompt and context (built in a worker thread), cleaned
+   (clean.py), its cost recorded (accounting.py) and cached.
+A request cancelled while it waits for the call cancels the call unless another request waits for
+it too. Only the event loop touches this object.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
-from collections import OrderedDict
+import time
+import uuid
+from collections import Counter, OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass, field
-from typing import Any
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import TYPE_CHECKING
 
-from gdm.completions.prompt import Prompt, build, split, trim
-from gdm.models.llm_errors import LLMError
+from gdm.completions import context
+from gdm.completions.accounting import Accounting
+from gdm.completions.caller import ModelCaller, Prompt
+from gdm.completions.clean import clean
+from gdm.completions.prompt import Window, window
+from gdm.completions.state import Answer, Cached, DocState, Flight, Request, Shown, SuggestionCache
+from gdm.config import Settings
+from gdm.context.repomap.service import CodeMap
+from gdm.context.secrets import Redactor
+from gdm.models.llm import LLMError
+
+if TYPE_CHECKING:
+    from gdm.agent.session import Session
 
 log = logging.getLogger(__name__)
 
-COMPLETIONS = "completions"  # the task id completion calls are charged under
 DEBOUNCE_S = 0.15
-CACHE_ENTRIES = 256
-MAX_OUTPUT_TOKENS = 128
-STOP = ["\n\n\n"]
+RECENT_FILES = 3
+DOCS_KEPT = 64
 
 
 @dataclass(frozen=True)
-class Request:
-    """A snapshot of the document at the request: never the live buffer."""
+class Parts:
+    """What the engine is given by its session."""
 
-    path: str
-    version: int | None
-    text: str
-    line: int  # 0-based
-    character: int  # code points
-
-
-@dataclass(frozen=True)
-class Suggestion:
-    """Text to insert at the cursor; `replace_chars` of the line after it are replaced by it."""
-
-    text: str
-    replace_chars: int = 0
-
-
-@dataclass
-class Stats:
-    """This session's completions, the `completions` line of `gdm.cost`."""
-
-    requests: int = 0
-    calls: int = 0
-    cached: int = 0
-    typed_through: int = 0
-    superseded: int = 0
-    shown: int = 0
-    accepted: int = 0
-    accepted_chars: int = 0
-    budget_stops: int = 0
-    errors: int = 0
-
-    def wire(self, usd: float) -> dict[str, Any]:
-        return {"requests": self.requests, "calls": self.calls, "usd": round(usd, 6), "cached": self.cached,
-                "typedThrough": self.typed_through, "superseded": self.superseded, "shown": self.shown,
-                "accepted": self.accepted, "acceptedChars": self.accepted_chars, "budgetStops": self.budget_stops,
-                "errors": self.errors}
-
-
-@dataclass
-class _Doc:
-    generation: int = 0
-    shown: tuple[str, str] | None = None  # (prefix when shown, suggestion)
-    cache: OrderedDict[tuple[int | None, int, int], list[Suggestion]] = field(default_factory=OrderedDict)
-    calling: asyncio.Task[Any] | None = None
-
-
-@dataclass
-class Outcome:
-    """The answer, and whether a model call was made (the meter moves then)."""
-
-    suggestions: list[Suggestion]
-    called: bool = False
+    settings: Callable[[], Settings]
+    caller: ModelCaller
+    accounting: Accounting
+    code_map: CodeMap
+    texts: Callable[[str], str | None]  # uri -> the editor's text of an open document
+    root: Path
 
 
 class CompletionEngine:
-    """The session's inline completions. `client()` gives the model client of the moment (None:
-    completions are off or no model is set); `lookup(name)` the code map's definitions;
-    `day_stop(estimate)` the budget's verdict; `charge(reply)` records a call's cost."""
+    """Inline completions for one session (see the module docstring)."""
 
-    def __init__(self, client: Callable[[], Any], lookup: Callable[[str], list[str]] | None,
-                 day_stop: Callable[[float], str | None], charge: Callable[[Any], None],
-                 debounce_s: float = DEBOUNCE_S) -> None:
-        self.client, self.lookup, self.day_stop, self.charge = client, lookup, day_stop, charge
+    def __init__(self, parts: Parts, *, debounce_s: float = DEBOUNCE_S) -> None:
+        self.parts = parts
         self.debounce_s = debounce_s
-        self.stats = Stats()
-        self._docs: dict[str, _Doc] = {}
-        self._told_budget = False
+        self.cache = SuggestionCache()
+        self.docs: OrderedDict[str, DocState] = OrderedDict()
+        self.recent: OrderedDict[str, tuple[str, int]] = OrderedDict()  # path -> (uri, line) worked at
+        self.index = context.DefinitionIndex()
+        self.stats: Counter[str] = Counter()  # answers by source, model calls
+        self.timings: deque[tuple[float, float]] = deque(maxlen=2000)  # (prepare ms, finish ms) per call
+        self._redactor: Redactor | None = None
 
-    async def complete(self, request: Request) -> Outcome:
-        """The suggestions for `request` (see the module docstring for when the model is asked)."""
-        self.stats.requests += 1
-        doc = self._docs.setdefault(request.path, _Doc())
-        key = (request.version, request.line, request.character)
-        if request.version is not None and key in doc.cache:
-            self.stats.cached += 1
-            doc.cache.move_to_end(key)
-            return Outcome(doc.cache[key])
-        prefix, suffix = split(request.text, request.line, request.character)
-        through = self._typed_through(doc, prefix)
-        if through is not None:
-            self.stats.typed_through += 1
-            return Outcome(self._remember(doc, key, prefix, through, suffix))
+    def _doc(self, uri: str) -> DocState:
+        doc = self.docs.get(uri)
+        if doc is None:
+            doc = self.docs[uri] = DocState()
+            while len(self.docs) > DOCS_KEPT:
+                self.docs.popitem(last=False)
+        self.docs.move_to_end(uri)
+        return doc
+
+    async def complete(self, request: Request) -> Answer:
+        """The answer to one request (CancelledError when the request is cancelled)."""
+        answer = await self._complete(request)
+        self.stats[answer.source] += 1
+        return answer
+
+    async def _complete(self, request: Request) -> Answer:
+        settings = self.parts.settings()
+        if not settings.completions_on():
+            return Answer("off")
+        if not self.parts.caller.model(settings):
+            return Answer("no model", detail="no completionModel, cheapModel or model is set")
+        doc = self._doc(request.uri)
         doc.generation += 1
-        generation = doc.generation
-        await asyncio.sleep(self.debounce_s)  # cancelled here by $/cancelRequest: no call
-        if doc.generation != generation:
-            self.stats.superseded += 1
-            return Outcome([])
-        client = self.client()
-        if client is None:
-            return Outcome([])
-        prompt = await asyncio.to_thread(build, request.path, request.text, request.line, request.character,
-                                         self.lookup)
-        if doc.generation != generation:
-            self.stats.superseded += 1
-            return Outcome([])
-        stop = self._budget(client, prompt)
-        if stop is not None:
-            return Outcome([])
-        return await self._call(doc, client, prompt, key, prefix, suffix)
+        mine = doc.generation
+        self._worked_at(request)
+        served = self._served(doc, request)
+        if served is not None:
+            return served
+        if not request.invoked:
+            await asyncio.sleep(self.debounce_s)
+            if doc.generation != mine:
+                return Answer("superseded")
+        flight = doc.flight
+        if flight is not None and not flight.task.done():
+            if request.prefix.startswith(flight.before) and request.suffix == flight.after:
+                await self._wait(flight)
+                if doc.generation != mine:
+                    return Answer("superseded")
+                served = self._served(doc, request)
+                if served is not None:
+                    return served
+            if doc.flight is flight and not flight.task.done():
+                flight.task.cancel()
+        return await self._fetch(doc, request, settings, mine)
 
-    def accepted(self, chars: int) -> None:
-        """The user took a suggestion (or `chars` of it)."""
-        self.stats.accepted += 1
-        self.stats.accepted_chars += max(0, chars)
-
-    def forget(self, path: str) -> None:
-        """A document closed: its cache and its call in flight go."""
-        doc = self._docs.pop(path, None)
-        if doc is not None and doc.calling is not None:
-            doc.calling.cancel()
-
-    # -- steps --------------------------------------------------------------------------
-
-    def _typed_through(self, doc: _Doc, prefix: str) -> str | None:
-        if doc.shown is None:
+    def _served(self, doc: DocState, request: Request) -> Answer | None:
+        """Typing-through on the document's last suggestion, else the cache; None: neither."""
+        shown = doc.latest
+        typed = shown.typed(request) if shown is not None else None
+        if shown is not None and typed is not None:
+            if len(typed) < len(shown.text):
+                if shown.seen and len(typed) > shown.taken:
+                    shown.taken = len(typed)
+                    self.parts.accounting.mark(shown.completion_id, "partial", typed)
+                return self.deliver(shown, Answer("typing", shown.text[len(typed):], shown.replace,
+                                                  shown.completion_id))
+            if shown.seen and not shown.accepted:  # typed (or accepted) to its end
+                self.accepted(shown.completion_id)
+        cached = self.cache.get(request)
+        if cached is None:
             return None
-        shown_prefix, text = doc.shown
-        if not prefix.startswith(shown_prefix) or len(prefix) == len(shown_prefix):
-            return None
-        typed = prefix[len(shown_prefix):]
-        if not text.startswith(typed) or len(typed) >= len(text):
-            return None
-        return text[len(typed):]
+        fresh = Shown(cached.completion_id, request.prefix, request.suffix, cached.text, cached.replace)
+        doc.latest = fresh
+        return self.deliver(fresh, Answer("cache", cached.text, cached.replace, cached.completion_id))
 
-    def _budget(self, client: Any, prompt: Prompt) -> str | None:
-        config = client.config
-        estimate = client.prices.estimate(config.model or "", (len(prompt.prefix) + len(prompt.suffix)) // 3,
-                                          MAX_OUTPUT_TOKENS) or 0.0
-        stop = self.day_stop(estimate)
-        if stop is not None:
-            self.stats.budget_stops += 1
-            if not self._told_budget:  # once a session: a message per keystroke would be noise
-                self._told_budget = True
-                log.warning("inline completions paused: %s", stop)
-        return stop
+    def deliver(self, shown: Shown, answer: Answer) -> Answer:
+        """`answer` goes to the editor: its suggestion counts as shown (once)."""
+        if not shown.seen:
+            shown.seen = True
+            self.parts.accounting.mark(shown.completion_id, "shown")
+        return answer
 
-    async def _call(self, doc: _Doc, client: Any, prompt: Prompt, key: tuple[int | None, int, int],
-                    prefix: str, suffix: str) -> Outcome:
-        if doc.calling is not None and not doc.calling.done():
-            doc.calling.cancel()  # at most one call in flight per document: the newer request wins
-        doc.calling = asyncio.current_task()
-        self.stats.calls += 1
+    def accepted(self, completion_id: str, chars: int | None = None) -> bool:
+        """The editor accepted a suggestion (its `command`), or `chars` of it (a partial accept)."""
+        for doc in self.docs.values():
+            shown = doc.latest
+            if shown is None or shown.completion_id != completion_id:
+                continue
+            whole = chars is None or chars >= len(shown.text)
+            if whole and not shown.accepted:
+                shown.accepted, shown.taken = True, len(shown.text)
+                self.parts.accounting.mark(completion_id, "accepted", shown.text)
+            elif not whole and chars is not None and chars > shown.taken:
+                shown.taken = chars
+                self.parts.accounting.mark(completion_id, "partial", shown.text[:chars])
+            return True
+        return False
+
+    async def _wait(self, flight: Flight) -> None:
+        """Wait for a call in flight as one of its requests (its outcome, even a failure or a cancel by
+        a newer request, is the caller's to read); cancelled alone, the call is cancelled too."""
+        flight.waiters += 1
         try:
-            reply = await client.fill(prompt.prefix, prompt.suffix, STOP)
-        except LLMError as exc:  # the model failed: an empty answer now, the next keystroke asks again
-            self.stats.errors += 1
-            log.warning("inline completion failed: %s", exc)
-            return Outcome([], called=True)
+            await asyncio.wait({flight.task})
         finally:
-            if doc.calling is asyncio.current_task():
-                doc.calling = None
-        await asyncio.to_thread(self.charge, reply)  # a store write: off the event loop
-        text = trim(reply.text, suffix)
-        return Outcome(self._remember(doc, key, prefix, text, suffix) if text else [], called=True)
+            flight.waiters -= 1
+            if flight.waiters == 0 and not flight.task.done():
+                flight.task.cancel()
 
-    def _remember(self, doc: _Doc, key: tuple[int | None, int, int], prefix: str, text: str,
-                  suffix: str) -> list[Suggestion]:
-        rest = suffix.split("\n", 1)[0]
-        first = text.split("\n", 1)[0]
-        replace = len(rest) if rest.strip() and "\n" not in text and first.endswith(rest) else 0
-        suggestions = [Suggestion(text, replace)] if text else []
-        doc.shown = (prefix, text) if text else None
-        self.stats.shown += bool(suggestions)
-        doc.cache[key] = suggestions
-        while len(doc.cache) > CACHE_ENTRIES:
-            doc.cache.popitem(last=False)
-        return suggestions
+    async def _fetch(self, doc: DocState, request: Request, settings: Settings, mine: int) -> Answer:
+        task = asyncio.ensure_future(self._call(request, settings))
+        flight = doc.flight = Flight(request.prefix, request.suffix, task)
+        await self._wait(flight)
+        if doc.flight is flight:
+            doc.flight = None
+        if task.cancelled():
+            return Answer("superseded")
+        if task.exception() is not None:
+            error = task.exception()
+            return Answer("error", detail=getattr(error, "message", str(error)))
+        shown = task.result()
+        if shown is None:
+            return Answer("empty")
+        if isinstance(shown, Answer):
+            return shown
+        doc.latest = shown
+        self.cache.put(request, Cached(shown.completion_id, shown.text, shown.replace))
+        if doc.generation != mine:
+            return Answer("superseded")
+        return self.deliver(shown, Answer("model", shown.text, shown.replace, shown.completion_id))
+
+    async def _call(self, request: Request, settings: Settings) -> Shown | Answer | None:
+        """Build the prompt, check the budget, call the model, clean and record its answer."""
+        started = time.perf_counter()
+        win = window(request.text, request.offset)
+        recent = self._recent_places(request.path)
+        model = self.parts.caller.model(settings) or ""
+        prompt, stop = await asyncio.to_thread(self._prepare, request.path, win, recent, model)
+        if stop is not None:
+            return Answer("budget", detail=stop)
+        self.stats["calls"] += 1
+        prepared = time.perf_counter()
+        try:
+            called = await self.parts.caller.call(settings, self.parts.accounting.spending.prices, prompt)
+        except LLMError as error:
+            log.info("completions: no suggestion from %s: %s", model, error.message)
+            raise
+        answered = time.perf_counter()
+        suggestion = clean(called.reply.text, win, chat=called.mode == "chat")
+        completion_id = f"c-{uuid.uuid4().hex[:12]}"
+        text = suggestion.text if suggestion is not None else ""
+        await asyncio.to_thread(self.parts.accounting.record, completion_id, request.path, called, text)
+        self.timings.append(((prepared - started) * 1000, (time.perf_counter() - answered) * 1000))
+        if suggestion is None:
+            return None
+        return Shown(completion_id, request.prefix, request.suffix, suggestion.text, suggestion.replace)
+
+    def _prepare(self, path: str | None, win: Window, recent: list[context.Recent],
+                 model: str) -> tuple[Prompt, str | None]:
+        """In a worker thread: the context, the window redacted, and the budget's verdict."""
+        if self._redactor is None:
+            self._redactor = Redactor.for_workspace(self.parts.root)
+        snapshot = self.parts.code_map.index.snapshot()
+        snippets = context.gather(self.index, snapshot, path, win, recent)
+        redact = self._redactor.redact
+        safe = replace(win, prefix=redact(win.prefix), suffix=redact(win.suffix))
+        prompt = Prompt(path, safe, [redact(s) for s in snippets])
+        return prompt, self.parts.accounting.budget_stop(model, prompt.chars())
+
+    def _worked_at(self, request: Request) -> None:
+        if request.path is None:
+            return
+        self.recent[request.path] = (request.uri, request.text.count("\n", 0, request.offset))
+        self.recent.move_to_end(request.path)
+        while len(self.recent) > RECENT_FILES + 1:
+            self.recent.popitem(last=False)
+
+    def _recent_places(self, path: str | None) -> list[context.Recent]:
+        """The other files worked at last, newest first, with the editor's text of each (on the loop)."""
+        out = []
+        for other, (uri, line) in reversed(self.recent.items()):
+            text = self.parts.texts(uri) if other != path else None
+            if text is not None:
+                out.append(context.Recent(other, text, line))
+        return out[:RECENT_FILES]
+
+
+def for_session(session: Session, texts: Callable[[str], str | None]) -> CompletionEngine:
+    """The engine of a session: its settings, model clients, ledger, store and code map."""
+    accounting = Accounting(session.store, session.id, session.spending)
+    return CompletionEngine(Parts(lambda: session.settings, ModelCaller(session.models), accounting,
+                                  session.knowledge.code_map, texts, session.view.root))

@@ -1,123 +1,95 @@
-"""What an inline completion's model reads: the code before and after the cursor, budgeted, and
-the definitions from other files that the code around the cursor names.
+"""What a completion model is given: the buffer around the cursor within budgets, and the context.
 
-The names come from the last lines before the cursor and the first after it: called names
-(`name(`), attributes called on something (`obj.name(`), names imported (`from x import a, b`),
-and the identifier being typed. Each is looked up in the code map (`find_symbol`, tree-sitter
-tags; open buffers over disk) and its signature, with the file it is in, goes above the prefix as
-comment lines in the file's own comment syntax, so that a fill-in-the-middle model reads it as
-part of the file. Definitions in the file itself are left out: the model sees them already.
+Pure functions on strings (code points). The prefix is cut at a line start and the suffix at a line
+end, so the model never sees half a line at either edge. Two prompt shapes:
+- fill in the middle (`fim_prompt` + the suffix as the `suffix` parameter): the context is a comment
+  block in the file's own comment syntax before the prefix, so a code model reads it as code;
+- the chat "hole filler" (`hole_filler_messages`) for models without FIM: the file with a marker
+  where the text goes, and a system prompt asking for the marker's text only.
 """
 
 from __future__ import annotations
 
-import keyword
-import re
-from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 
-PREFIX_CHARS = 6_000  # ~1,500 tokens before the cursor
-SUFFIX_CHARS = 1_500
-CONTEXT_CHARS = 1_500  # the definitions' signatures
-CONTEXT_NAMES = 12
-NEAR_LINES_BEFORE, NEAR_LINES_AFTER = 20, 5
-_IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_CALLED = re.compile(r"([A-Za-z_][A-Za-z0-9_]*)\s*\(")
-_IMPORTED = re.compile(r"^\s*(?:from\s+\S+\s+)?import\s+(.+)$", re.M)
-_COMMON = frozenset({"print", "len", "str", "int", "float", "list", "dict", "set", "tuple", "range", "open",
-                     "isinstance", "super", "self", "cls", "None", "True", "False", "this", "console", "require"})
-_LINE_COMMENT = {"py": "#", "rb": "#", "sh": "#", "r": "#", "pl": "#", "toml": "#", "yaml": "#", "yml": "#",
-                 "sql": "--", "lua": "--", "hs": "--"}
+from gdm.context.repomap.tags import language_of
+
+HOLE = "{{FILL_HERE}}"
+PREFIX_CHARS = 6000  # ~1,500 tokens before the cursor
+SUFFIX_CHARS = 1600  # ~400 tokens after it
+CONTEXT_CHARS = 2400  # ~600 tokens of definitions from other files and recent edits
+STOP = ["\n\n\n"]  # two blank lines: the model has moved on to what follows
+_HASH_COMMENT = ("python", "ruby")
+
+HOLE_FILLER_SYSTEM = (
+    "You are a code completion engine. The user sends a file with the marker " + HOLE + " at the cursor. "
+    "Answer with exactly the text that belongs at the marker, and nothing else: no explanation, no code "
+    "fences, no repetition of the code before or after the marker. The text may span several lines and "
+    "may be empty when nothing belongs there. Definitions from other files of the project are given for "
+    "reference; use their names and signatures exactly.")
 
 
 @dataclass(frozen=True)
-class Definition:
-    """A definition found for a name near the cursor."""
-
-    path: str
-    line: int  # 1-based
-    signature: str
-
-
-@dataclass
-class Prompt:
-    """What the model gets: `prefix` (context comments, then the code before the cursor) and `suffix`."""
+class Window:
+    """The buffer around the cursor: `prefix` ends at the cursor, `suffix` starts there; the current
+    line's parts before and after the cursor; whether either edge was cut by its budget."""
 
     prefix: str
     suffix: str
-    names: list[str] = field(default_factory=list)
-    definitions: list[Definition] = field(default_factory=list)
+    line_prefix: str
+    line_suffix: str
+    first_line: int  # the 0-based line the prefix starts on
+    cut_prefix: bool = False
+    cut_suffix: bool = False
 
 
-def split(text: str, line: int, character: int) -> tuple[str, str]:
-    """The buffer before and after (0-based line, code-point column); past the end clamps."""
-    lines = text.split("\n")
-    line = max(0, min(line, len(lines) - 1))
-    character = max(0, min(character, len(lines[line])))
-    before = "\n".join(lines[:line] + [lines[line][:character]])
-    return before, text[len(before):]
+def window(text: str, offset: int, prefix_chars: int = PREFIX_CHARS, suffix_chars: int = SUFFIX_CHARS) -> Window:
+    """The prefix and suffix of `text` at `offset` within the budgets, cut at line boundaries."""
+    offset = max(0, min(offset, len(text)))
+    start = 0
+    if offset > prefix_chars:
+        start = offset - prefix_chars
+        newline = text.find("\n", start, offset)
+        start = newline + 1 if newline >= 0 else start
+    end = len(text)
+    if end - offset > suffix_chars:
+        end = offset + suffix_chars
+        newline = text.rfind("\n", offset, end)
+        end = newline + 1 if newline >= 0 else end
+    line_start = text.rfind("\n", 0, offset) + 1
+    line_end = text.find("\n", offset)
+    line_end = len(text) if line_end < 0 else line_end
+    return Window(text[start:offset], text[offset:end], text[line_start:offset], text[offset:line_end],
+                  text.count("\n", 0, start), start > 0, end < len(text))
 
 
-def names_near(prefix: str, suffix: str) -> list[str]:
-    """The names the code around the cursor uses, nearest first: the one being typed, called names,
-    imported names; keywords and the most common builtins left out."""
-    before = prefix.split("\n")[-NEAR_LINES_BEFORE:]
-    after = suffix.split("\n")[:NEAR_LINES_AFTER]
-    found: list[str] = []
-    typing = _IDENT.search(before[-1][::-1]) if before else None
-    if typing and typing.start() == 0:
-        found.append(typing.group(0)[::-1])
-    for line in reversed(before):
-        found += reversed(_CALLED.findall(line))
-    for line in after:
-        found += _CALLED.findall(line)
-    for group in _IMPORTED.findall("\n".join(before)):
-        found += [part.split(" as ")[0].strip() for part in group.strip("() ").split(",")]
-    unique: list[str] = []
-    for name in found:
-        if name and name not in unique and not keyword.iskeyword(name) and name not in _COMMON and len(name) > 1:
-            unique.append(name)
-    return unique[:CONTEXT_NAMES]
+def comment_prefix(path: str | None) -> str:
+    """The line-comment opener the context block uses in a file of this path."""
+    lang = language_of(path or "")
+    if lang is None:
+        return "#" if (path or "").endswith((".sh", ".toml", ".yaml", ".yml")) else "//"
+    return "#" if lang in _HASH_COMMENT else "//"
 
 
-def parse_symbol(line: str) -> Definition | None:
-    """A `path:line: kind signature` line of `find_symbol` as a Definition."""
-    found = re.match(r"^(.*?):(\d+): (\S+) (.*)$", line)
-    return Definition(found.group(1), int(found.group(2)), found.group(4).strip()) if found else None
+def context_block(path: str | None, snippets: list[str]) -> str:
+    """The context as comment lines: the file's path, then each snippet's lines."""
+    mark = comment_prefix(path)
+    lines = [f"{mark} Path: {path}"] if path else []
+    for snippet in snippets:
+        lines += [f"{mark} {line}".rstrip() for line in snippet.splitlines()]
+    return "".join(line + "\n" for line in lines)
 
 
-def build(path: str, text: str, line: int, character: int,
-          lookup: Callable[[str], list[str]] | None = None) -> Prompt:
-    """The prompt for a completion at (line, character) of `path` holding `text`; `lookup(name)`
-    gives `find_symbol`'s lines (None: no code map)."""
-    prefix, suffix = split(text, line, character)
-    prefix, suffix = prefix[-PREFIX_CHARS:], suffix[:SUFFIX_CHARS]
-    names = names_near(prefix, suffix)
-    definitions: list[Definition] = []
-    used = 0
-    for name in names if lookup is not None else []:
-        for found in lookup(name)[:2]:
-            d = parse_symbol(found)
-            if d is None or d.path == path or d in definitions:
-                continue
-            cost = len(d.path) + len(d.signature) + 12
-            if used + cost > CONTEXT_CHARS:
-                break
-            definitions.append(d)
-            used += cost
-    opener = _LINE_COMMENT.get(path.rsplit(".", 1)[-1].lower(), "//")
-    header = "".join(f"{opener} {d.path}:{d.line}: {d.signature}\n" for d in definitions)
-    if header:
-        header = f"{opener} Definitions this code uses, from other files of the project:\n{header}"
-    return Prompt(header + prefix, suffix, names, definitions)
+def fim_prompt(path: str | None, snippets: list[str], win: Window) -> str:
+    """The `prompt` of a fill-in-the-middle call (its `suffix` is the window's suffix)."""
+    return context_block(path, snippets) + win.prefix
 
 
-def trim(text: str, suffix: str, max_lines: int = 12) -> str:
-    """A model's fill made fit to show: at most `max_lines`, without trailing blank lines, and without
-    repeating the line after the cursor when it ends with it."""
-    lines = text.rstrip().split("\n")[:max_lines]
-    out = "\n".join(lines).rstrip()
-    rest = suffix.split("\n", 1)[0].strip()
-    if rest and out.rstrip().endswith(rest) and "\n" in out:
-        out = out.rstrip()[: -len(rest)].rstrip()
-    return out
+def hole_filler_messages(path: str | None, snippets: list[str], win: Window) -> list[dict]:
+    """The chat request of a model without fill-in-the-middle."""
+    parts = []
+    if snippets:
+        parts.append("Definitions from other files of the project:\n" + "\n".join(snippets))
+    parts.append(f"File {path or '(untitled)'}:\n{win.prefix}{HOLE}{win.suffix}")
+    return [{"role": "system", "content": HOLE_FILLER_SYSTEM}, {"role": "user", "content": "\n\n".join(parts)}]
+

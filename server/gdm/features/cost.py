@@ -5,9 +5,9 @@ from __future__ import annotations
 from typing import TYPE_CHECKING, Any
 
 from gdm.commands import Command
-from gdm.completions.engine import COMPLETIONS
 
 if TYPE_CHECKING:
+    from gdm.agent.session import Session
     from gdm.server import GdmServer
 
 
@@ -23,4 +23,12 @@ def register(server: GdmServer) -> None:
         # A request from the user: read the day total again (other windows spend on the same database).
         return {**session.totals(params.task_id, fresh=True), "byModel": session.by_model(),
                 "sandbox": session.sandbox.state,
-                "completions": session.completions.stats.wire(session.ledger.task_usd(COMPLETIONS))}
+                "completions": completions_line(session)}
+
+
+def completions_line(session: Session) -> dict[str, Any]:
+    """The cost meter's `completions` line: today's inline completions of this user (calls, USD,
+    tokens; shown, accepted partly, accepted, lines accepted), their model and whether they are on."""
+    settings = session.settings
+    return {"model": settings.completion_model_name(), "enabled": settings.completions_on(),
+            **session.store.completion_line(user=session.user)}

@@ -1,55 +1,127 @@
-"""`textDocument/inlineCompletion` (LSP 3.18): ghost text at the cursor, and
-`gdm.completion.accepted`, the command a shown item carries, which counts an accept.
+"""`textDocument/inlineCompletion` (LSP 3.18; `inlineCompletionProvider`) and
+`gdm.completion.accepted {id, acceptedChars?}`, the command each item carries so that the editor
+tells gdm when a suggestion is taken (counted in the store, never sent anywhere).
 
-Thin: the document is snapshotted here (text, version, the position in code points through
-pygls' codec), the engine (gdm/completions) decides whether the model is asked, and the answer's
-range goes back in the client's units. A call moves the cost meter (`gdm/costUpdate`).
+The engine is gdm.completions (no pygls); this module turns LSP positions into code-point offsets
+and back (the client's units, through pygls' codec), tells the user once a day when the budget stops
+completions, and keeps the cost meter current without a message per keystroke (`gdm/costUpdate` at
+most every `COST_PUSH_S` while completions spend).
 """
 
 from __future__ import annotations
 
+import asyncio
 from typing import TYPE_CHECKING, Any
 
 from lsprotocol import types as lsp
+from pygls.exceptions import JsonRpcInvalidParams
 
 from gdm.commands import Command
-from gdm.completions.engine import Request
+from gdm.completions.state import Answer, Request
 from gdm.features import notifications
 
 if TYPE_CHECKING:
+    from gdm.completions.engine import CompletionEngine
     from gdm.server import GdmServer
+
+METHOD = lsp.TEXT_DOCUMENT_INLINE_COMPLETION
+COST_PUSH_S = 2.0
+
+
+class InlineCompletions:
+    """The server's completion engine (made with its session) and what the handlers share."""
+
+    def __init__(self, server: GdmServer) -> None:
+        self.server = server
+        self._engine: CompletionEngine | None = None
+        self._cost_push: asyncio.TimerHandle | None = None
+        self._last_error: str | None = None
+
+    def engine(self) -> CompletionEngine | None:
+        """The engine, once the session exists (a keystroke never waits for start-up)."""
+        session = self.server.session
+        if session is None:
+            return None
+        if self._engine is None:
+            from gdm.completions.engine import for_session  # noqa: PLC0415 - the engine, after `initialize`
+
+            docs = self.server.ls.workspace.text_documents
+            self._engine = for_session(session, lambda uri: d.source if (d := docs.get(uri)) else None)
+        return self._engine
+
+    def request(self, params: lsp.InlineCompletionParams) -> Request | None:
+        """The engine's request, or None for a file completions stay out of (secrets files)."""
+        uri, pos = params.text_document.uri, params.position
+        doc = self.server.ls.workspace.text_documents.get(uri)
+        if doc is None:
+            raise JsonRpcInvalidParams(f"{METHOD}: {uri} is not open (send textDocument/didOpen first)")
+        lines = doc.lines
+        if pos.line > len(lines) or (pos.line == len(lines) and lines and not lines[-1].endswith(("\n", "\r"))):
+            raise JsonRpcInvalidParams(f"{METHOD}: line {pos.line} is past the end of {uri} ({len(lines)} lines)")
+        session = self.server.session
+        rel = session.view.rel_of_uri(uri) if session is not None else None
+        if rel is not None and session is not None and session.view.is_secret(rel):
+            return None
+        invoked = params.context.trigger_kind == lsp.InlineCompletionTriggerKind.Invoked
+        return Request(uri, rel, doc.version or 0, doc.source, doc.offset_at_position(pos), invoked)
+
+    def items(self, params: lsp.InlineCompletionParams, request: Request, answer: Answer) -> list[lsp.InlineCompletionItem]:
+        """The answer as LSP items: inserted at the cursor, replacing the closers it overlaps."""
+        if not answer.ok:
+            return []
+        pos = params.position
+        doc = self.server.ls.workspace.text_documents[request.uri]
+        replaced = request.text[request.offset:request.offset + answer.replace]
+        end = lsp.Position(pos.line, pos.character + doc.position_codec.client_num_units(replaced))
+        accepted = lsp.Command(title="gdm: completion accepted", command=Command.COMPLETION_ACCEPTED.identifier,
+                               arguments=[{"id": answer.completion_id}])
+        return [lsp.InlineCompletionItem(insert_text=answer.text, range=lsp.Range(start=pos, end=end), command=accepted)]
+
+    def after(self, answer: Answer) -> None:
+        """Tell the user what they must know: the budget (once a day), a new failure (in the log)."""
+        engine, server = self._engine, self.server
+        if answer.source == "budget" and engine is not None and engine.parts.accounting.first_stop_today():
+            server.show(f"gdm: inline completions are paused for today: {answer.detail}", lsp.MessageType.Warning)
+        elif answer.source == "error" and answer.detail != self._last_error:
+            server.log(f"gdm: inline completion failed: {answer.detail}", lsp.MessageType.Warning)
+        self._last_error = answer.detail if answer.source == "error" else self._last_error
+        if answer.source == "model" and self._cost_push is None:
+            self._cost_push = asyncio.get_running_loop().call_later(COST_PUSH_S, self._push_cost)
+
+    def _push_cost(self) -> None:
+        self._cost_push = None
+        if self.server.session is not None:
+            notifications.cost_update(self.server, self.server.session.totals())
 
 
 def register(server: GdmServer) -> None:
-    """Register the inline-completion provider and its accept command."""
+    """Register inline completions and the accepted-suggestion command."""
+    state = InlineCompletions(server)
 
-    @server.ls.feature(lsp.TEXT_DOCUMENT_INLINE_COMPLETION, lsp.InlineCompletionOptions())
-    async def inline_completion(params: lsp.InlineCompletionParams) -> lsp.InlineCompletionList | None:
-        session = server.session
-        path = session.view.rel_of_uri(params.text_document.uri) if session is not None else None
-        if session is None or path is None:
-            return None  # before the store is open, or a file outside the workspace: nothing to offer
-        doc = server.ls.workspace.get_text_document(params.text_document.uri)
-        codec = server.ls.workspace.position_codec
-        lines = doc.lines
-        at = codec.position_from_client_units(lines, params.position)
-        outcome = await session.completions.complete(Request(path, doc.version, doc.source, at.line, at.character))
-        if outcome.called:
-            notifications.cost_update(server, session.totals())
-        items = []
-        for s in outcome.suggestions:
-            end = lsp.Position(at.line, at.character + s.replace_chars)
-            span = codec.range_to_client_units(lines, lsp.Range(at, end))
-            items.append(lsp.InlineCompletionItem(
-                insert_text=s.text, range=span,
-                command=lsp.Command(title="gdm: accepted", command=Command.COMPLETION_ACCEPTED.identifier,
-                                    arguments=[{"chars": len(s.text)}])))
-        return lsp.InlineCompletionList(items=items)
+    @server.ls.feature(METHOD, lsp.InlineCompletionOptions())
+    async def inline_completion(params: lsp.InlineCompletionParams) -> lsp.InlineCompletionList:
+        request = state.request(params)
+        engine = state.engine()
+        if request is None or engine is None:
+            return lsp.InlineCompletionList(items=[])
+        answer = await engine.complete(request)
+        state.after(answer)
+        return lsp.InlineCompletionList(items=state.items(params, request, answer))
 
     @server.ls.command(Command.COMPLETION_ACCEPTED.identifier)
     async def accepted(*args: Any) -> dict[str, Any]:
+        from gdm.features.params import CompletionAcceptedParams, parse  # noqa: PLC0415 - pydantic after `initialize`
+
+        params = parse(CompletionAcceptedParams, Command.COMPLETION_ACCEPTED.identifier, args)
         session = await server.get_session()
-        payload = args[0] if args and isinstance(args[0], dict) else {}
-        chars = payload.get("chars") if isinstance(payload.get("chars"), int) else 0
-        session.completions.accepted(chars)
-        return {"accepted": session.completions.stats.accepted}
+        engine = state.engine()
+        if engine is not None and engine.accepted(params.id, params.accepted_chars):
+            return {"id": params.id, "counted": True}
+        row = await asyncio.to_thread(session.store.completion, params.id)  # an older suggestion of this store
+        if row is None:
+            raise JsonRpcInvalidParams(f"{Command.COMPLETION_ACCEPTED.identifier}: no inline completion {params.id!r}")
+        taken = row["text"] if params.accepted_chars is None else row["text"][:params.accepted_chars]
+        status = "accepted" if len(taken) >= len(row["text"]) else "partial"
+        await asyncio.to_thread(session.store.mark_completion, params.id, status, len(taken),
+                                taken.count("\n") + 1 if taken else 0)
+        return {"id": params.id, "counted": True}

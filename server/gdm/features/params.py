@@ -154,7 +154,7 @@ class UsageParams(BaseModel):
 
     model_config = ConfigDict(extra="ignore")
     since: str | None = None
-    by: Literal["day", "model", "user", "task"] = "day"
+    by: Literal["day", "model", "user", "task", "completions"] = "day"
 
     @field_validator("since")
     @classmethod
@@ -165,6 +165,14 @@ class UsageParams(BaseModel):
             return date.fromisoformat(value).isoformat()
         except ValueError:
             raise ValueError(f"since must be a day YYYY-MM-DD, not {value[:40]!r}") from None
+
+
+class CompletionAcceptedParams(BaseModel):
+    """`gdm.completion.accepted {id, acceptedChars?}` (an inline completion item's command)."""
+
+    model_config = ConfigDict(extra="ignore", populate_by_name=True)
+    id: str = Field(min_length=1, max_length=200)
+    accepted_chars: int | None = Field(default=None, alias="acceptedChars", ge=0)
 
 
 class ActionParams(BaseModel):

@@ -14,18 +14,17 @@ import json
 import logging
 import os
 import sys
-from typing import Any, Callable
+from typing import Any, Awaitable, Callable
 
 from gdm.models.breaker import CircuitBreaker
 from gdm.models.cost import PriceBook
-from gdm.models.fim import has_fim, hole_messages, strip_fences
 from gdm.models.llm_errors import LLMError, classify
 from gdm.models.runner import ModelLoop
 from gdm.models.types import ModelConfig, ModelReply, ToolCallRequest, Usage
 from gdm.models.wire import delta_text, jsonable, usage_of, wire_messages
 
 __all__ = ["NO_MODEL_MESSAGE", "LLMClient", "LLMError", "ModelConfig", "ModelReply", "ToolCallRequest", "Usage",
-           "litellm_context_window", "litellm_price_lookup", "text_token_counter"]
+           "litellm_context_window", "litellm_price_lookup", "supports_fim", "text_token_counter"]
 
 log = logging.getLogger(__name__)
 
@@ -35,6 +34,8 @@ NO_MODEL_MESSAGE = "No model is set: set gdm.model (e.g. openai/gpt-4.1) or GDM_
 PLACEHOLDER_KEY = "sk-gdm-no-key"
 # A Retry-After longer than this is not worth waiting for inside one call: go to the fallback.
 MAX_RETRY_AFTER_S = 20.0
+# Providers whose text completion takes a `suffix` (fill in the middle) through litellm as it is.
+FIM_PREFIXES = ("text-completion-codestral/", "text-completion-openai/")
 # litellm routes records below WARNING to sys.stdout, which would corrupt an LSP stream.
 _LITELLM_LOGGERS = ("LiteLLM", "LiteLLM Router", "LiteLLM Proxy")
 
@@ -89,6 +90,18 @@ def litellm_context_window(model: str | None) -> int | None:
     return None
 
 
+def supports_fim(model: str, api_base: str | None) -> bool:
+    """Whether `model` takes a fill-in-the-middle text completion (`atext_completion` with `suffix`):
+    Codestral and explicit text-completion models, and `openai/<name>` at an `apiBase` (vLLM, llama.cpp,
+    Ollama's /v1, a proxy) unless the name is one of OpenAI's chat models, which litellm sends to chat.
+    Imports litellm: call it off the event loop."""
+    if model.startswith(FIM_PREFIXES):
+        return True
+    if model.startswith("openai/") and api_base:
+        return model.split("/", 1)[1] not in _litellm().open_ai_chat_completion_models
+    return False
+
+
 class LLMClient:
     """Calls the configured model through litellm, with retries, fallback, and cost."""
 
@@ -135,11 +148,10 @@ class LLMClient:
                     break
         raise _combined(failures)
 
-    async def fill(self, prefix: str, suffix: str, stop: list[str] | None = None) -> ModelReply:
-        """Fill the hole between `prefix` and `suffix` (inline completions): fill-in-the-middle
-        (`atext_completion` with `suffix`) where the provider has it, else a chat "hole filler"
-        prompt. One attempt (a completion is worth nothing late; the next keystroke asks again),
-        the breaker honoured; raises LLMError; cancelling stops the HTTP call."""
+    async def fill(self, prompt: str, suffix: str, stop: list[str] | None = None) -> ModelReply:
+        """One fill-in-the-middle call (`atext_completion` with `suffix`) of the primary model: no
+        retries and no fallback (a completion is worth only what it is worth now); the breaker counts it.
+        Raises LLMError; asyncio.CancelledError stops the HTTP call."""
         model = self.config.model
         if not model:
             raise LLMError("config", NO_MODEL_MESSAGE, model=None)
@@ -148,42 +160,27 @@ class LLMClient:
         refusal = self.breaker.refusal(model) if self.breaker is not None else None
         if refusal is not None:
             raise LLMError("circuit_open", refusal, True, model=model)
-        call = self._fill(model, api_key, prefix, suffix, stop or [])
-        try:
-            reply = await (self.model_loop.run(call) if self.model_loop is not None else call)
-        except LLMError as error:
-            if self.breaker is not None:
-                self.breaker.failure(model, error.kind)
-            raise
-        except BaseException:
-            if self.breaker is not None:
-                self.breaker.release(model)
-            raise
-        if self.breaker is not None:
-            self.breaker.success(model)
-        return reply
 
-    async def _fill(self, model: str, api_key: str | None, prefix: str, suffix: str, stop: list[str]) -> ModelReply:
+        async def attempt() -> ModelReply:
+            call = self._fill(model, api_key, prompt, suffix, stop)
+            return await (self.model_loop.run(call) if self.model_loop is not None else call)
+        return await self._guarded(model, attempt)
+
+    async def _fill(self, model: str, api_key: str | None, prompt: str, suffix: str,
+                    stop: list[str] | None) -> ModelReply:
         litellm = _litellm()
-        messages = hole_messages(prefix, suffix)
-        kwargs = self._request_kwargs(litellm, model, api_key, messages, None)
-        fim = has_fim(model, self.config.api_base)
-        if fim:
-            kwargs = {k: v for k, v in kwargs.items() if k != "messages"}
-            kwargs.update(prompt=prefix, suffix=suffix, temperature=0)
-        if stop:
-            kwargs["stop"] = stop[:4]  # OpenAI takes at most four
-        raw = await self._send(model, litellm.atext_completion(**kwargs) if fim else litellm.acompletion(**kwargs))
+        kwargs = self._request_kwargs(litellm, model, api_key, [], None)
+        del kwargs["messages"]
+        kwargs.update(prompt=prompt, suffix=suffix, **({"stop": stop} if stop else {}))
+        raw = await self._send(model, litellm.atext_completion(**kwargs))
         choices = raw.get("choices") or []
         if not choices:
             raise LLMError("bad_response", f"The model server for {model} answered a completion with no choices.",
                            model=model)
-        first = choices[0]
-        text = first.get("text") if fim else (first.get("message") or {}).get("content")
-        text = strip_fences(text or "") if not fim else (text or "")
-        usage = usage_of(raw.get("usage")) or Usage(max(1, (len(prefix) + len(suffix)) // 4), max(1, len(text) // 4))
+        text = choices[0].get("text") or ""
+        usage = usage_of(raw.get("usage")) or Usage(max(1, (len(prompt) + len(suffix)) // 4), max(0, len(text) // 4))
         cost = self.prices.cost(model, usage.tokens_in, usage.tokens_out)
-        return ModelReply(text, [], usage, model, cost, first.get("finish_reason"), raw)
+        return ModelReply(text, [], usage, model, cost, choices[0].get("finish_reason"), raw)
 
     def context_window(self) -> int | None:
         """The primary model's input window in tokens, when litellm knows it."""
@@ -223,10 +220,13 @@ class LLMClient:
     async def _guarded_call(self, model: str, api_key: str | None, messages: list[dict],
                             tools: list[dict] | None, on_text: Callable[[str], None] | None) -> ModelReply:
         """One attempt, its outcome told to the breaker; a failure that opens it says so."""
+        return await self._guarded(model, lambda: self._call_once(model, api_key, messages, tools, on_text))
+
+    async def _guarded(self, model: str, attempt: Callable[[], Awaitable[ModelReply]]) -> ModelReply:
         if self.breaker is None:
-            return await self._call_once(model, api_key, messages, tools, on_text)
+            return await attempt()
         try:
-            reply = await self._call_once(model, api_key, messages, tools, on_text)
+            reply = await attempt()
         except LLMError as error:
             if self.breaker.failure(model, error.kind):
                 error.circuit_opened = True

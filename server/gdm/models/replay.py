@@ -3,7 +3,7 @@
 Every model turn is stored with its request and raw response (store.turns()). A Recording holds
 what one session did — per task the prompt and place, the turns, the tool calls and the patches —
 read from the store (`Recording.from_store`) or from a fixture file written by `export`
-(fixtures/replays/*.json). `ReplayClient` implements the loop's ModelClient protocol
+(fixtures/replays/*.json), with its inline completion calls. `ReplayClient` implements the loop's ModelClient protocol
 (`complete(messages, tools, on_text)`) by handing back the recorded replies in order, so a task
 re-run through the real loop and tools must produce the same tool calls and patches;
 `compare` says where it did not. A task whose conversation was compacted (agent/compaction.py)
@@ -26,6 +26,7 @@ from gdm.models.llm import LLMError, ModelConfig, ModelReply, ToolCallRequest, U
 FORMAT = "gdm-replay/1"
 # Patch ids carry their task's id (t-xxxxxxxx-p1), which a replayed task does not share.
 _PATCH_ID = re.compile(r"\bt-[0-9a-f]{8}-p-\d+\b")
+COMPLETION_KEYS = ("model", "mode", "path", "request", "response", "text", "tokens_in", "tokens_out", "cost_usd")
 
 
 class _StoreReader(Protocol):
@@ -37,6 +38,7 @@ class _StoreReader(Protocol):
     def get_task(self, task_id: str) -> dict[str, Any] | None: ...
     def turns(self, task_id: str) -> list[dict[str, Any]]: ...
     def tool_calls(self, task_id: str) -> list[dict[str, Any]]: ...
+    def completions_of(self, session_id: str) -> list[dict[str, Any]]: ...
 
 
 @dataclass
@@ -61,6 +63,9 @@ class Recording:
     session_id: str
     workspace: str
     tasks: list[RecordedTask] = field(default_factory=list)
+    # Inline completion calls, oldest first: {model, mode, path, request, response, text, tokens_in,
+    # tokens_out, cost_usd} (gdm.completions.replay re-asks them offline).
+    completions: list[dict] = field(default_factory=list)
 
     @classmethod
     def from_store(cls, store: _StoreReader, session_id: str) -> Recording:
@@ -94,7 +99,8 @@ class Recording:
                             for c in store.tool_calls(task_id)],
                 patches=patch_summary([p for p in patches if p.get("taskId", p.get("task_id")) == task_id]),
                 task_id=task_id, compactions=compactions.get(task_id, [])))
-        return cls(session_id, str(root), tasks)
+        completions = [{k: c[k] for k in COMPLETION_KEYS} for c in store.completions_of(session_id)]
+        return cls(session_id, str(root), tasks, completions)
 
     def to_json(self) -> dict:
         """The fixture form (see export)."""
@@ -102,7 +108,8 @@ class Recording:
                 "tasks": [{"taskId": t.task_id, "prompt": t.prompt, "path": t.path, "startLine": t.start_line,
                            "endLine": t.end_line, "turns": t.turns, "toolCalls": t.tool_calls,
                            "patches": t.patches, **({"compactions": t.compactions} if t.compactions else {})}
-                          for t in self.tasks]}
+                          for t in self.tasks],
+                **({"completions": self.completions} if self.completions else {})}
 
     @classmethod
     def from_json(cls, data: dict) -> Recording:
@@ -113,7 +120,7 @@ class Recording:
                               t.get("toolCalls", []), t.get("patches", []), t.get("taskId", ""),
                               t.get("compactions", []))
                  for t in data["tasks"]]
-        return cls(data.get("sessionId", ""), data.get("workspace", ""), tasks)
+        return cls(data.get("sessionId", ""), data.get("workspace", ""), tasks, list(data.get("completions", [])))
 
 
 def export(recording: Recording, path: str | Path) -> Path:

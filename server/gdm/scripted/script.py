@@ -12,7 +12,7 @@ import os
 from dataclasses import dataclass
 from typing import Any
 
-from gdm.scripted import fim
+from gdm.scripted import completions
 
 _TOP_KEYS = {"conversations", "completions"}
 _CONVERSATION_KEYS = {"match", "turns", "name"}
@@ -77,9 +77,12 @@ def _check_str_list(value: Any, where: str) -> None:
 def _validate_script(script: Any) -> None:
     _check_keys(script, _TOP_KEYS, "top level")
     if "completions" in script:
-        fim.validate(script["completions"], _fail)
-    conversations = script.get("conversations", [] if "completions" in script else None)
-    if not isinstance(conversations, list) or (not conversations and "completions" not in script):
+        completions.validate(script["completions"], _fail, _check_keys, _validate_fault)
+        script.setdefault("conversations", [])
+        if not script["conversations"]:
+            return  # a script of text completions only
+    conversations = script.get("conversations")
+    if not isinstance(conversations, list) or not conversations:
         _fail("conversations", "expected a non-empty list")
     for c_index, conversation in enumerate(conversations):
         where = f"conversations[{c_index}]"

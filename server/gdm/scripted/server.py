@@ -1,7 +1,8 @@
 """The scripted model's HTTP server: OpenAI- and Anthropic-compatible endpoints on loopback, stdlib only.
 
-Answers `POST /v1/chat/completions` (OpenAI chat), `POST /v1/messages` (Anthropic messages) and
-`POST /v1/completions` (fill-in-the-middle, fim.py) from a script (see script.py), streaming or not, and can inject faults (error statuses, garbage, empty choices, delays, cut streams) for the tests.
+Answers `POST /v1/chat/completions` (OpenAI chat) and `POST /v1/messages` (Anthropic messages)
+from a script (see script.py), streaming or not, `POST /v1/completions` (text completions with a
+`suffix`: fill in the middle, completions.py) from its `completions` rules, and can inject faults (error statuses, garbage, empty choices, delays, cut streams) for the tests.
 Every request body is recorded so tests can check what the agent actually sent.
 """
 
@@ -16,7 +17,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from dataclasses import dataclass
 from typing import Any, Callable
 
-from gdm.scripted import anthropic, fim
+from gdm.scripted import anthropic
+from gdm.scripted import completions as text_completions
 from gdm.scripted.responses import (
     build_reply,
     completion_body,
@@ -56,6 +58,7 @@ ANTHROPIC = Dialect("anthropic", anthropic.to_chat_messages, anthropic.message_b
                     anthropic.empty_body, anthropic.error_body)
 ROUTES = {"/v1/chat/completions": OPENAI, "/chat/completions": OPENAI,
           "/v1/messages": ANTHROPIC, "/messages": ANTHROPIC}
+TEXT_ROUTES = ("/v1/completions", "/completions")
 
 GARBAGE = b"<html><body>502 upstream says hello</body></html> this is not JSON"
 KNOWN_MODELS = ("scripted", "scripted-fallback")
@@ -73,7 +76,6 @@ class ScriptedModel:
         self.host = host
         self.port = port
         self.requests: list[dict] = []
-        self.completion_requests: list[dict] = []  # /v1/completions (fill-in-the-middle) bodies
         self.failures: list[str] = []
         self._lock = threading.Lock()
         self._fault_counts: dict[tuple[int, int], int] = {}
@@ -190,8 +192,8 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0].rstrip("/")
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
-        if path in ("/v1/completions", "/completions"):
-            self._answer_fim(raw)
+        if path in TEXT_ROUTES:
+            self._text_completion(raw)
             return
         dialect = ROUTES.get(path)
         if dialect is None:
@@ -208,20 +210,6 @@ class _Handler(BaseHTTPRequestHandler):
             return
         self.server.scripted.record_request(body)
         self._answer(body, dialect)
-
-    def _answer_fim(self, raw: bytes) -> None:
-        try:
-            body = json.loads(raw or b"null")
-        except json.JSONDecodeError:
-            body = None
-        if not isinstance(body, dict):
-            self._send_json(400, error_body("scripted model: the request body is not a completions request", 400))
-            return
-        scripted = self.server.scripted
-        with scripted._lock:
-            scripted.completion_requests.append(body)
-        status, payload = fim.answer(scripted.script.get("completions", []), body)
-        self._send_json(status, payload)
 
     def _answer(self, body: dict, dialect: Dialect) -> None:
         model = self.server.scripted
@@ -265,6 +253,39 @@ class _Handler(BaseHTTPRequestHandler):
             self._send_truncated(json.dumps(dialect.body(reply, request_model, selection)).encode())
         else:
             self._send_json(200, dialect.body(reply, request_model, selection))
+
+    def _text_completion(self, raw: bytes) -> None:
+        """`POST /v1/completions`: prompt (+ suffix) → text, from the script's `completions` rules."""
+        model = self.server.scripted
+        try:
+            body = json.loads(raw or b"null")
+        except json.JSONDecodeError:
+            body = None
+        if not isinstance(body, dict) or not isinstance(body.get("prompt"), (str, list)):
+            model.record_request({"_unparseable": raw.decode("utf-8", "replace")})
+            self._send_json(400, error_body("scripted model: the request body is not a text completion request", 400))
+            return
+        model.record_request(body)
+        prompt, suffix = text_completions.prompt_text(body), str(body.get("suffix") or "")
+        found = text_completions.select_rule(model.script, prompt, suffix)
+        if found is None:
+            self._send_json(400, error_body(f"scripted model: no completion rule fits the prompt ending "
+                                            f"{prompt[-60:]!r}", 400))
+            return
+        index, rule = found
+        fault = model.take_fault(Selection(-1, index, rule), str(body.get("model", "scripted"))) or {}
+        if fault.get("delay_s"):
+            time.sleep(fault["delay_s"])
+        if fault.get("status"):
+            status = fault["status"]
+            self._send_json(status, error_body(f"scripted model: injected HTTP {status}", status))
+            return
+        if fault.get("garbage"):
+            self._send_garbage(False)
+            return
+        text = text_completions.answer_text(rule, prompt)
+        self._send_json(200, text_completions.body(text, str(body.get("model", "scripted")), index, prompt,
+                                                   rule.get("usage")))
 
     # -- writers ----------------------------------------------------------------------------
 

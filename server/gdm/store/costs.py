@@ -90,12 +90,14 @@ class CostQueries:
 
     def by_model(self, *, session_id: str | None = None, day: str | None = None,
                  user: str | None = None) -> list[dict[str, Any]]:
-        """Per-model sums, sorted by model: ``{"model", "calls", "usd", "tokensIn", "tokensOut",
-        "unpricedCalls"}``; no filter means every session and every day."""
+        """Per-model sums of tasks' calls, sorted by model: ``{"model", "calls", "usd", "tokensIn",
+        "tokensOut", "unpricedCalls"}``; no filter means every session and every day. Inline
+        completions are not in it: they are their own line (store/completions.py)."""
         query = select(
             CostRow.model, func.count(), sum_or_zero(CostRow.usd, 0.0), sum_or_zero(CostRow.tokens_in),
             sum_or_zero(CostRow.tokens_out), unpriced_count(),
         )  # fmt: skip
+        query = query.where(CostRow.kind.is_(None) | (CostRow.kind != "completion"))  # type: ignore[union-attr]
         if session_id is not None:
             query = query.where(CostRow.session_id == session_id)
         if day is not None:

@@ -28,6 +28,7 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, SQLAlchemyError
 from sqlmodel import Session, SQLModel, select
 
+from gdm.store.completions import CompletionQueries
 from gdm.store.conversations import ConversationQueries
 from gdm.store.costs import CostQueries, sum_or_zero
 from gdm.store.engine import (
@@ -62,7 +63,7 @@ def _dumps(value: Any) -> str:
     return json.dumps(value, ensure_ascii=False)
 
 
-class Store(ConversationQueries, CostQueries):
+class Store(ConversationQueries, CostQueries, CompletionQueries):
     """Sessions, tasks, turns, tool calls, patches, costs and audit records in one database.
 
     ``url`` is a SQLAlchemy URL (``sqlite:///path``, ``postgresql+psycopg://…``); None means

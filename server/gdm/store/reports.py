@@ -10,13 +10,14 @@ from __future__ import annotations
 import json
 from typing import Any
 
-from sqlalchemy import String, cast, func, literal, or_, select
+from sqlalchemy import String, case, cast, func, literal, or_, select
 
+from gdm.store.completions import completion_outcomes
 from gdm.store.costs import sum_or_zero, unpriced_count
 from gdm.store.repo import Store
-from gdm.store.tables import AuditRow, CostRow, SessionRow, TaskRow
+from gdm.store.tables import AuditRow, CompletionRow, CostRow, SessionRow, TaskRow
 
-USAGE_BY = ("day", "model", "user", "task")
+USAGE_BY = ("day", "model", "user", "task", "completions")
 AUDIT_KINDS = ("shell", "accept", "reject", "undo", "mcp", "commit")
 UNKNOWN_USER = "(unknown)"
 
@@ -40,6 +41,8 @@ def usage(store: Store, *, since: str | None = None, by: str = "day") -> list[di
         raise ValueError(f"--by must be one of {', '.join(USAGE_BY)}, not {by!r}")
     if by == "task":
         return _usage_by_task(store, since)
+    if by == "completions":
+        return _completions_by_day(store, since)
     key = {"day": CostRow.day, "model": CostRow.model, "user": _who(CostRow.user)}[by].label(by)
     query = (select(key, *_measures())
              .select_from(CostRow).join(SessionRow, SessionRow.id == CostRow.session_id, isouter=True))
@@ -66,6 +69,29 @@ def _usage_by_task(store: Store, since: str | None) -> list[dict[str, Any]]:
     for row in store.rows(query):
         row["prompt"] = " ".join(str(row["prompt"]).split())[:60]
         out.append(_rounded(row))
+    return out
+
+
+def _completions_by_day(store: Store, since: str | None) -> list[dict[str, Any]]:
+    """Inline completions per UTC day: calls, tokens, USD, and what became of them — shown, accepted
+    partly, accepted, lines accepted — with the USD per accepted line (None before the first)."""
+    query = select(CompletionRow.day.label("day"), func.count(CompletionRow.id).label("calls"),
+                   sum_or_zero(CompletionRow.tokens_in).label("tokensIn"),
+                   sum_or_zero(CompletionRow.tokens_out).label("tokensOut"),
+                   sum_or_zero(CompletionRow.cost_usd, 0.0).label("usd"),
+                   sum_or_zero(case((CompletionRow.cost_usd.is_(None), 1), else_=0)).label("unpricedCalls"),  # type: ignore[union-attr]
+                   *completion_outcomes())
+    if since:
+        query = query.where(CompletionRow.day >= since)
+    query = query.group_by(CompletionRow.day).order_by(CompletionRow.day)
+    out = []
+    for row in store.rows(query):
+        row = _rounded(row)
+        for name in ("shown", "acceptedPartly", "accepted", "acceptedLines"):
+            row[name] = int(row[name])
+        lines = row["acceptedLines"]
+        row["usdPerAcceptedLine"] = round(row["usd"] / lines, 6) if lines else None
+        out.append(row)
     return out
 
 

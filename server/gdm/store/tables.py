@@ -131,6 +131,39 @@ class CostRow(SQLModel, table=True):
     day: str = Field(default_factory=utc_day, index=True)
     created_at: str = Field(default_factory=utc_now)
     user: str | None = Field(default=None, index=True)  # who is charged: the day budget is per user
+    kind: str | None = Field(default=None, index=True)  # "completion" for inline completions; NULL: a task's call
+
+
+COMPLETION_STATUSES = ("unused", "shown", "partial", "accepted")
+"""What became of an inline completion: never shown (typed over before it arrived), shown, accepted
+in part (a word, or its first characters typed), accepted whole."""
+
+
+class CompletionRow(SQLModel, table=True):
+    """One inline completion's model call (migration 0005): what was asked and answered, for replay,
+    and whether the user took it (counted in the store only: no telemetry)."""
+
+    __tablename__ = "completions"
+
+    id: str = Field(primary_key=True)
+    session_id: str = Field(index=True)
+    user: str | None = Field(default=None, index=True)
+    day: str = Field(default_factory=utc_day, index=True)
+    model: str
+    mode: str  # "fim" (a text completion with a suffix) or "chat" (the hole-filler prompt)
+    path: str | None = None
+    request_json: str
+    response_json: str
+    text: str = ""
+    lines: int = 0
+    tokens_in: int = 0
+    tokens_out: int = 0
+    cost_usd: float | None = None
+    status: str = "unused"
+    accepted_chars: int = 0
+    accepted_lines: int = 0
+    created_at: str = Field(default_factory=utc_now)
+    updated_at: str = Field(default_factory=utc_now)
 
 
 class AuditRow(SQLModel, table=True):
@@ -162,7 +195,8 @@ class ConversationTaskRow(SQLModel, table=True):
     created_at: str = Field(default_factory=utc_now)
 
 
-ALL_TABLES = (SessionRow, TaskRow, TurnRow, ToolCallRow, PatchRow, CostRow, AuditRow, ConversationTaskRow)
+ALL_TABLES = (SessionRow, TaskRow, TurnRow, ToolCallRow, PatchRow, CostRow, AuditRow, ConversationTaskRow,
+              CompletionRow)
 """Every table of the store, in creation order."""
 
 

@@ -9,7 +9,9 @@
 -- Neovim 0.8+, `vim.lsp.start_client` + `buf_attach_client` on 0.7. Review: code lenses
 -- ("Accept" / "Reject" above each pending hunk, run with vim.lsp.codelens.run()) or code
 -- actions on the changed lines (vim.lsp.buf.code_action()). The "Ask gdm…" code action asks
--- for its prompt with vim.ui.input. See editors/README.md.
+-- for its prompt with vim.ui.input. Neovim 0.12+: gdm's inline completions as ghost text
+-- (vim.lsp.inline_completion), <Tab> to accept (setup option `inline_completion`). See
+-- editors/README.md.
 local M = {}
 
 local defaults = {
@@ -21,6 +23,9 @@ local defaults = {
   -- Refresh code lenses on these events (pending hunks move as you type).
   lens_events = { "BufEnter", "CursorHold", "InsertLeave" },
   lspconfig = true, -- use nvim-lspconfig when it is installed
+  -- Inline completions (ghost text) on Neovim 0.12+ (vim.lsp.inline_completion); the key accepts
+  -- the suggestion shown, and is itself where there is none. false: neither.
+  inline_completion = { key = "<Tab>" },
 }
 
 -- One table of state per Neovim, owned by this module's table (no hidden globals).
@@ -221,6 +226,34 @@ function M.statusline()
   return table.concat(parts, " · ")
 end
 
+--- Turn on Neovim's inline completions (0.12+) in the buffers gdm attaches to, with the accept key.
+--- Nothing on older Neovims: they have no `vim.lsp.inline_completion`.
+function M.inline_completions(config)
+  local inline = vim.lsp.inline_completion
+  if not inline or config.inline_completion == false then
+    return false
+  end
+  local key = config.inline_completion.key
+  vim.api.nvim_create_autocmd("LspAttach", {
+    group = vim.api.nvim_create_augroup("gdm_inline_completion", { clear = true }),
+    callback = function(args)
+      local client = vim.lsp.get_client_by_id(args.data.client_id)
+      if not client or client.name ~= "gdm" then
+        return
+      end
+      inline.enable(true, { bufnr = args.buf })
+      if key then
+        vim.keymap.set("i", key, function()
+          if not inline.get() then -- nothing shown: the key does what it did
+            return key
+          end
+        end, { expr = true, replace_keycodes = true, buffer = args.buf, desc = "gdm: accept the inline completion" })
+      end
+    end,
+  })
+  return true
+end
+
 --- Configure gdm; starts it on the configured filetypes.
 function M.setup(opts)
   M.state.config = vim.tbl_deep_extend("force", defaults, opts or {})
@@ -252,6 +285,7 @@ function M.setup(opts)
     })
   end
   vim.lsp.commands["gdm.ask"] = ask_command
+  M.inline_completions(config)
   local lenses = vim.api.nvim_create_augroup("gdm_lenses", { clear = true })
   vim.api.nvim_create_autocmd(config.lens_events, { group = lenses, callback = refresh_lenses })
   vim.api.nvim_create_user_command("GdmAsk", function(args)
