@@ -21,8 +21,7 @@ from gdm.context.repomap.tags import Def, FileTags
 from gdm.context.repomap.weights import BUILTIN_NAMES, COMMON_NAMES
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
-_IMPORT = re.compile(r"^\s*(?:from\s+[\w.]+\s+import\b|import\b|#include\b|use\b|require\b).*$|.*\brequire\(.*$",
-                     re.MULTILINE)
+_IMPORT_START = re.compile(r"\s*(?:from\s+[\w.]+\s+import\b|import\b|#include\b|use\b|require\b)")
 LINES_BEFORE, LINES_AFTER = 30, 8
 MAX_NAMES = 120
 DEFS_PER_NAME = 2
@@ -48,13 +47,20 @@ def names_near(win: Window) -> list[str]:
     near = list(reversed(before[-LINES_BEFORE:])) + after[:LINES_AFTER]
     far = list(reversed(before[:-LINES_BEFORE])) + after[LINES_AFTER:]
     strong, weak = _names_in(near)
-    for line in _IMPORT.findall(win.prefix):
+    for line in import_lines(before):
         for name in _IDENT.findall(line):
             if name not in _SKIP and len(name) > 1:
                 strong.setdefault(name, None)
     far_strong, far_weak = _names_in(far)
     ordered = list(dict.fromkeys([*strong, *weak, *far_strong, *far_weak]))
     return ordered[:MAX_NAMES]
+
+
+def import_lines(lines: list[str]) -> list[str]:
+    """The lines that import something (Python, JS/TS, C, Rust, Ruby): a cheap test per line first,
+    since a regex over the whole prefix costs milliseconds per keystroke in a long file."""
+    return [line for line in lines if ("import" in line or "require" in line or "#include" in line or "use " in line)
+            and (_IMPORT_START.match(line) or "require(" in line)]
 
 
 def _names_in(lines: list[str]) -> tuple[dict[str, None], dict[str, None]]:
@@ -82,6 +88,7 @@ class DefinitionIndex:
         self._seen: dict[str, FileTags] = {}
         self._names: dict[str, list[str]] = {}  # path -> its names
         self._files: dict[str, list[str]] = {}  # name -> paths
+        self._defs: dict[str, list[Def]] = {}  # path -> its definitions, decoded once (FileTags.defs unmarshals)
 
     def update(self, snapshot: Mapping[str, FileTags]) -> int:
         """Follow the code index's snapshot; returns how many files were read again."""
@@ -102,6 +109,7 @@ class DefinitionIndex:
 
     def _drop(self, path: str) -> None:
         self._seen.pop(path, None)
+        self._defs.pop(path, None)
         for name in self._names.pop(path, []):
             paths = self._files.get(name)
             if paths is not None and path in paths:
@@ -120,7 +128,10 @@ class DefinitionIndex:
             tags = self._seen[path]
             index = tags.first_def(name)
             if index is not None:
-                out.append((path, index, tags.defs))
+                defs = self._defs.get(path)
+                if defs is None:
+                    defs = self._defs[path] = tags.defs
+                out.append((path, index, defs))
         return out
 
 
