@@ -12,8 +12,8 @@ Per request, in order, the first that answers wins:
 6. the day budget (no call, no answer; the caller tells the user once a day);
 7. one model call (caller.py) with the prompt and context (built in a worker thread), cleaned
    (clean.py), its cost recorded (accounting.py) and cached.
-A request cancelled while it waits for the call cancels the call unless another request waits for
-it too. Only the event loop touches this object.
+A request cancelled while it waits for the call cancels the call, after the debounce, unless another
+request waits for it by then (the next keystroke's, typing on from it). Only the event loop touches this object.
 """
 
 from __future__ import annotations
@@ -103,7 +103,10 @@ class CompletionEngine:
         served = self._served(doc, request)
         if served is not None:
             return served
-        if not request.invoked:
+        flight = doc.flight
+        forward = (flight is not None and not flight.task.done() and request.prefix.startswith(flight.before)
+                   and request.suffix == flight.after)
+        if not request.invoked and not forward:  # typing on from a call in flight joins it at once
             await asyncio.sleep(self.debounce_s)
             if doc.generation != mine:
                 return Answer("superseded")
@@ -165,17 +168,26 @@ class CompletionEngine:
 
     async def _wait(self, flight: Flight) -> None:
         """Wait for a call in flight as one of its requests (its outcome, even a failure or a cancel by
-        a newer request, is the caller's to read); cancelled alone, the call is cancelled too."""
+        a newer request, is the caller's to read). When its last request is cancelled the call is
+        cancelled too, after `debounce_s`: an editor cancels the open request at every keystroke
+        (VS Code does), and the request of the keystroke that types on from the call joins it then,
+        instead of a call per pause in the typing that is shorter than the model's answer."""
         flight.waiters += 1
         try:
             await asyncio.wait({flight.task})
         finally:
             flight.waiters -= 1
             if flight.waiters == 0 and not flight.task.done():
-                flight.task.cancel()
+                asyncio.get_running_loop().call_later(self.debounce_s, self._abandon, flight)
+
+    @staticmethod
+    def _abandon(flight: Flight) -> None:
+        """Cancel a call no request has waited for since its last one was cancelled."""
+        if flight.waiters == 0 and not flight.task.done():
+            flight.task.cancel()
 
     async def _fetch(self, doc: DocState, request: Request, settings: Settings, mine: int) -> Answer:
-        task = asyncio.ensure_future(self._call(request, settings))
+        task = asyncio.ensure_future(self._call_kept(doc, request, settings))
         flight = doc.flight = Flight(request.prefix, request.suffix, task)
         await self._wait(flight)
         if doc.flight is flight:
@@ -190,11 +202,18 @@ class CompletionEngine:
             return Answer("empty")
         if isinstance(shown, Answer):
             return shown
-        doc.latest = shown
-        self.cache.put(request, Cached(shown.completion_id, shown.text, shown.replace))
         if doc.generation != mine:
             return Answer("superseded")
         return self.deliver(shown, Answer("model", shown.text, shown.replace, shown.completion_id))
+
+    async def _call_kept(self, doc: DocState, request: Request, settings: Settings) -> Shown | Answer | None:
+        """The call, its suggestion kept as the document's latest and cached when it answers, even
+        if the request that made it was cancelled meanwhile (the next keystroke's request reads it)."""
+        shown = await self._call(request, settings)
+        if isinstance(shown, Shown):
+            doc.latest = shown
+            self.cache.put(request, Cached(shown.completion_id, shown.text, shown.replace))
+        return shown
 
     async def _call(self, request: Request, settings: Settings) -> Shown | Answer | None:
         """Build the prompt, check the budget, call the model, clean and record its answer."""
