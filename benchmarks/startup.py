@@ -41,6 +41,7 @@ from measures import percentile, proc_status_mb
 
 HERE = Path(__file__).resolve().parent
 BARE = "bare pygls"
+MAIN_PY = "def hello():\n    return 'world'\n"
 
 
 @dataclass
@@ -51,6 +52,7 @@ class Sample:
     ready_ms: float
     rss_initialize_mb: float
     rss_peak_mb: float
+    after_map: tuple[float, bool, int] | None = None  # gdm: peak RSS after a gdm.map, numpy loaded, threads
 
 
 @dataclass
@@ -60,6 +62,7 @@ class Server:
     name: str
     argv: list[str]
     needs_module: str
+    empty: bool = False  # its workspace holds no file (the opened main.py is an unsaved buffer)
     samples: list[Sample] = field(default_factory=list)
     failure: str | None = None
 
@@ -76,6 +79,7 @@ def servers() -> list[Server]:
     py = sys.executable
     return [
         Server("gdm", [py, "-m", "gdm"], "gdm.__main__"),
+        Server("gdm, empty workspace", [py, "-m", "gdm"], "gdm.__main__", empty=True),
         Server(BARE, [py, str(HERE / "bare_pygls_server.py")], "pygls.lsp.server"),
         Server(
             "jedi-language-server",
@@ -208,7 +212,7 @@ def measure_once(server: Server, root: Path, env: dict[str, str], timeout: float
             raise RuntimeError(f"cannot start {server.argv[0]}: {exc}") from exc
         conn = Connection(proc)
         try:
-            return _talk(conn, root, start, timeout)
+            return _talk(conn, root, start, timeout, server.needs_module == "gdm.__main__")
         except (OSError, TimeoutError, EOFError, ValueError) as exc:
             _end(proc)
             errors.seek(0)
@@ -219,7 +223,7 @@ def measure_once(server: Server, root: Path, env: dict[str, str], timeout: float
             conn.close()
 
 
-def _talk(conn: Connection, root: Path, start: float, timeout: float) -> Sample:
+def _talk(conn: Connection, root: Path, start: float, timeout: float, gdm: bool) -> Sample:
     """initialize (timed from ``start``), initialized, didOpen, codeAction (ready), shutdown, exit."""
     conn.send({"id": 1, "method": "initialize", "params": initialize_params(root)})
     reply = conn.response_to(1, start + timeout)
@@ -230,17 +234,28 @@ def _talk(conn: Connection, root: Path, start: float, timeout: float) -> Sample:
     uri = (root / "main.py").as_uri()
     conn.send({"method": "initialized", "params": {}})
     conn.send({"method": "textDocument/didOpen", "params": {"textDocument": {
-        "uri": uri, "languageId": "python", "version": 1, "text": (root / "main.py").read_text()}}})
+        "uri": uri, "languageId": "python", "version": 1, "text": MAIN_PY}}})
     conn.send({"id": 2, "method": "textDocument/codeAction", "params": {
         "textDocument": {"uri": uri}, "context": {"diagnostics": []},
         "range": {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}}}})
     conn.response_to(2, start + timeout)  # a result or an error (no code actions): either is an answer
     ready_ms = (time.perf_counter() - start) * 1000
     rss_peak = proc_status_mb(conn.proc.pid, "VmHWM")
+    after_map = _after_map(conn, timeout) if gdm else None
     conn.send({"id": 3, "method": "shutdown"})
     conn.response_to(3, time.perf_counter() + 5)
     conn.send({"method": "exit"})
-    return Sample(initialize_ms, ready_ms, rss_initialize, rss_peak)
+    return Sample(initialize_ms, ready_ms, rss_initialize, rss_peak, after_map)
+
+
+def _after_map(conn: Connection, timeout: float) -> tuple[float, bool, int]:
+    """gdm's peak RSS once a `gdm.map` was answered (its first index done), whether numpy is
+    mapped into the process then, and its threads (/proc/PID/task)."""
+    conn.send({"id": 4, "method": "workspace/executeCommand", "params": {"command": "gdm.map", "arguments": [{}]}})
+    conn.response_to(4, time.perf_counter() + timeout)
+    pid = conn.proc.pid
+    numpy = "_multiarray_umath" in Path(f"/proc/{pid}/maps").read_text()
+    return proc_status_mb(pid, "VmHWM"), numpy, len(os.listdir(f"/proc/{pid}/task"))
 
 
 def _end(proc: subprocess.Popen[bytes]) -> None:
@@ -263,7 +278,9 @@ def run_all(candidates: list[Server], runs: int, timeout: float) -> None:
     with tempfile.TemporaryDirectory(prefix="gdm-bench-") as tmp:
         root = Path(tmp) / "workspace"
         root.mkdir()
-        (root / "main.py").write_text("def hello():\n    return 'world'\n")
+        (root / "main.py").write_text(MAIN_PY)
+        empty = Path(tmp) / "empty"
+        empty.mkdir()
         env = dict(os.environ)
         # Keep every server's data and caches (gdm's store, jedi's cache) out of the user's home.
         for var in ("XDG_DATA_HOME", "XDG_CACHE_HOME", "XDG_CONFIG_HOME"):
@@ -274,7 +291,7 @@ def run_all(candidates: list[Server], runs: int, timeout: float) -> None:
                 if server.failure is not None:
                     continue
                 try:
-                    sample = measure_once(server, root, env, timeout)
+                    sample = measure_once(server, empty if server.empty else root, env, timeout)
                 except RuntimeError as exc:
                     server.failure = str(exc)
                     continue
@@ -289,7 +306,8 @@ def table(candidates: list[Server]) -> str:
     base_ready = statistics.median(x.ready_ms for x in bare.samples) if bare else None
     notes: list[str] = []
     head = ["server", "initialize median ms", "p90 ms", "min ms", "ratio vs bare pygls",
-            "ready median ms", "ready ratio", "RSS at initialize MB", "peak RSS ready MB"]
+            "ready median ms", "ready ratio", "RSS at initialize MB", "peak RSS ready MB",
+            "peak RSS after a map MB", "numpy loaded", "threads"]
     rows = [head]
     for s in candidates:
         blank = [""] * (len(head) - 2)
@@ -306,7 +324,7 @@ def table(candidates: list[Server]) -> str:
                          f"{med / base:.2f}x" if base else "n/a", f"{ready:.0f}",
                          f"{ready / base_ready:.2f}x" if base_ready else "n/a",
                          f"{statistics.median(x.rss_initialize_mb for x in s.samples):.0f}",
-                         f"{statistics.median(x.rss_peak_mb for x in s.samples):.0f}"])
+                         f"{statistics.median(x.rss_peak_mb for x in s.samples):.0f}", *_map_cells(s.samples)])
     widths = [max(len(r[i]) for r in rows) for i in range(len(head))]
 
     def line(cells: list[str]) -> str:
@@ -316,6 +334,15 @@ def table(candidates: list[Server]) -> str:
 
     rule = "|" + "|".join("-" * (w + 2) for w in widths) + "|"
     return "\n".join([line(rows[0]), rule, *(line(r) for r in rows[1:]), *notes])
+
+
+def _map_cells(samples: list[Sample]) -> list[str]:
+    """gdm's after-a-map columns (medians; numpy: in how many runs), blank for the others."""
+    after = [x.after_map for x in samples if x.after_map is not None]
+    if not after:
+        return ["", "", ""]
+    return [f"{statistics.median(a[0] for a in after):.0f}", f"{sum(a[1] for a in after)}/{len(after)}",
+            f"{statistics.median(a[2] for a in after):.0f}"]
 
 
 def litellm_check() -> str:
@@ -381,15 +408,17 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--runs", type=int, default=10, help="measured runs per server (default 10)")
     parser.add_argument("--timeout", type=float, default=30.0, help="seconds to wait for initialize")
+    parser.add_argument("--only", help="only the servers whose name holds this (e.g. gdm), and no layer table")
     args = parser.parse_args()
-    candidates = servers()
+    candidates = [s for s in servers() if not args.only or args.only in s.name or s.name == BARE]
     run_all(candidates, args.runs, args.timeout)
     print(f"Spawn -> initialize result -> first code action over stdio, {args.runs} runs each after 1 warm-up, Python "
           f"{sys.version.split()[0]} ({sys.executable})")  # fmt: skip
     print(table(candidates))
     print(litellm_check())
-    print("Resident memory by layer, fresh processes, median of 3:")
-    print(layers())
+    if not args.only:
+        print("Resident memory by layer, fresh processes, median of 3:")
+        print(layers())
 
 
 if __name__ == "__main__":

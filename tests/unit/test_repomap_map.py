@@ -425,3 +425,20 @@ def test_a_files_compact_references_are_a_whole_mapping_and_survive_the_cache_re
     tags = FileTags("python", [], refs)
     again = FileTags.from_record(tags.to_record())
     assert dict(again.refs) == dict(refs) and again.refs.name_keys == refs.name_keys
+
+
+def test_numpy_loads_with_openblas_pinned_to_one_thread_and_the_environment_left_as_it_was():
+    # OpenBLAS starts a thread per core when numpy loads (2 here without the pin, 16 on a 16-core
+    # machine); the ranking's numpy loads with one, and the variables that pin it are gone again.
+    import subprocess
+    import sys
+
+    from gdm.context.repomap.rank import BLAS_THREADS
+
+    probe = ("import os, sys\nfrom gdm.context.repomap.rank import _numpy\n"
+             "assert 'numpy' not in sys.modules\n_numpy()\n"
+             "print(len(os.listdir('/proc/self/task')), [n for n in %r if n in os.environ])" % (BLAS_THREADS,))
+    env = {k: v for k, v in os.environ.items() if k not in BLAS_THREADS}
+    env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2] / "server")
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout.split(maxsplit=1) == ["1", "[]\n"]  # the main thread alone; no variable left

@@ -20,6 +20,8 @@ from __future__ import annotations
 
 import importlib
 import logging
+import os
+import sys
 import threading
 import time
 from collections import Counter
@@ -41,10 +43,26 @@ FOCUS_WEIGHT = 100.0
 KEPT_SOLUTIONS = 8
 
 
+# OpenBLAS (numpy's BLAS) starts a thread per core, each with its own buffers, when it loads; the
+# ranking does no BLAS work that needs them (sparse bincounts, GMRES on vectors). Pinned to one for
+# gdm's own import only: the variables are gone from the environment again once numpy is loaded,
+# so the commands gdm runs (tests, the shell) get the environment they had.
+BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
+
+
 def _numpy() -> Any:
-    # numpy costs ~0.4 s to import (measured here): loaded at the first ranking, not by `import
-    # gdm.server`, which must answer `initialize` first. This module is numpy's adapter.
-    return importlib.import_module("numpy")
+    # numpy costs ~0.4 s and ~25 MB to import (measured here): loaded at the first ranking of a
+    # workspace with files, not by `import gdm.server` (which must answer `initialize` first), nor
+    # for an empty workspace. This module is numpy's adapter.
+    if "numpy" in sys.modules:
+        return sys.modules["numpy"]
+    added = [name for name in BLAS_THREADS if name not in os.environ]
+    os.environ.update({name: "1" for name in added})
+    try:
+        return importlib.import_module("numpy")
+    finally:
+        for name in added:
+            os.environ.pop(name, None)
 
 
 @dataclass
@@ -89,6 +107,8 @@ class Ranker:
              limit: int | None = None) -> Ranking:
         """Rank the files and their definitions (the best `limit` of them); `focus` files and
         `mentioned` names weigh more."""
+        if not tags:  # an empty workspace: nothing to rank, and no numpy to load for it
+            return Ranking([], [])
         np = _numpy()
         graph = self.prepare(tags)
         edges = graph.edges(np, frozenset(mentioned))

@@ -70,7 +70,9 @@ class CodeMap:
             # The ranking's graph of what was just indexed, now: the next map (a process's first one
             # too) solves PageRank alone. Unchanged since the last build: the kept graph, at once.
             started = time.perf_counter()
-            self._ranker.prepare(self.index.snapshot())
+            snapshot = self.index.snapshot()
+            if snapshot:  # an empty workspace has no graph (and loads no numpy for it)
+                self._ranker.prepare(snapshot)
             figures["graph_ms"] = (time.perf_counter() - started) * 1000
             return figures
         finally:
