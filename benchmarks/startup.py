@@ -62,7 +62,7 @@ class Server:
     name: str
     argv: list[str]
     needs_module: str
-    empty: bool = False  # its workspace holds no file (the opened main.py is an unsaved buffer)
+    empty: bool = False  # its workspace holds no file and opens none (the code action asks of main.py anyway)
     samples: list[Sample] = field(default_factory=list)
     failure: str | None = None
 
@@ -233,8 +233,9 @@ def _talk(conn: Connection, root: Path, start: float, timeout: float, gdm: bool)
     rss_initialize = proc_status_mb(conn.proc.pid, "VmRSS")
     uri = (root / "main.py").as_uri()
     conn.send({"method": "initialized", "params": {}})
-    conn.send({"method": "textDocument/didOpen", "params": {"textDocument": {
-        "uri": uri, "languageId": "python", "version": 1, "text": MAIN_PY}}})
+    if (root / "main.py").exists():  # an empty workspace stays empty: no buffer either
+        conn.send({"method": "textDocument/didOpen", "params": {"textDocument": {
+            "uri": uri, "languageId": "python", "version": 1, "text": MAIN_PY}}})
     conn.send({"id": 2, "method": "textDocument/codeAction", "params": {
         "textDocument": {"uri": uri}, "context": {"diagnostics": []},
         "range": {"start": {"line": 0, "character": 0}, "end": {"line": 1, "character": 0}}}})
