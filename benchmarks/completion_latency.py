@@ -16,7 +16,10 @@ this process, so one clock times the four moments of each completion:
 their definitions), redaction, the budget check, litellm building its request and the HTTP write;
 "out" the HTTP read, litellm's response parsing, cleaning, the store write and the JSON-RPC answer.
 The floor beside it: the same request with `completions: off` (the server answers at once), i.e.
-what the stdio round trip and the Python client cost by themselves. Goal: p95 of in + out < 5 ms.
+what the stdio round trip and the Python client cost by themselves. Two peers in the same run, in
+this process against the same model server: litellm's `atext_completion` alone (what gdm's model
+adapter calls), and a plain HTTP POST (httpx), so that litellm's share of "in + out" is read off.
+Goal: p95 of in + out < 5 ms.
 
     .venv/bin/python benchmarks/completion_latency.py [--requests 300] [--source DIR]
 """
@@ -111,6 +114,30 @@ async def run(workspace: Path, tmp: Path, requests: int, completions: str) -> di
             await stop_editor(editor)
 
 
+async def peers(requests: int) -> dict[str, list[float]]:
+    """litellm's text completion call alone and a raw HTTP POST, to the same scripted model."""
+    import httpx  # noqa: PLC0415 - litellm's own HTTP client, installed with it
+    import litellm  # noqa: PLC0415 - seconds to import: only for this row
+
+    prompt = "def f(" + "x" * 7000
+    out: dict[str, list[float]] = {"litellm": [], "http": []}
+    with ScriptedModel(SCRIPT) as model:
+        async with httpx.AsyncClient() as http:
+            for i in range(requests + 5):
+                t0 = time.perf_counter()
+                await litellm.atext_completion(model="openai/scripted", api_base=model.base_url, api_key="sk-none",
+                                               prompt=prompt + str(i), suffix="", max_tokens=256, num_retries=0,
+                                               max_retries=0, timeout=15, drop_params=True)
+                t1 = time.perf_counter()
+                await http.post(model.base_url.rstrip("/") + "/completions",
+                                json={"model": "scripted", "prompt": prompt + str(i), "suffix": "", "max_tokens": 256})
+                t2 = time.perf_counter()
+                if i >= 5:
+                    out["litellm"].append((t1 - t0) * 1000)
+                    out["http"].append((t2 - t1) * 1000)
+    return out
+
+
 def row(name: str, values: list[float]) -> str:
     return (f"| {name} | {percentile(values, 0.5):.2f} | {percentile(values, 0.95):.2f} | "
             f"{percentile(values, 0.99):.2f} | {max(values):.2f} |")
@@ -135,6 +162,7 @@ def main() -> None:
             (Path(scratch) / tmp).mkdir()
         on = asyncio.run(run(workspace, Path(scratch) / "on", args.requests, "on"))
         off = asyncio.run(run(workspace, Path(scratch) / "off", args.requests, "off"))
+    peer = asyncio.run(peers(args.requests))
     in_out = [a + b for a, b in zip(on["in"], on["out"])]
     print(f"{source.name}: {files} files, code map built in {on['map_s']:.1f} s; {args.requests} completions "
           f"in {TARGET}, load average {__import__('os').getloadavg()[0]:.1f}\n")
@@ -145,6 +173,8 @@ def main() -> None:
     print(row("**gdm's own (in + out)**", in_out))
     print(row("whole round trip (model server included)", on["total"]))
     print(row("floor: the same request, `completions: off`", off["total"]))
+    print(row("peer: litellm.atext_completion alone (round trip)", peer["litellm"]))
+    print(row("peer: a plain HTTP POST (httpx, round trip)", peer["http"]))
 
 
 if __name__ == "__main__":
