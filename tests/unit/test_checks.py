@@ -192,3 +192,21 @@ async def test_the_tests_see_exactly_the_workspace_with_the_patches_whatever_a_c
         assert "The tests fail" not in (gate.feedback or "")
         assert "tests_pass" in {r.code for r in ctx.patches.get(patch.id).risk.reasons}
     assert (workspace / "calc.py").read_text() == CALC
+
+
+def test_detection_never_runs_the_workspaces_own_mypy(tmp_path: Path, monkeypatch):
+    """A hostile repository ships `.venv/bin/mypy`: detection (outside the sandbox) must not run it to
+    learn its version; the version comes from the metadata beside it."""
+    monkeypatch.setenv("PATH", "/nonexistent")
+    (tmp_path / "pyproject.toml").write_text("[tool.mypy]\nstrict = true\n")
+    marker = tmp_path.parent / f"{tmp_path.name}-ran"
+    fake = tmp_path / ".venv" / "bin" / "mypy"
+    fake.parent.mkdir(parents=True)
+    fake.write_text(f"#!/bin/sh\ntouch {marker}\necho 'mypy 1.15.0'\n")
+    fake.chmod(0o755)
+    [old] = detect_check_commands(tmp_path)[0]
+    assert not marker.exists()
+    assert "-O json" not in old  # no metadata: the text format every mypy has
+    (tmp_path / ".venv" / "lib" / "python3.11" / "site-packages" / "mypy-1.15.0.dist-info").mkdir(parents=True)
+    [new] = detect_check_commands(tmp_path)[0]
+    assert "-O json" in new and not marker.exists()

@@ -20,7 +20,6 @@ import os
 import re
 import shlex
 import shutil
-import subprocess
 from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -130,13 +129,21 @@ def _tool(root: Path, name: str, node: bool = False) -> str | None:
 
 
 def _mypy_json(mypy: str) -> bool:
-    """Whether this mypy has `-O json` (1.11 and later)."""
-    try:
-        out = subprocess.run([*shlex.split(mypy), "--version"], capture_output=True, text=True, timeout=20).stdout
-    except (OSError, subprocess.SubprocessError):
+    """Whether this mypy has `-O json` (1.11 and later), read from its installed metadata beside it
+    (`<prefix>/lib/python*/site-packages/mypy-X.Y.Z.dist-info`), never by running it: a workspace's
+    own `.venv/bin/mypy` is the repository's file, and detection runs outside the sandbox. Not found:
+    False, the text format every mypy has."""
+    parts = shlex.split(mypy)
+    exe = parts[0] if len(parts) == 1 and "/" in parts[0] else shutil.which(parts[0]) if len(parts) == 1 else None
+    if exe is None:
         return False
-    found = re.search(r"mypy (\d+)\.(\d+)", out)
-    return bool(found) and (int(found.group(1)), int(found.group(2))) >= (1, 11)
+    prefix = Path(exe).parent.parent
+    for info in [*prefix.glob("lib/python3*/site-packages/mypy-*.dist-info"),
+                 *prefix.glob("lib/python3*/dist-packages/mypy-*.dist-info")]:
+        found = re.fullmatch(r"mypy-(\d+)\.(\d+)[^/]*\.dist-info", info.name)
+        if found and (int(found.group(1)), int(found.group(2))) >= (1, 11):
+            return True
+    return False
 
 
 def detect_check_commands(root: Path) -> tuple[list[str], list[str]]:
