@@ -18,6 +18,7 @@ from gdm.config import resolve
 from gdm.context.repomap.service import CodeMap
 from gdm.models.llm import LLMError, ModelReply, Usage
 from gdm.store.repo import Store
+from tests.waiting import until
 
 PRICES = {"openai/fim": {"inputPerMTok": 1.0, "outputPerMTok": 2.0}}
 BODY = "def add(a, b):\n    "
@@ -102,19 +103,13 @@ async def test_a_request_cancelled_during_its_call_cancels_the_call(store, tmp_p
     engine, caller = make(store, tmp_path)
     caller.gate.clear()
     task = asyncio.ensure_future(engine.complete(req(BODY, 1, invoked=True)))
-    while not caller.prompts:
-        await asyncio.sleep(0.005)
+    await until(lambda: caller.prompts)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
     assert caller.cancelled == 0  # not at once: the next keystroke's request may still join it
-    await asyncio.wait_for(until(lambda: caller.cancelled == 1), 5)  # no one did within the debounce
+    await until(lambda: caller.cancelled == 1, 5)  # no one did within the debounce
     assert store.completion_line(user="ann")["calls"] == 0  # nothing answered, nothing charged
-
-
-async def until(condition) -> None:
-    while not condition():
-        await asyncio.sleep(0.005)
 
 
 async def test_the_next_keystroke_keeps_the_call_its_cancelled_request_made(store, tmp_path):
@@ -124,10 +119,12 @@ async def test_the_next_keystroke_keeps_the_call_its_cancelled_request_made(stor
     engine, caller = make(store, tmp_path)
     caller.gate.clear()
     first = asyncio.ensure_future(engine.complete(req(BODY, 1, invoked=True)))
-    await asyncio.wait_for(until(lambda: caller.prompts), 5)
+    await until(lambda: caller.prompts, 5)
     first.cancel()  # the keystroke: the client cancels the open request...
     nxt = asyncio.ensure_future(engine.complete(req(BODY + "r", 2)))  # ...and asks again
-    await asyncio.sleep(0.2)  # far past the debounce and the grace
+    # Nothing to wait for here: the claim is that a timer does NOT cancel the call. Past 4 times the
+    # grace (the engine's debounce), a cancel would have happened.
+    await asyncio.sleep(engine.debounce_s * 4)
     assert caller.cancelled == 0 and len(caller.prompts) == 1
     caller.gate.set()
     answer = await asyncio.wait_for(nxt, 5)
@@ -161,8 +158,7 @@ async def test_a_request_typing_forward_waits_for_the_call_in_flight_and_another
     engine, caller = make(store, tmp_path)
     caller.gate.clear()
     first = asyncio.ensure_future(engine.complete(req(BODY, 1, invoked=True)))
-    while not caller.prompts:
-        await asyncio.sleep(0.005)
+    await until(lambda: caller.prompts)
     forward = asyncio.ensure_future(engine.complete(req(BODY + "re", 2)))
     await asyncio.sleep(0.1)  # past its debounce: it waits for the call in flight
     assert len(caller.prompts) == 1
@@ -172,11 +168,9 @@ async def test_a_request_typing_forward_waits_for_the_call_in_flight_and_another
     # Elsewhere in the document: the call in flight is cancelled, one new call answers.
     caller.gate.clear()
     slow = asyncio.ensure_future(engine.complete(req(BODY + "x = 1\n", 3, invoked=True)))
-    while len(caller.prompts) < 2:
-        await asyncio.sleep(0.005)
+    await until(lambda: len(caller.prompts) >= 2)
     other = asyncio.ensure_future(engine.complete(req("y = ", 4, invoked=True)))
-    while len(caller.prompts) < 3:
-        await asyncio.sleep(0.005)
+    await until(lambda: len(caller.prompts) >= 3)
     assert caller.cancelled == 1
     caller.gate.set()
     assert (await slow).source == "superseded" and (await other).source == "model"

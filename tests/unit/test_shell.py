@@ -23,6 +23,7 @@ from gdm.tools.shell import RunCommand, run_process
 from tests.conftest import FIXTURES
 from tests.e2e.editor import server_env
 from tests.procs import in_folder, none_in
+from tests.waiting import until
 
 
 def make_ctx(root: Path, policy: str, answers: list[str] | None = None) -> tuple[ToolContext, list, list]:
@@ -88,8 +89,7 @@ async def test_timeout_and_cancel_kill_the_group(tmp_path):
     assert await _dies(int((tmp_path / "pid").read_text()))
     task = asyncio.ensure_future(run_process("sleep 30 & echo $! > pid2; wait", tmp_path, 60, dict(os.environ),
                                              jail=none))
-    while not (tmp_path / "pid2").exists() or not (tmp_path / "pid2").read_text().strip():
-        await asyncio.sleep(0.02)
+    await until(lambda: (tmp_path / "pid2").exists() and (tmp_path / "pid2").read_text().strip())
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
         await task
@@ -106,8 +106,7 @@ async def test_timeout_and_cancel_kill_the_whole_sandbox(tmp_path):
     assert await none_in(tmp_path)
     task = asyncio.ensure_future(run_process("setsid sleep 30 & echo started > started2; wait", tmp_path, 60,
                                              dict(os.environ), jail=sandbox))
-    while not (tmp_path / "started2").exists():
-        await asyncio.sleep(0.02)
+    await until((tmp_path / "started2").exists)
     assert in_folder(tmp_path)
     task.cancel()
     with pytest.raises(asyncio.CancelledError):
