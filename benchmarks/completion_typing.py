@@ -30,9 +30,8 @@ import json
 import subprocess
 import sys
 import tempfile
-import time
 import urllib.request
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from pathlib import Path
 
 from lsprotocol import types as lsp
@@ -106,7 +105,6 @@ class Tally:
     calls: int = 0
     shown: int = 0
     stale: int = 0
-    latencies: list[float] = field(default_factory=list)
 
 
 def true_rest(after: str, typed_so_far: str) -> str:
@@ -123,7 +121,6 @@ async def type_with_gdm(replay: Replay, workspace: Path, tmp: Path, model: Scrip
     pending: list[asyncio.Task] = []
 
     async def ask(msg_id: str, line: int, character: int, version: int) -> None:
-        sent = time.perf_counter()
         try:
             answer = await editor.complete(replay.path, line, character, msg_id=msg_id)
         except (JsonRpcException, asyncio.CancelledError):
@@ -132,7 +129,6 @@ async def type_with_gdm(replay: Replay, workspace: Path, tmp: Path, model: Scrip
         if not items or latest.get("id") != msg_id or editor.docs[editor.uri(replay.path)][1] != version:
             return  # VS Code drops an answer to a request it has moved past
         tally.shown += 1
-        tally.latencies.append((time.perf_counter() - sent) * 1000)
         text = editor.text(replay.path)
         offset = offset_of(text, line, character)
         rest = text[offset:]  # what follows the cursor in the buffer (the lines below)

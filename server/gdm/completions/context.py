@@ -22,6 +22,7 @@ from gdm.context.repomap.weights import BUILTIN_NAMES, COMMON_NAMES
 
 _IDENT = re.compile(r"[A-Za-z_][A-Za-z0-9_]*")
 _IMPORT_START = re.compile(r"\s*(?:from\s+[\w.]+\s+import\b|import\b|#include\b|use\b|require\b)")
+_REQUIRE_CALL = re.compile(r"\brequire\(")
 LINES_BEFORE, LINES_AFTER = 30, 8
 MAX_NAMES = 120
 DEFS_PER_NAME = 2
@@ -60,7 +61,7 @@ def import_lines(lines: list[str]) -> list[str]:
     """The lines that import something (Python, JS/TS, C, Rust, Ruby): a cheap test per line first,
     since a regex over the whole prefix costs milliseconds per keystroke in a long file."""
     return [line for line in lines if ("import" in line or "require" in line or "#include" in line or "use " in line)
-            and (_IMPORT_START.match(line) or "require(" in line)]
+            and (_IMPORT_START.match(line) or _REQUIRE_CALL.search(line))]
 
 
 def _names_in(lines: list[str]) -> tuple[dict[str, None], dict[str, None]]:

@@ -104,15 +104,14 @@ class CompletionEngine:
         if served is not None:
             return served
         flight = doc.flight
-        forward = (flight is not None and not flight.task.done() and request.prefix.startswith(flight.before)
-                   and request.suffix == flight.after)
+        forward = flight is not None and not flight.task.done() and flight.typed_on_by(request)
         if not request.invoked and not forward:  # typing on from a call in flight joins it at once
             await asyncio.sleep(self.debounce_s)
             if doc.generation != mine:
                 return Answer("superseded")
         flight = doc.flight
         if flight is not None and not flight.task.done():
-            if request.prefix.startswith(flight.before) and request.suffix == flight.after:
+            if flight.typed_on_by(request):
                 await self._wait(flight)
                 if doc.generation != mine:
                     return Answer("superseded")

@@ -87,6 +87,10 @@ class Flight:
     task: asyncio.Task[Shown | Answer | None]  # an Answer: no call was made (the budget)
     waiters: int = 0
 
+    def typed_on_by(self, request: Request) -> bool:
+        """Whether `request` only typed on from where this call was asked (its answer may still fit)."""
+        return request.prefix.startswith(self.before) and request.suffix == self.after
+
 
 @dataclass
 class DocState:
