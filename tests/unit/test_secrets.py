@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import random
 from pathlib import Path
 
 import pytest
 
+from gdm.context import secrets
 from gdm.context.secrets import REDACTED, Redactor, RedactingClient, dotenv_values, scrub_env
 
 SHAPED = [
@@ -79,3 +81,27 @@ async def test_redacting_client_cleans_every_message_in_place():
     assert await client.complete(messages) == "reply" and client.config == "cfg"
     assert "sk-proj" not in str(seen) and "AKIA" not in str(seen)
     assert "sk-proj" not in str(messages)  # the transcript the store records is clean too
+
+
+def redact_without_guards(text: str) -> str:
+    """Redactor.redact as it was before its guards: every pattern tried on the whole text."""
+    for pattern, _literals in secrets._PATTERNS:
+        text = pattern.sub(secrets._replace_secret, text)
+    text = secrets._QUOTED.sub(lambda m: m.group(1) + REDACTED, text)
+    return secrets._DOTENV_LINE.sub(lambda m: m.group(1) + REDACTED, text)
+
+
+def test_the_guards_before_each_pattern_never_change_what_is_redacted():
+    """The guards skip a pattern only where it cannot match: on code full of near misses (names
+    with `key` and `token`, assignments split over lines, upper-case `.env` lines, odd case and
+    non-ASCII look-alikes) the guarded redaction equals the one that tries every pattern."""
+    pieces = [*SHAPED, "api_key = 'abcdefgh1234'", 'SECRET_TOKEN: "abcdefghijkl"', "token = get_token()",
+              "cache_key = key_func(k)", "password=\n  'hunter2hunter2'", "Api_Key\t:\t'0123456789'",
+              "export DB_PASSWORD=s3cr3tvalue", "\n\n  MY_API_KEY = abcdefgh12345\n", "PRIMARY KEY (id)",
+              "ACCESS_KEY=short", "\u212aey = 'abcdefghijk'", "ſecret = 'abcdefghij'", "passwd:'abcdefghij'",
+              "pk-", "sk-abc", "k_live_", "rk_test_0123456789abcdefABCD", "eyJ", "AKIA", "ghp_", "xoxb-1", "://user:pass@host", "'\"", "=", "\n", " "]
+    rnd = random.Random(7)
+    redactor = Redactor()
+    for _ in range(3000):
+        text = "".join(rnd.choice(pieces) + rnd.choice(["", " ", "\n", "x", "_", "'"]) for _ in range(rnd.randrange(1, 9)))
+        assert redactor.redact(text) == redact_without_guards(text), text

@@ -17,15 +17,19 @@ from lsprotocol import types as lsp
 from pygls.exceptions import JsonRpcInvalidParams
 
 from gdm.commands import Command
+from gdm.completions.lines import LineStarts
 from gdm.completions.state import Answer, Request
 from gdm.features import notifications
 
 if TYPE_CHECKING:
+    from pygls.workspace import TextDocument
+
     from gdm.completions.engine import CompletionEngine
     from gdm.server import GdmServer
 
 METHOD = lsp.TEXT_DOCUMENT_INLINE_COMPLETION
 COST_PUSH_S = 2.0
+RELS_KEPT = 64
 
 
 class InlineCompletions:
@@ -36,6 +40,8 @@ class InlineCompletions:
         self._engine: CompletionEngine | None = None
         self._cost_push: asyncio.TimerHandle | None = None
         self._last_error: str | None = None
+        self._starts = LineStarts()
+        self._rels: dict[str, tuple[TextDocument, str | None]] = {}
 
     def engine(self) -> CompletionEngine | None:
         """The engine, once the session exists (a keystroke never waits for start-up)."""
@@ -43,7 +49,7 @@ class InlineCompletions:
         if session is None:
             return None
         if self._engine is None:
-            from gdm.completions.engine import for_session  # noqa: PLC0415 - the engine, after `initialize`
+            from gdm.completions.engine import for_session
 
             docs = self.server.ls.workspace.text_documents
             self._engine = for_session(session, lambda uri: d.source if (d := docs.get(uri)) else None)
@@ -55,15 +61,34 @@ class InlineCompletions:
         doc = self.server.ls.workspace.text_documents.get(uri)
         if doc is None:
             raise JsonRpcInvalidParams(f"{METHOD}: {uri} is not open (send textDocument/didOpen first)")
-        lines = doc.lines
-        if pos.line > len(lines) or (pos.line == len(lines) and lines and not lines[-1].endswith(("\n", "\r"))):
-            raise JsonRpcInvalidParams(f"{METHOD}: line {pos.line} is past the end of {uri} ({len(lines)} lines)")
+        text = doc.source
+        start = self._starts.line_start(uri, text, pos.line)
+        if start is None:
+            lines = text.count("\n") + (0 if text.endswith("\n") or not text else 1)
+            raise JsonRpcInvalidParams(f"{METHOD}: line {pos.line} is past the end of {uri} ({lines} lines)")
+        rel = self._rel(uri, doc)
         session = self.server.session
-        rel = session.view.rel_of_uri(uri) if session is not None else None
         if rel is not None and session is not None and session.view.is_secret(rel):
             return None
+        end = text.find("\n", start)
+        line = text[start:] if end < 0 else text[start:end + 1]
+        column = doc.position_codec.position_from_client_units([line], lsp.Position(0, pos.character)).character
         invoked = params.context.trigger_kind == lsp.InlineCompletionTriggerKind.Invoked
-        return Request(uri, rel, doc.version or 0, doc.source, doc.offset_at_position(pos), invoked)
+        return Request(uri, rel, doc.version or 0, text, start + column, invoked)
+
+    def _rel(self, uri: str, doc: TextDocument) -> str | None:
+        """The workspace path of an open document, resolved once while it stays open (realpath
+        stats every folder of the path: per keystroke, that was most of this handler's time)."""
+        known = self._rels.get(uri)
+        if known is not None and known[0] is doc:
+            return known[1]
+        session = self.server.session
+        rel = session.view.rel_of_uri(uri) if session is not None else None
+        if session is not None:
+            self._rels[uri] = (doc, rel)
+            while len(self._rels) > RELS_KEPT:
+                del self._rels[next(iter(self._rels))]
+        return rel
 
     def items(self, params: lsp.InlineCompletionParams, request: Request, answer: Answer) -> list[lsp.InlineCompletionItem]:
         """The answer as LSP items: inserted at the cursor, replacing the closers it overlaps."""
@@ -110,7 +135,7 @@ def register(server: GdmServer) -> None:
 
     @server.ls.command(Command.COMPLETION_ACCEPTED.identifier)
     async def accepted(*args: Any) -> dict[str, Any]:
-        from gdm.features.params import CompletionAcceptedParams, parse  # noqa: PLC0415 - pydantic after `initialize`
+        from gdm.features.params import CompletionAcceptedParams, parse
 
         params = parse(CompletionAcceptedParams, Command.COMPLETION_ACCEPTED.identifier, args)
         session = await server.get_session()

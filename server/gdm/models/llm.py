@@ -120,8 +120,10 @@ class LLMClient:
         self.model_loop = model_loop
 
     async def warm_up(self) -> None:
-        """Import litellm in a worker thread so the event loop never stalls on it."""
-        await asyncio.to_thread(_litellm)
+        """Import litellm in a worker thread so the event loop never stalls on it (once: a thread
+        hop per call costs an inline completion a millisecond)."""
+        if "litellm" not in sys.modules:
+            await asyncio.to_thread(_litellm)
 
     async def complete(self, messages: list[dict], tools: list[dict] | None = None,
                        on_text: Callable[[str], None] | None = None) -> ModelReply:
