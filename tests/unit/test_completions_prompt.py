@@ -123,3 +123,21 @@ def test_cleaning_fences_echoes_overlap_and_what_follows():
     call = window("print(add()\n", len("print(add("))
     assert clean("1, 2))", call).replace == 1  # the auto-closed ")" is replaced, not doubled
     assert overlap("a + b", "b") == 0 and overlap('x")', '")') == 2
+
+
+def test_the_tags_a_keystroke_reads_are_one_object_until_the_index_changes(project: Path):
+    code_map = CodeMap(project, use_cache=False)
+    code_map.build()
+    first = code_map.index.tags_now()
+    assert code_map.index.tags_now() is first and dict(first) == code_map.index.snapshot()
+    index = context.DefinitionIndex()
+    assert index.update(first) == 2 and index.update(code_map.index.tags_now()) == 0
+    code_map.index.update_buffer("unrelated.py", "def renamed(x):\n    return x\n")
+    after_edit = code_map.index.tags_now()
+    assert after_edit is not first and "renamed" in after_edit["unrelated.py"].top_names()
+    assert index.update(after_edit) == 1 and index.files_defining("renamed") == ["unrelated.py"]
+    code_map.index.close_buffer("unrelated.py")
+    assert code_map.index.tags_now() is not after_edit
+    (project / "more.py").write_text("def more():\n    pass\n")
+    code_map.build()
+    assert "more.py" in code_map.index.tags_now()

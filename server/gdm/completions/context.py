@@ -90,9 +90,14 @@ class DefinitionIndex:
         self._names: dict[str, list[str]] = {}  # path -> its names
         self._files: dict[str, list[str]] = {}  # name -> paths
         self._defs: dict[str, list[Def]] = {}  # path -> its definitions, decoded once (FileTags.defs unmarshals)
+        self._last: Mapping[str, FileTags] | None = None
 
     def update(self, snapshot: Mapping[str, FileTags]) -> int:
-        """Follow the code index's snapshot; returns how many files were read again."""
+        """Follow the code index's snapshot; returns how many files were read again (none, at once,
+        for the same snapshot object as last time: `CodeIndex.tags_now` while nothing changed)."""
+        if snapshot is self._last:
+            return 0
+        self._last = snapshot
         for path in [p for p in self._seen if p not in snapshot]:
             self._drop(path)
         read = 0

@@ -245,7 +245,7 @@ class CompletionEngine:
         """In a worker thread: the context, the window redacted, and the budget's verdict."""
         if self._redactor is None:
             self._redactor = Redactor.for_workspace(self.parts.root)
-        snapshot = self.parts.code_map.index.snapshot()
+        snapshot = self.parts.code_map.index.tags_now()
         snippets = context.gather(self.index, snapshot, path, win, recent)
         redact = self._redactor.redact
         safe = replace(win, prefix=redact(win.prefix), suffix=redact(win.suffix))
