@@ -22,6 +22,7 @@ from gdm.models import tiers
 from gdm.models.breaker import CircuitBreaker
 from gdm.models.cost import PriceBook
 from gdm.models.llm import LLMClient, LLMError, ModelConfig, ModelReply
+from gdm.models.openai_fim import FimEndpoint
 from gdm.models.runner import ModelLoop
 
 log = logging.getLogger(__name__)
@@ -37,6 +38,7 @@ class ModelAccess:
         # One breaker per session: a provider that failed in the last task stays avoided in the next.
         self.breaker = CircuitBreaker()
         self.model_loop = ModelLoop()  # litellm's calls run there, off the editor's loop
+        self.fim = FimEndpoint()  # fills at an OpenAI-compatible apiBase, without litellm (openai_fim.py)
 
     def update_settings(self, settings: Settings) -> None:
         """The next client is made from these settings."""
@@ -50,7 +52,7 @@ class ModelAccess:
 
     def client(self, config: ModelConfig, prices: PriceBook) -> LLMClient:
         """The model client of a task, sharing the session's circuit breaker."""
-        return LLMClient(config, prices, breaker=self.breaker, model_loop=self.model_loop)
+        return LLMClient(config, prices, breaker=self.breaker, model_loop=self.model_loop, fim=self.fim)
 
 
 class CheapModel:

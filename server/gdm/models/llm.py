@@ -19,6 +19,8 @@ from typing import Any, Awaitable, Callable
 from gdm.models.breaker import CircuitBreaker
 from gdm.models.cost import PriceBook
 from gdm.models.llm_errors import LLMError, classify
+from gdm.models.openai_fim import FimEndpoint
+from gdm.models.openai_fim import direct as direct_fim
 from gdm.models.runner import ModelLoop
 from gdm.models.types import ModelConfig, ModelReply, ToolCallRequest, Usage
 from gdm.models.wire import delta_text, jsonable, usage_of, wire_messages
@@ -107,17 +109,19 @@ class LLMClient:
 
     def __init__(self, config: ModelConfig, prices: PriceBook | None = None, *,
                  retry_backoff_s: float = 0.5, breaker: CircuitBreaker | None = None,
-                 model_loop: ModelLoop | None = None):
+                 model_loop: ModelLoop | None = None, fim: FimEndpoint | None = None):
         """`retry_backoff_s` is the first retry's delay (doubling after); tests set it to 0.
 
         `breaker` is shared by the clients of one session (it outlives a task); None: no breaker.
         `model_loop`: where the HTTP calls run (the session's; None: on the caller's loop).
+        `fim`: gdm's own HTTP client for fills at an OpenAI-compatible `apiBase` (openai_fim.py).
         """
         self.config = config
         self.prices = prices if prices is not None else PriceBook(config.prices, litellm_price_lookup)
         self.retry_backoff_s = retry_backoff_s
         self.breaker = breaker
         self.model_loop = model_loop
+        self.fim = fim
 
     async def warm_up(self) -> None:
         """Import litellm in a worker thread so the event loop never stalls on it (once: a thread
@@ -164,6 +168,10 @@ class LLMClient:
             raise LLMError("circuit_open", refusal, True, model=model)
 
         async def attempt() -> ModelReply:
+            if self.fim is not None and direct_fim(model, self.config.api_base):
+                # On the caller's loop: one small request and answer, no hop to the model loop.
+                raw = await self.fim.fill(self.config, model, api_key, prompt, suffix, stop)
+                return self._filled(model, prompt, suffix, raw)
             call = self._fill(model, api_key, prompt, suffix, stop)
             return await (self.model_loop.run(call) if self.model_loop is not None else call)
         return await self._guarded(model, attempt)
@@ -175,14 +183,19 @@ class LLMClient:
         del kwargs["messages"]
         kwargs.update(prompt=prompt, suffix=suffix, **({"stop": stop} if stop else {}))
         raw = await self._send(model, litellm.atext_completion(**kwargs))
-        choices = raw.get("choices") or []
-        if not choices:
-            raise LLMError("bad_response", f"The model server for {model} answered a completion with no choices.",
-                           model=model)
-        text = choices[0].get("text") or ""
+        return self._filled(model, prompt, suffix, raw)
+
+    def _filled(self, model: str, prompt: str, suffix: str, raw: dict) -> ModelReply:
+        """A text completion's answer as a ModelReply, its cost from gdm's price book."""
+        choices = raw.get("choices")
+        first = choices[0] if isinstance(choices, list) and choices else None
+        if not isinstance(first, dict) or not isinstance(first.get("text") or "", str):
+            raise LLMError("bad_response", f"The model server for {model} answered a completion with no choices "
+                           "or no text in them.", model=model)
+        text = first.get("text") or ""
         usage = usage_of(raw.get("usage")) or Usage(max(1, (len(prompt) + len(suffix)) // 4), max(0, len(text) // 4))
         cost = self.prices.cost(model, usage.tokens_in, usage.tokens_out)
-        return ModelReply(text, [], usage, model, cost, choices[0].get("finish_reason"), raw)
+        return ModelReply(text, [], usage, model, cost, first.get("finish_reason"), raw)
 
     def context_window(self) -> int | None:
         """The primary model's input window in tokens, when litellm knows it."""

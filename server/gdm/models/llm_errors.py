@@ -87,6 +87,44 @@ def classify(exc: BaseException, model: str, config: Any, litellm: Any) -> LLMEr
     return LLMError(kind, message, model=model, status=status, retry_after_s=_retry_after(chain))
 
 
+def from_http(model: str, config: Any, *, status: int | None = None, exc: BaseException | None = None,
+              detail: str = "", retry_after: str | None = None) -> LLMError:
+    """The LLMError of a call gdm made over HTTP itself (models/openai_fim.py): the same kinds and
+    messages as litellm's failures get, from the HTTP status or the transport's exception."""
+    import httpx  # a litellm dependency, already loaded with it
+
+    if isinstance(exc, httpx.TimeoutException):
+        rule = "timeout"
+    elif isinstance(exc, json.JSONDecodeError):
+        rule = "not_json"
+    elif isinstance(exc, (httpx.TransportError, OSError)):
+        rule = "connection"
+    elif status in (401, 403):
+        rule = "auth"
+    elif status == 429:
+        rule = "rate_limit"
+    elif status == 404:
+        rule = "not_found"
+    elif status is not None and status >= 500:
+        rule = "server"
+    else:
+        rule = "refused"
+    kind, template = _MESSAGES[rule]
+    text = detail or (_detail(exc) if exc is not None else "")
+    message = template.format(
+        model=model, where=f" at {config.api_base}" if config.api_base else "",
+        detail=text if len(text) <= 300 else text[:297] + "...", timeout=config.timeout_s,
+        key=config.api_key_env or "the provider's API key variable", needed="", http=f" (HTTP {status})" if status else "",
+    )
+    wait = None
+    if retry_after is not None:
+        try:
+            wait = max(0.0, float(retry_after))
+        except ValueError:
+            wait = None  # an HTTP date: our own backoff
+    return LLMError(kind, message, model=model, status=status, retry_after_s=wait)
+
+
 def _rule(chain: list[BaseException], status: int | None, litellm: Any) -> str | None:
     """Which failure this is. The whole cause chain counts: litellm wraps transport and parse
     errors in status-looking ones (a garbage body arrives as InternalServerError 500)."""

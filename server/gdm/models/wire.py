@@ -49,7 +49,10 @@ def usage_of(raw_usage: Any) -> Usage | None:
     prompt, completion = raw_usage.get("prompt_tokens"), raw_usage.get("completion_tokens")
     if prompt is None and completion is None:
         return None
-    return Usage(int(prompt or 0), int(completion or 0))
+    try:
+        return Usage(int(prompt or 0), int(completion or 0))
+    except (TypeError, ValueError):
+        return None  # a server's garbage counts: gdm estimates the tokens instead
 
 
 def jsonable(value: Any) -> Any:

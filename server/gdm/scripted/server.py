@@ -76,6 +76,7 @@ class ScriptedModel:
         self.host = host
         self.port = port
         self.requests: list[dict] = []
+        self.headers: list[dict[str, str]] = []  # every POST's HTTP headers, in order (keys sent, tests)
         self.failures: list[str] = []
         self._lock = threading.Lock()
         self._fault_counts: dict[tuple[int, int], int] = {}
@@ -126,6 +127,11 @@ class ScriptedModel:
         """Remember a request body (thread-safe)."""
         with self._lock:
             self.requests.append(body)
+
+    def record_headers(self, headers: dict[str, str]) -> None:
+        """Remember a POST's headers (thread-safe)."""
+        with self._lock:
+            self.headers.append(headers)
 
     def record_failure(self, failure: str) -> None:
         """Remember an expectation failure (thread-safe)."""
@@ -192,6 +198,7 @@ class _Handler(BaseHTTPRequestHandler):
         path = self.path.split("?", 1)[0].rstrip("/")
         length = int(self.headers.get("Content-Length") or 0)
         raw = self.rfile.read(length) if length else b""
+        self.server.scripted.record_headers(dict(self.headers.items()))
         if path in TEXT_ROUTES:
             self._text_completion(raw)
             return
@@ -278,10 +285,15 @@ class _Handler(BaseHTTPRequestHandler):
             time.sleep(fault["delay_s"])
         if fault.get("status"):
             status = fault["status"]
-            self._send_json(status, error_body(f"scripted model: injected HTTP {status}", status))
+            headers = {"Retry-After": str(fault["retry_after"])} if "retry_after" in fault else {}
+            self._send_json(status, error_body(f"scripted model: injected HTTP {status}", status), headers)
             return
         if fault.get("garbage"):
             self._send_garbage(False)
+            return
+        if fault.get("empty_choices"):
+            hollow = text_completions.body("", str(body.get("model", "scripted")), index, prompt, rule.get("usage"))
+            self._send_json(200, {**hollow, "choices": []})
             return
         text = text_completions.answer_text(rule, prompt)
         self._send_json(200, text_completions.body(text, str(body.get("model", "scripted")), index, prompt,
