@@ -70,7 +70,10 @@ def _settings(model: ScriptedModel, url: str) -> dict[str, Any]:
 def _kill(editor: Any) -> None:
     server = editor.client._server  # noqa: SLF001 - pygls keeps the subprocess there
     if server is not None and server.returncode is None:
-        os.kill(server.pid, signal.SIGKILL)
+        # Killed already and reaped by asyncio's child watcher thread, whose returncode reaches this
+        # loop a moment later: the process is gone, which is what the kill is for.
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(server.pid, signal.SIGKILL)
 
 
 async def _close(editor: Any) -> None:
