@@ -105,7 +105,7 @@ def register(server: GdmServer) -> None:
 
     @ls.command(Command.MAP.identifier)
     async def show_map(*args: Any) -> dict[str, Any]:
-        from gdm.features.params import MapParams, parse
+        from gdm.features.params import MapParams, parse  # noqa: PLC0415 - pydantic after `initialize`
 
         params = parse(MapParams, Command.MAP.identifier, args, optional=True)
         session = await server.get_session()
@@ -115,7 +115,7 @@ def register(server: GdmServer) -> None:
                 focus.append(session.view.rel(path) if not path.startswith("file:") else session.view.rel_of_uri(path))
             except PathRefused as exc:
                 raise JsonRpcInvalidParams(f"gdm.map: {exc}") from exc
-        from gdm.context.repomap.service import Overlay
+        from gdm.context.repomap.service import Overlay  # noqa: PLC0415 - tree-sitter's side, after `initialize`
 
         overlay = Overlay({p: b.text for p in session.view.buffers.open_paths()
                            if (b := session.view.buffers.buffer(p)) is not None and not session.view.is_secret(p)})

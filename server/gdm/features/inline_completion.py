@@ -49,7 +49,7 @@ class InlineCompletions:
         if session is None:
             return None
         if self._engine is None:
-            from gdm.completions.engine import for_session
+            from gdm.completions.engine import for_session  # noqa: PLC0415 - the engine, after `initialize`
 
             docs = self.server.ls.workspace.text_documents
             self._engine = for_session(session, lambda uri: d.source if (d := docs.get(uri)) else None)
@@ -135,7 +135,7 @@ def register(server: GdmServer) -> None:
 
     @server.ls.command(Command.COMPLETION_ACCEPTED.identifier)
     async def accepted(*args: Any) -> dict[str, Any]:
-        from gdm.features.params import CompletionAcceptedParams, parse
+        from gdm.features.params import CompletionAcceptedParams, parse  # noqa: PLC0415 - pydantic after `initialize`
 
         params = parse(CompletionAcceptedParams, Command.COMPLETION_ACCEPTED.identifier, args)
         session = await server.get_session()
