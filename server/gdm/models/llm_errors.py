@@ -75,16 +75,22 @@ def classify(exc: BaseException, model: str, config: Any, litellm: Any) -> LLMEr
     rule = _rule(chain, status, litellm)
     if rule is None:
         return None
-    kind, template = _MESSAGES[rule]
     needed = ""
     if rule == "no_key":
         needed = ", ".join(litellm.validate_environment(model=model).get("missing_keys") or ["the provider's key"])
+    return _error(rule, model, config, status, _detail(exc), _retry_after(chain), needed)
+
+
+def _error(rule: str, model: str, config: Any, status: int | None, detail: str, retry_after_s: float | None,
+           needed: str = "") -> LLMError:
+    """The LLMError of a rule, its message filled in from the call."""
+    kind, template = _MESSAGES[rule]
     message = template.format(
-        model=model, where=f" at {config.api_base}" if config.api_base else "", detail=_detail(exc),
+        model=model, where=f" at {config.api_base}" if config.api_base else "", detail=detail,
         timeout=config.timeout_s, key=config.api_key_env or "the provider's API key variable",
         needed=needed, http=f" (HTTP {status})" if status else "",
     )
-    return LLMError(kind, message, model=model, status=status, retry_after_s=_retry_after(chain))
+    return LLMError(kind, message, model=model, status=status, retry_after_s=retry_after_s)
 
 
 def from_http(model: str, config: Any, *, status: int | None = None, exc: BaseException | None = None,
@@ -109,20 +115,8 @@ def from_http(model: str, config: Any, *, status: int | None = None, exc: BaseEx
         rule = "server"
     else:
         rule = "refused"
-    kind, template = _MESSAGES[rule]
-    text = detail or (_detail(exc) if exc is not None else "")
-    message = template.format(
-        model=model, where=f" at {config.api_base}" if config.api_base else "",
-        detail=text if len(text) <= 300 else text[:297] + "...", timeout=config.timeout_s,
-        key=config.api_key_env or "the provider's API key variable", needed="", http=f" (HTTP {status})" if status else "",
-    )
-    wait = None
-    if retry_after is not None:
-        try:
-            wait = max(0.0, float(retry_after))
-        except ValueError:
-            wait = None  # an HTTP date: our own backoff
-    return LLMError(kind, message, model=model, status=status, retry_after_s=wait)
+    text = _clip(detail) if detail else (_detail(exc) if exc is not None else "")
+    return _error(rule, model, config, status, text, _seconds(retry_after))
 
 
 def _rule(chain: list[BaseException], status: int | None, litellm: Any) -> str | None:
@@ -172,7 +166,10 @@ def _exception_chain(exc: BaseException) -> list[BaseException]:
 def _detail(exc: BaseException) -> str:
     """The provider's own words, without litellm's stacked class-name prefixes."""
     text = getattr(exc, "message", None) or str(exc)
-    text = _PREFIXES.sub("", str(text)).strip()
+    return _clip(_PREFIXES.sub("", str(text)).strip())
+
+
+def _clip(text: str) -> str:
     return text if len(text) <= 300 else text[:297] + "..."
 
 
@@ -183,8 +180,15 @@ def _retry_after(chain: list[BaseException]) -> float | None:
             headers = getattr(getattr(item, "response", None), "headers", None)
         value = headers.get("retry-after") if headers is not None else None
         if value is not None:
-            try:
-                return max(0.0, float(value))
-            except ValueError:
-                return None  # an HTTP date: rare for model APIs; use our own backoff
+            return _seconds(value)
     return None
+
+
+def _seconds(value: str | None) -> float | None:
+    """A Retry-After header's seconds; None for none or an HTTP date (rare for model APIs: our own backoff)."""
+    if value is None:
+        return None
+    try:
+        return max(0.0, float(value))
+    except ValueError:
+        return None
