@@ -63,6 +63,7 @@ class BufferFeed:
                     await asyncio.sleep(quiet_at - loop.time())
                     continue
                 text = self._latest.pop(rel)
+                del self._changed_at[rel]  # set again with the next change, as _latest is
                 if text is None:
                     await asyncio.to_thread(code_map.index.close_buffer, rel)
                 else:
