@@ -105,7 +105,9 @@ async def test_a_cancelled_request_never_reaches_the_model(workspace, tmp_path, 
         other = await asyncio.wait_for(editor.complete("test_calc.py", 0, 4), 30)
         assert isinstance(other, (lsp.InlineCompletionList, list, type(None)))
         prompts = [r["prompt"] for r in fim_requests(model)]
-        assert prompts and not any("SLOW_COMPLETION" in p for p in prompts)
+        # Every prompt is the other document's (calc.py's lines may be in it as a recently edited
+        # file's context when the cancelled request got as far as noting where the user works).
+        assert prompts and all(p.startswith("# Path: test_calc.py\n") for p in prompts)
     finally:
         await stop_editor(editor)
 

@@ -5,6 +5,7 @@ flight per document, the day budget, and costs and outcomes in a real store."""
 from __future__ import annotations
 
 import asyncio
+import threading
 from pathlib import Path
 
 import pytest
@@ -179,9 +180,11 @@ async def test_a_request_typing_forward_waits_for_the_call_in_flight_and_another
 async def test_cost_on_the_meter_and_the_day_budget_stops_calls(store, tmp_path):
     engine, caller = make(store, tmp_path)
     await engine.complete(req(BODY, 1, invoked=True))
-    line = store.completion_line(user="ann")
-    assert line["calls"] == 1 and line["usd"] == pytest.approx((1000 + 20) / 1e6)
-    assert engine.parts.accounting.spending.ledger.day_usd() == pytest.approx(line["usd"])
+    # The call's row is written after its answer; what the meter reads waits for it.
+    assert engine.parts.accounting.spending.totals(None)["dayUsd"] == pytest.approx((1000 + 20) / 1e6)
+    line = engine.parts.accounting.line()
+    assert line["calls"] == 1 and line["usd"] == pytest.approx((1000 + 20) / 1e6) and line["shown"] == 1
+    assert store.completion_line(user="ann") == line
     assert store.by_model(user="ann") == []  # a completion is its own line, not a task's model call
     broke, caller2 = make(store, tmp_path, dayBudgetUsd=0)
     answer = await broke.complete(req(BODY + "x", 2, invoked=True))
@@ -212,3 +215,33 @@ async def test_an_accept_command_and_a_partial_accept_are_counted(store, tmp_pat
     assert (row["status"], row["accepted_chars"], row["accepted_lines"]) == ("accepted", 12, 1)
     line = store.completion_line(user="ann")
     assert (line["shown"], line["accepted"], line["acceptedPartly"], line["acceptedLines"]) == (1, 1, 0, 1)
+
+
+async def test_a_call_is_answered_before_its_row_is_written_and_a_failed_write_loses_no_answer(store, tmp_path, caplog):
+    engine, caller = make(store, tmp_path)
+    spending = engine.parts.accounting.spending
+    gate = threading.Event()
+
+    def busy(prompt):  # while the model answers, the writer gets busy: the call's row queues behind it
+        caller.answer = lambda prompt: "return a + b"
+        spending.later(gate.wait, "test's gate")
+        return "return a + b"
+    caller.answer = busy
+    answer = await asyncio.wait_for(engine.complete(req(BODY, 1, invoked=True)), 5)
+    assert answer.source == "model" and store.completion(answer.completion_id) is None
+    gate.set()
+    await engine.parts.accounting.settle()
+    row = store.completion(answer.completion_id)
+    assert row["status"] == "shown" and row["text"] == "return a + b"  # the row, then its "shown"
+    # A store that fails: the suggestion is still answered, the failure logged, the next call stored.
+    real = store.add_completion
+
+    def broken(*args, **kwargs):
+        raise RuntimeError("disk full")
+    store.add_completion = broken
+    failed = await engine.complete(req("x = ", 2, invoked=True))
+    await engine.parts.accounting.settle()
+    assert failed.source == "model" and "not stored: disk full" in caplog.text
+    store.add_completion = real
+    later = await engine.complete(req("y = ", 3, invoked=True))
+    assert engine.parts.accounting.line()["calls"] == 2 and store.completion(later.completion_id) is not None

@@ -7,9 +7,11 @@ budgets from the settings in force, the prices, and the model last used.
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
+from gdm.agent.store_writes import SerialWriter
 from gdm.config import Settings
 from gdm.models.cost import PriceBook
 from gdm.models.llm import LLMClient, ModelReply, litellm_price_lookup
@@ -18,6 +20,8 @@ from gdm.store.ledger import Ledger
 
 if TYPE_CHECKING:
     from gdm.store.repo import Store
+
+log = logging.getLogger(__name__)
 
 
 class Spending:
@@ -30,6 +34,9 @@ class Spending:
         self.prices = PriceBook(settings.prices_json(), litellm_price_lookup)
         self.last_model: str | None = settings.model
         self._ledger: Ledger | None = None
+        # Writes made after the caller has its answer (an inline completion's row and outcomes), in
+        # order on one thread; every figure read below waits for them first, so none is missed.
+        self._later = SerialWriter(f"gdm-costs-{session_id}")
 
     def open(self) -> None:
         """Seed the running totals from the store (no SUM query per model call: store/ledger.py)."""
@@ -49,6 +56,7 @@ class Spending:
     def totals(self, task_id: str | None, *, fresh: bool = False) -> dict[str, Any]:
         """Task, session and day totals with the budgets, as `gdm/costUpdate` carries them; from the
         running totals, the day read again from the store when `fresh` (other windows spend too)."""
+        self._later.settle()
         ledger = self.ledger
         day_usd = ledger.refresh_day() if fresh else ledger.day_usd()
         return {
@@ -68,6 +76,7 @@ class Spending:
 
     def budget_stop(self, task_id: str, estimate: float) -> str | None:
         """Why a call that could cost `estimate` must not be made (task or day budget), or None."""
+        self._later.settle()
         task_budget = self.settings.task_budget_usd
         task_usd = self.ledger.task_usd(task_id)
         if task_usd + estimate > task_budget:
@@ -78,6 +87,7 @@ class Spending:
     def day_stop(self, estimate: float) -> str | None:
         """Why a call that could cost `estimate` would pass the day budget, or None (the budget of a
         call outside any task too: an inline completion)."""
+        self._later.settle()
         day_budget = self.settings.day_budget_usd
         day_usd = self.ledger.day_usd(budget=day_budget, estimate=estimate)
         if day_usd + estimate > day_budget:
@@ -101,4 +111,27 @@ class Spending:
 
     def by_model(self) -> list[dict[str, Any]]:
         """Today's cost per model, this user's (the day `dayUsd` counts)."""
+        self._later.settle()
         return self.store.by_model(day=utc_day(), user=self.user)
+
+    def charge_later(self, task_id: str | None, reply: ModelReply, write: Callable[[], None] | None = None) -> None:
+        """`charge`, queued behind this session's earlier later writes (the caller does not wait)."""
+        self.later(lambda: self.charge(task_id, reply, write), "model call's cost")
+
+    def later(self, write: Callable[[], None], what: str) -> None:
+        """Queue a store write that its caller must not wait for (a keystroke's answer goes first),
+        after the ones queued before it. A failure is logged: no keystroke is there to raise it to."""
+        def logged() -> None:
+            try:
+                write()
+            except Exception as exc:  # noqa: BLE001 - logged: the write's caller has moved on
+                log.warning("gdm: a %s was not stored: %s", what, exc)
+        self._later.submit(logged)
+
+    def settle(self) -> None:
+        """Block until the writes queued by `later` have landed (off the loop, or where they are few)."""
+        self._later.settle()
+
+    async def settled(self) -> None:
+        """Wait, off the loop, for the writes queued by `later`."""
+        await self._later.settled()

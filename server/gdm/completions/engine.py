@@ -234,7 +234,7 @@ class CompletionEngine:
         suggestion = clean(called.reply.text, win, chat=called.mode == "chat")
         completion_id = f"c-{uuid.uuid4().hex[:12]}"
         text = suggestion.text if suggestion is not None else ""
-        await asyncio.to_thread(self.parts.accounting.record, completion_id, request.path, called, text)
+        self.parts.accounting.record(completion_id, request.path, called, text)  # stored after the answer
         self.timings.append(((prepared - started) * 1000, (time.perf_counter() - answered) * 1000))
         if suggestion is None:
             return None

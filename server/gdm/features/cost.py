@@ -20,6 +20,7 @@ def register(server: GdmServer) -> None:
 
         params = parse(TaskIdParams, Command.COST.identifier, args, optional=True)
         session = await server.get_session()
+        await session.spending.settled()  # an inline completion answered just now is stored after its answer
         # A request from the user: read the day total again (other windows spend on the same database).
         return {**session.totals(params.task_id, fresh=True), "byModel": session.by_model(),
                 "sandbox": session.sandbox.state,

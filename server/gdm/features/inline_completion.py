@@ -142,6 +142,7 @@ def register(server: GdmServer) -> None:
         engine = state.engine()
         if engine is not None and engine.accepted(params.id, params.accepted_chars):
             return {"id": params.id, "counted": True}
+        await session.spending.settled()  # its row is written after its answer
         row = await asyncio.to_thread(session.store.completion, params.id)  # an older suggestion of this store
         if row is None:
             raise JsonRpcInvalidParams(f"{Command.COMPLETION_ACCEPTED.identifier}: no inline completion {params.id!r}")

@@ -60,6 +60,7 @@ def register(server: GdmServer) -> None:
     def shutdown(params: Any = None) -> None:
         server.tasks.cancel_all()
         if server.session is not None:
+            server.session.spending.settle()  # the last completions' rows and outcomes
             server.session.store.end_session(server.session.id)
             server.session.mcp.close()  # every MCP server this session started
 
