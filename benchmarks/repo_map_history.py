@@ -17,8 +17,8 @@ Arms, the same commits and focus in one run: gdm resolved (names through imports
 the focus as the chat file and every other file of the tree as the others, as Aider's repository
 gives them). Rankings are compared, not token-cut maps: each tool's files in the order its map
 shows them (the order of their best definitions), the focus left out — gdm's from a map of
-`--tokens` (4,096: more than ten files in every map measured, see `depth` in the JSON), Aider's
-from the whole `get_ranked_tags` list its map is cut from.
+`--tokens` (4,096; a larger one, up to 16×, where that holds fewer than ten other files: see
+`depth` in the JSON), Aider's from the whole `get_ranked_tags` list its map is cut from.
 
 Speed: one work tree per tool (gdm's two arms share one), moved from parent to parent in
 chronological order by `git read-tree --reset -u` with a private index (HEAD of the repository is
@@ -204,6 +204,26 @@ def summarize(rows: list[dict[str, float]]) -> dict[str, float]:
     return {k: (sum(r[k] for r in rows) / len(rows) if rows else 0.0) for k in keys}
 
 
+def is_test(path: str) -> bool:
+    """A test file by its path: under a `tests`/`testing`/`test` folder, or named test_*, *_test, conftest."""
+    *folders, name = path.split("/")
+    stem = name.rsplit(".", 1)[0]
+    return (any(f in ("tests", "testing", "test") for f in folders) or stem.startswith("test_")
+            or stem.endswith("_test") or stem == "conftest")
+
+
+def by_kind(cases: list[dict], arm: str) -> dict[str, tuple[int, int]]:
+    """(targets in the top 10, targets) of one arm, for test files and for the others."""
+    out = {"tests": [0, 0], "others": [0, 0]}
+    for case in cases:
+        top = set(case["arms"][arm]["files"][:DEPTH])
+        for target in case["targets"]:
+            kind = out["tests" if is_test(target) else "others"]
+            kind[0] += target in top
+            kind[1] += 1
+    return {k: (v[0], v[1]) for k, v in out.items()}
+
+
 # -- the trees and the arms -----------------------------------------------------------------
 
 class WorkTree:
@@ -239,9 +259,16 @@ class GdmArm:
         self.map = CodeMap(tree, cache_folder=cache, **options)
 
     def rank(self, focus: str) -> list[str]:
-        """The map's files in rank order, focused on `focus`, after the tree moved."""
+        """The map's files in rank order, focused on `focus`, after the tree moved: a map of
+        `tokens`, or a larger one (up to 16×) where that one holds fewer than `DEPTH` other files
+        (definitions that tie at rank 0 fill a map when nothing is reachable from the focus)."""
         self.map.files_changed()
-        return self.map.map(focus=[focus], max_tokens=self.tokens).files
+        tokens = self.tokens
+        while True:
+            files = self.map.map(focus=[focus], max_tokens=tokens).files
+            if len([f for f in files if f != focus]) >= DEPTH or tokens >= 16 * self.tokens:
+                return files
+            tokens *= 2
 
     def close(self) -> None:
         self.map.close()
@@ -336,7 +363,8 @@ def run_repo(spec: str, args: argparse.Namespace, aider: Path | None) -> dict:
         for arm in arms:
             arm.close()
     summary = {arm.name: {**summarize([c["arms"][arm.name] for c in cases]), "seconds": seconds[arm.name],
-                          "shallow": sum(c["arms"][arm.name]["depth"] < DEPTH for c in cases)} for arm in arms}
+                          "shallow": sum(c["arms"][arm.name]["depth"] < DEPTH for c in cases),
+                          "by_kind": by_kind(cases, arm.name)} for arm in arms}
     return {"repo": name, "git_dir": str(git_dir), "head": head, "commits": len(cases), "summary": summary,
             "cases": cases}
 
@@ -352,6 +380,11 @@ def table(results: list[dict]) -> str:
             ratio = f"{s['recall@10'] / aider:.2f}×" if aider and arm != "Aider 0.86" else ""
             lines.append(f"| {result['repo']} | {result['commits']} | {arm} | {s['recall@5']:.3f} | "
                          f"{s['recall@10']:.3f} | {s['mrr@10']:.3f} | {ratio} |")
+    lines += ["", "| repo | arm | test files in the top 10 | other files in the top 10 |", "|---|---|---|---|"]
+    for result in results:
+        for arm, s in result["summary"].items():
+            cells = [f"{hit}/{n} ({hit / n:.3f})" if n else "0/0" for hit, n in s["by_kind"].values()]
+            lines.append(f"| {result['repo']} | {arm} | " + " | ".join(cells) + " |")
     return "\n".join(lines)
 
 

@@ -57,6 +57,21 @@ def test_is_source(path, source):
     assert history.is_source(path) is source
 
 
+@pytest.mark.parametrize(("path", "test"), [
+    ("tests/test_app.py", True), ("testing/python/approx.py", True), ("src/_pytest/python.py", False),
+    ("pkg/test_utils.py", True), ("pkg/conftest.py", True), ("pkg/utils_test.go", True),
+    ("src/testament.py", False), ("src/flask/testing.py", False),
+])
+def test_is_test(path, test):
+    assert history.is_test(path) is test
+
+
+def test_by_kind_counts_the_targets_of_each_kind_in_the_top_10():
+    cases = [{"targets": ["tests/test_a.py", "src/b.py"], "arms": {"x": {"files": ["src/b.py", "src/c.py"]}}},
+             {"targets": ["tests/test_d.py"], "arms": {"x": {"files": [f"s{i}" for i in range(10)] + ["tests/test_d.py"]}}}]
+    assert history.by_kind(cases, "x") == {"tests": (0, 2), "others": (1, 1)}
+
+
 # -- a tiny repository ----------------------------------------------------------------------
 
 def _git(repo: Path, *args: str, when: int = 0) -> str:
@@ -176,6 +191,7 @@ def test_run_repo_scores_gdm_on_each_parent_tree(tiny, tmp_path):
     table = history.table([result])
     assert table.splitlines()[0].startswith("| repo | commits | arm | recall@5 | recall@10 | MRR@10 |")
     assert "| tiny | 3 |" in table
+    assert "| repo | arm | test files in the top 10 | other files in the top 10 |" in table
 
 
 @pytest.mark.skipif(not AIDER_PYTHON.exists(), reason="Aider's venv (benchmarks/repo_map.py makes it) is missing")
