@@ -20,10 +20,10 @@ shows them (the order of their best definitions), the focus left out — gdm's f
 `--tokens` (4,096; a larger one, up to 16×, where that holds fewer than ten other files: see
 `depth` in the JSON), Aider's from the whole `get_ranked_tags` list its map is cut from.
 
-Speed: one work tree per tool (gdm's two arms share one), moved from parent to parent in
-chronological order by `git read-tree --reset -u` with a private index (HEAD of the repository is
-never moved): only the changed files are written (others keep their mtime) and deleted ones removed,
-so gdm's cache and Aider's mtime-keyed tags cache reuse everything else. gdm runs in this process
+Speed: one work tree per tool (gdm's two arms share one) holding the code files of the parent
+(`WorkTree`), moved from parent to parent in chronological order: only the changed files are
+written (others keep their mtime) and deleted ones removed, so gdm's cache and Aider's mtime-keyed
+tags cache reuse everything else; the repository itself is only read. gdm runs in this process
 (`CodeMap.files_changed()` then `map`); Aider in one long-lived child of its own venv
 (~/.cache/gdm-bench/aider-venv, made as benchmarks/repo_map.py makes it), fed a JSON line per commit.
 Everything (clones, work trees, caches, the JSON of all results) stays in the cache dir.
@@ -226,21 +226,72 @@ def by_kind(cases: list[dict], arm: str) -> dict[str, tuple[int, int]]:
 
 # -- the trees and the arms -----------------------------------------------------------------
 
+def is_code(path: str) -> bool:
+    """What a work tree holds: every file of the code map's languages (vendored and hidden ones
+    too: each tool leaves out what it leaves out) and the .gitignore files gdm's walk reads."""
+    return language_of(path) is not None or path.rsplit("/", 1)[-1] == ".gitignore"
+
+
 class WorkTree:
-    """A work tree of a git dir moved commit by commit, with its own index (HEAD never moves)."""
+    """A folder holding a commit's code files (`is_code`), moved commit by commit: the files whose
+    blob changed are written, the deleted ones removed, the rest untouched (their mtime too). Blobs
+    come from `git cat-file --batch`; the repository (its HEAD, its index) is only read. Docs,
+    images and data stay out: neither tool ranks them above a parsed file, and a fetched mirror may
+    lack its largest blobs (those of code files it lacks are counted in `missing`)."""
 
     def __init__(self, git_dir: Path, folder: Path) -> None:
         self.git_dir, self.folder = git_dir, folder
         shutil.rmtree(folder, ignore_errors=True)
         folder.mkdir(parents=True)
-        self.index = folder.parent / f"{folder.name}.index"
-        self.index.unlink(missing_ok=True)
+        self.blobs: dict[str, str] = {}  # path -> blob id, as on disk now
+        self.missing: set[str] = set()
+        self._cat = subprocess.Popen(["git", "--git-dir", str(git_dir), "cat-file", "--batch"],
+                                     stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+
+    def _tree(self, commit: str) -> dict[str, str]:
+        listing = subprocess.run(["git", "--git-dir", str(self.git_dir), "ls-tree", "-r", "-z", commit],
+                                 capture_output=True, check=True).stdout.decode("utf-8", "surrogateescape")
+        out = {}
+        for entry in filter(None, listing.split("\0")):
+            meta, path = entry.split("\t", 1)
+            mode, kind, blob = meta.split()
+            if kind == "blob" and mode in ("100644", "100755") and is_code(path):
+                out[path] = blob
+        return out
+
+    def _read(self, blob: str) -> bytes | None:
+        self._cat.stdin.write(blob.encode() + b"\n")
+        self._cat.stdin.flush()
+        header = self._cat.stdout.readline().split()
+        if len(header) < 3 or header[1] != b"blob":
+            return None  # "<id> missing": not in this (partial) mirror
+        data = self._cat.stdout.read(int(header[2]))
+        self._cat.stdout.read(1)
+        return data
 
     def move(self, commit: str) -> None:
-        """The tree as at `commit`: changed files rewritten, deleted ones removed, the rest untouched."""
-        env = {**os.environ, "GIT_INDEX_FILE": str(self.index)}
-        subprocess.run(["git", "--git-dir", str(self.git_dir), "--work-tree", str(self.folder),
-                        "read-tree", "--reset", "-u", commit], check=True, env=env, cwd=self.folder)
+        """The tree's code files as at `commit`."""
+        tree = self._tree(commit)
+        for path in set(self.blobs) - set(tree):
+            (self.folder / path).unlink(missing_ok=True)
+            del self.blobs[path]
+        for path, blob in tree.items():
+            if self.blobs.get(path) == blob:
+                continue
+            data = self._read(blob)
+            target = self.folder / path
+            if data is None:
+                self.missing.add(path)
+                target.unlink(missing_ok=True)
+                self.blobs.pop(path, None)
+                continue
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            self.blobs[path] = blob
+
+    def close(self) -> None:
+        self._cat.stdin.close()
+        self._cat.wait(timeout=30)
 
 
 def takes_resolve() -> bool:
@@ -366,11 +417,13 @@ def run_repo(spec: str, args: argparse.Namespace, aider: Path | None) -> dict:
     finally:
         for arm in arms:
             arm.close()
+        for tree in trees:
+            tree.close()
     summary = {arm.name: {**summarize([c["arms"][arm.name] for c in cases]), "seconds": seconds[arm.name],
                           "shallow": sum(c["arms"][arm.name]["depth"] < DEPTH for c in cases),
                           "by_kind": by_kind(cases, arm.name)} for arm in arms}
     return {"repo": name, "git_dir": str(git_dir), "head": head, "commits": len(cases), "summary": summary,
-            "cases": cases}
+            "missing_blobs": sorted(gdm_tree.missing), "cases": cases}
 
 
 def table(results: list[dict]) -> str:

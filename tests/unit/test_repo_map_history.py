@@ -153,7 +153,9 @@ def test_the_work_tree_is_exactly_the_parent_tree_and_unchanged_files_keep_their
     head = _git(repo, "rev-parse", "HEAD")
     tree = history.WorkTree(git_dir, tmp_path / "work" / "t")
     tree.move(shas["added"])
-    assert _files(tree.folder) == set(_git(repo, "ls-tree", "-r", "--name-only", shas["added"]).splitlines())
+    listed = set(_git(repo, "ls-tree", "-r", "--name-only", shas["added"]).splitlines())
+    assert _files(tree.folder) == listed - {"README.md"}  # the code files; docs stay out
+    assert "pkg/new.py" in listed
     views = tree.folder / "pkg" / "views.py"
     written = views.stat().st_mtime_ns
     tree.move(shas["deleted"])
@@ -164,6 +166,19 @@ def test_the_work_tree_is_exactly_the_parent_tree_and_unchanged_files_keep_their
     assert (tree.folder / "pkg" / "old.py").is_file() and not (tree.folder / "pkg" / "new.py").exists()
     assert _git(repo, "rev-parse", "HEAD") == head  # the repository's HEAD never moved
     assert _git(repo, "status", "--porcelain") == ""
+    tree.close()
+
+
+def test_a_blob_missing_from_the_mirror_leaves_its_file_out(tiny, tmp_path):
+    repo, shas = tiny
+    git_dir = Path(_git(repo, "rev-parse", "--absolute-git-dir"))
+    blob = _git(repo, "rev-parse", f"{shas['base']}:pkg/old.py")
+    (git_dir / "objects" / blob[:2] / blob[2:]).unlink()  # as a fetched mirror lacks its largest blobs
+    tree = history.WorkTree(git_dir, tmp_path / "work" / "m")
+    tree.move(shas["base"])
+    assert tree.missing == {"pkg/old.py"} and not (tree.folder / "pkg" / "old.py").exists()
+    assert (tree.folder / "pkg" / "models.py").is_file()
+    tree.close()
 
 
 def _args(tmp_path: Path, repo: Path) -> argparse.Namespace:
