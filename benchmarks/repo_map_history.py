@@ -27,6 +27,7 @@ tags cache reuse everything else; the repository itself is only read. gdm runs i
 (`CodeMap.files_changed()` then `map`); Aider in one long-lived child of its own venv
 (~/.cache/gdm-bench/aider-venv, made as benchmarks/repo_map.py makes it), fed a JSON line per commit.
 Everything (clones, work trees, caches, the JSON of all results) stays in the cache dir.
+`GDM_SERVER=<another checkout>/server` measures that checkout's gdm with this script.
 """
 
 from __future__ import annotations
@@ -44,7 +45,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
-sys.path.insert(0, str(ROOT / "server"))
+# GDM_SERVER=<another checkout>/server measures that checkout's code map (a branch) with this script.
+sys.path.insert(0, os.environ.get("GDM_SERVER") or str(ROOT / "server"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from gdm.context.repomap.files import SKIP_DIRS, excluded_name
