@@ -336,7 +336,7 @@ class AiderArm:
         self._log = log.open("a")
         # A fixed hash seed: Aider's graph is built by iterating sets of names, and the order of the
         # edges changes PageRank's float sums enough to swap near-tied files (recall@10 moved by
-        # 0.02 between two runs without it).
+        # 0.02 between two runs without it; with it, still by up to 0.005: near-ties swap anyway).
         env = {**os.environ, "PYTHONHASHSEED": "0"}
         self.proc = subprocess.Popen([str(python), "-c", AIDER_DRIVER], stdin=subprocess.PIPE,
                                      stdout=subprocess.PIPE, stderr=self._log, text=True, cwd=tree, env=env)
