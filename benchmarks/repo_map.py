@@ -34,8 +34,8 @@ DJANGO = "django==5.2.*"
 AIDER = "aider-chat==0.86.2"
 EDIT = "django/db/models/base.py"
 
-AIDER_DRIVER = r'''
-import json, os, resource, sys, time
+# Aider's RepoMap with a stub model and io (no network), for the drivers given to Aider's interpreter.
+AIDER_STUBS = r'''
 from pathlib import Path
 from aider.repomap import RepoMap
 
@@ -52,7 +52,11 @@ class IO:  # what RepoMap asks of aider's InputOutput
     def tool_output(self, *a, **k): pass
     def tool_warning(self, *a, **k): pass
     def tool_error(self, *a, **k): pass
+'''
 
+AIDER_DRIVER = r'''
+import json, os, resource, sys, time
+''' + AIDER_STUBS + r'''
 def files(root):
     out = []
     for d, dirs, names in os.walk(root):

@@ -52,7 +52,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from gdm.context.repomap.files import SKIP_DIRS, excluded_name
 from gdm.context.repomap.service import CodeMap
 from gdm.context.repomap.tags import language_of
-from repo_map import aider_python
+from repo_map import AIDER_STUBS, aider_python
 
 MIN_FILES, MAX_FILES = 2, 6
 DEPTH = 10  # files scored: top 5, top 10, MRR@10
@@ -62,23 +62,7 @@ FOCUS_RULE = ("the modified source file with the most changed lines (added + del
 
 AIDER_DRIVER = r'''
 import json, os, sys, time
-from pathlib import Path
-from aider.repomap import RepoMap
-
-class Model:  # what RepoMap asks of aider's Model: token_count (chars/4, as gdm's fallback)
-    def token_count(self, text):
-        return len(text) / 4
-
-class IO:  # what RepoMap asks of aider's InputOutput
-    def read_text(self, fname, silent=False):
-        try:
-            return Path(fname).read_text(encoding="utf-8")
-        except (OSError, UnicodeError):
-            return None
-    def tool_output(self, *a, **k): pass
-    def tool_warning(self, *a, **k): pass
-    def tool_error(self, *a, **k): pass
-
+''' + AIDER_STUBS + r'''
 def files(root):
     out = []
     for d, dirs, names in os.walk(root):
