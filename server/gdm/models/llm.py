@@ -19,7 +19,7 @@ from typing import Any, Awaitable, Callable
 from gdm.models.breaker import CircuitBreaker
 from gdm.models.cost import PriceBook
 from gdm.models.llm_errors import LLMError, classify
-from gdm.models.openai_fim import FimEndpoint
+from gdm.models.openai_fim import FimEndpoint, filled_reply
 from gdm.models.openai_fim import direct as direct_fim
 from gdm.models.runner import ModelLoop
 from gdm.models.types import ModelConfig, ModelReply, ToolCallRequest, Usage
@@ -171,7 +171,7 @@ class LLMClient:
             if self.fim is not None and direct_fim(model, self.config.api_base):
                 # On the caller's loop: one small request and answer, no hop to the model loop.
                 raw = await self.fim.fill(self.config, model, api_key, prompt, suffix, stop)
-                return self._filled(model, prompt, suffix, raw)
+                return filled_reply(self.prices, model, prompt, suffix, raw)
             call = self._fill(model, api_key, prompt, suffix, stop)
             return await (self.model_loop.run(call) if self.model_loop is not None else call)
         return await self._guarded(model, attempt)
@@ -183,19 +183,7 @@ class LLMClient:
         del kwargs["messages"]
         kwargs.update(prompt=prompt, suffix=suffix, **({"stop": stop} if stop else {}))
         raw = await self._send(model, litellm.atext_completion(**kwargs))
-        return self._filled(model, prompt, suffix, raw)
-
-    def _filled(self, model: str, prompt: str, suffix: str, raw: dict) -> ModelReply:
-        """A text completion's answer as a ModelReply, its cost from gdm's price book."""
-        choices = raw.get("choices")
-        first = choices[0] if isinstance(choices, list) and choices else None
-        if not isinstance(first, dict) or not isinstance(first.get("text") or "", str):
-            raise LLMError("bad_response", f"The model server for {model} answered a completion with no choices "
-                           "or no text in them.", model=model)
-        text = first.get("text") or ""
-        usage = usage_of(raw.get("usage")) or Usage(max(1, (len(prompt) + len(suffix)) // 4), max(0, len(text) // 4))
-        cost = self.prices.cost(model, usage.tokens_in, usage.tokens_out)
-        return ModelReply(text, [], usage, model, cost, first.get("finish_reason"), raw)
+        return filled_reply(self.prices, model, prompt, suffix, raw)
 
     def context_window(self) -> int | None:
         """The primary model's input window in tokens, when litellm knows it."""

@@ -23,10 +23,13 @@ import os
 from typing import TYPE_CHECKING, Any
 
 from gdm.models.llm_errors import LLMError, from_http
-from gdm.models.types import ModelConfig
+from gdm.models.types import ModelConfig, ModelReply, Usage
+from gdm.models.wire import usage_of
 
 if TYPE_CHECKING:
     import httpx
+
+    from gdm.models.cost import PriceBook
 
 PREFIXES = ("openai/", "text-completion-openai/")
 POOL_CONNECTIONS = 4
@@ -36,6 +39,20 @@ def direct(model: str, api_base: str | None) -> bool:
     """Whether a fill-in-the-middle call of `model` goes through this adapter (an OpenAI-compatible
     server at `apiBase`; `supports_fim` has already said the model takes a suffix)."""
     return bool(api_base) and model.startswith(PREFIXES)
+
+
+def filled_reply(prices: PriceBook, model: str, prompt: str, suffix: str, raw: dict) -> ModelReply:
+    """A `/completions` answer (this adapter's, or litellm's dumped) as a ModelReply, its cost from
+    gdm's price book; tokens estimated (characters / 4) where the server counted none."""
+    choices = raw.get("choices")
+    first = choices[0] if isinstance(choices, list) and choices else None
+    if not isinstance(first, dict) or not isinstance(first.get("text") or "", str):
+        raise LLMError("bad_response", f"The model server for {model} answered a completion with no choices "
+                       "or no text in them.", model=model)
+    text = first.get("text") or ""
+    usage = usage_of(raw.get("usage")) or Usage(max(1, (len(prompt) + len(suffix)) // 4), max(0, len(text) // 4))
+    cost = prices.cost(model, usage.tokens_in, usage.tokens_out)
+    return ModelReply(text, [], usage, model, cost, first.get("finish_reason"), raw)
 
 
 class FimEndpoint:
