@@ -29,6 +29,7 @@ def register(server: GdmServer) -> None:
 
         params = parse(UsageParams, Command.USAGE.identifier, args, optional=True)
         session = await server.get_session()
+        await session.spending.settled()  # the calls and outcomes queued behind their answers count too
         from gdm.store import reports  # noqa: PLC0415 - the session's store has imported sqlmodel already
 
         rows = await asyncio.to_thread(reports.usage, session.store, since=params.since, by=params.by)
