@@ -442,3 +442,20 @@ def test_numpy_loads_with_openblas_pinned_to_one_thread_and_the_environment_left
     env["PYTHONPATH"] = str(Path(__file__).resolve().parents[2] / "server")
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert out.stdout.split(maxsplit=1) == ["1", "[]\n"]  # the main thread alone; no variable left
+
+
+def test_threads_that_ask_for_numpy_while_it_loads_all_get_it_whole():
+    # numpy is in sys.modules from the first line of its import on: a second thread that took it
+    # from there got a module without `arange` yet (seen while profiling the first map of a session).
+    import subprocess
+    import sys
+
+    probe = ("import sys, threading\nfrom gdm.context.repomap.rank import _numpy\n"
+             "assert 'numpy' not in sys.modules\nstart = threading.Barrier(8)\nbad = []\n"
+             "def ask():\n    start.wait()\n    for _ in range(2000):\n"
+             "        if not hasattr(_numpy(), 'arange'): bad.append(1)\n"
+             "threads = [threading.Thread(target=ask) for _ in range(8)]\n"
+             "[t.start() for t in threads]\n[t.join() for t in threads]\nprint(len(bad))")
+    env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "server"))
+    out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
+    assert out.stdout == "0\n"

@@ -21,7 +21,6 @@ from __future__ import annotations
 import importlib
 import logging
 import os
-import sys
 import threading
 import time
 from collections import Counter
@@ -50,19 +49,29 @@ KEPT_SOLUTIONS = 8
 BLAS_THREADS = ("OPENBLAS_NUM_THREADS", "OMP_NUM_THREADS", "MKL_NUM_THREADS")
 
 
+_numpy_module: Any = None
+_numpy_lock = threading.Lock()
+
+
 def _numpy() -> Any:
     # numpy costs ~0.4 s and ~25 MB to import (measured here): loaded at the first ranking of a
     # workspace with files, not by `import gdm.server` (which must answer `initialize` first), nor
-    # for an empty workspace. This module is numpy's adapter.
-    if "numpy" in sys.modules:
-        return sys.modules["numpy"]
-    added = [name for name in BLAS_THREADS if name not in os.environ]
-    os.environ.update({name: "1" for name in added})
-    try:
-        return importlib.import_module("numpy")
-    finally:
-        for name in added:
-            os.environ.pop(name, None)
+    # for an empty workspace. This module is numpy's adapter. Under a lock: numpy is in sys.modules
+    # from the first line of its import on, so a second thread that looked there got a module
+    # without `arange` yet (seen: the first map of a session while the index's graph was prepared).
+    global _numpy_module  # noqa: PLW0603 - loaded once per process
+    if _numpy_module is not None:
+        return _numpy_module
+    with _numpy_lock:
+        if _numpy_module is None:
+            added = [name for name in BLAS_THREADS if name not in os.environ]
+            os.environ.update({name: "1" for name in added})
+            try:
+                _numpy_module = importlib.import_module("numpy")
+            finally:
+                for name in added:
+                    os.environ.pop(name, None)
+    return _numpy_module
 
 
 @dataclass
