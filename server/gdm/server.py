@@ -21,6 +21,7 @@ from pygls.protocol import LanguageServerProtocol
 from gdm import __version__, features
 from gdm.client_caps import ClientCaps
 from gdm.context.workspace import Buffer, uri_to_path
+from gdm.documents import adopt
 from gdm.features.errors import NotReady
 from gdm.features.protocol import MessageGate
 from gdm.task_registry import TaskRegistry
@@ -66,9 +67,18 @@ class LspBuffers:
 
 class GdmProtocol(MessageGate, LanguageServerProtocol):
     """pygls' protocol, telling gdm of every `$/cancelRequest` (pygls consumes them itself), with
-    every incoming message checked first (MessageGate: what pygls would drop is answered)."""
+    every incoming message checked first (MessageGate: what pygls would drop is answered), and
+    documents whose changes cost what the edit costs (documents.py)."""
 
     on_cancel: Callable[[Any], None] | None = None
+
+    @property
+    def _workspace(self) -> Any:
+        return self.__dict__.get("_workspace")
+
+    @_workspace.setter
+    def _workspace(self, workspace: Any) -> None:  # pygls sets it in `initialize`: gdm's documents (documents.py)
+        self.__dict__["_workspace"] = adopt(workspace)
 
     def _handle_cancel_notification(self, msg_id: Any) -> None:
         # pygls cancels a request still in flight; a task outlives the request that started it.

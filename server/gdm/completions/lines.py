@@ -18,8 +18,9 @@ _BREAK = re.compile(r"\r\n|\r|\n")
 class LineStarts:
     """The code-point offset of a line's start, with the last one per document as a hint."""
 
-    def __init__(self) -> None:
+    def __init__(self, kept: int = KEPT) -> None:
         self._last: OrderedDict[str, tuple[str, int, int]] = OrderedDict()  # uri -> (text before start, line, start)
+        self._kept = kept
 
     def line_start(self, uri: str, text: str, line: int) -> int | None:
         """The offset where `line` (0-based) starts in `text`; None when the text has no such line
@@ -39,7 +40,7 @@ class LineStarts:
             at, start = at + 1, found + 1
         self._last[uri] = (text[:start], line, start)
         self._last.move_to_end(uri)
-        while len(self._last) > KEPT:
+        while len(self._last) > self._kept:
             self._last.popitem(last=False)
         return start
 
