@@ -286,3 +286,26 @@ def test_look_alike_blocks_the_counterexample_hypothesis_found():
     applied = [h for h in patch.hunks if h.index in result.applied]
     assert result.text == build(base, *user, applied)
     assert result.text.endswith("    10 alpha\npatch_2 alpha\n\n")
+
+
+def test_look_alike_blocks_a_hunk_the_drift_puts_in_the_neighbouring_block_is_refused():
+    # One example hypothesis found (kept so that it is tried every run): five like blocks, the
+    # patch changes the last. Hunk 0 is refused (a line typed just before its context), so nothing
+    # carries the drift to hunk 1, and the user's lines above (net +9, a block is 10) leave no line
+    # found once with its neighbours: from the base position the fourth block's copy is nearest.
+    # A line diff of the two texts points at the fifth: two guesses disagree, the hunk is refused.
+    base = [line for i in range(5) for line in (f"def block_{i}():\n", *[f"    {k} alpha\n" for k in range(8)], "\n")]
+    patch = make_patch(patch_id="p", task_id="t", path="f.py", base_text="".join(base),
+                       new_text=build(base, {48: ["patch_0 alpha\n"]},
+                                      {44: ["patch_1 alpha\n"], 46: ["patch_2 alpha\n"]}))
+    user = ({1: [], 10: ["user_0 alpha\n"], 20: []},
+            {29: ["user_1 alpha\n"], 30: ["user_2 alpha\n"], 31: ["user_3 alpha\n"],
+             33: ["user_4 alpha\n", "user_5 alpha\n"], 40: ["user_6 alpha\n", *[f"user_typed_{k}\n" for k in range(4)]],
+             41: ["user_7 alpha\n"]})
+    current = build(base, *user)
+
+    result = apply_hunks(patch, current)
+
+    applied = [h for h in patch.hunks if h.index in result.applied]
+    assert result.text == build(base, *user, applied)
+    assert 1 not in result.applied and "ambiguous" in result.conflicts[-1].reason

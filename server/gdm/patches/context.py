@@ -7,6 +7,7 @@ the anchor lines: found once in both texts, they moved with the hunk.
 
 from __future__ import annotations
 
+import difflib
 from collections import Counter
 
 from gdm.patches.model import Hunk, split_lines
@@ -34,6 +35,7 @@ class Context:
         self.base_text = base_text
         self._base: tuple[list[str], dict[str, list[int]]] | None = None  # built on first use
         self._base_ctx: Context | None = None
+        self._changes: list[tuple[str, int, int, int, int]] | None = None  # base -> current line diff, on first use
         self.norm = [_norm(line) for line in lines]
         self.freq = Counter(self.norm)
         self.where: dict[str, list[int]] = {}  # normalised line -> its line numbers, ascending
@@ -85,6 +87,18 @@ class Context:
                     if len(found) == 1 and found[0] >= lo and self._with_a_neighbour(base, i, found[0]):
                         return hunk.old_start + found[0] - i, (i, found[0])
         return expected, None
+
+    def mapped(self, line: int) -> int:
+        """Where base line `line` stands in the current text by a line diff of the two (difflib; the
+        first line of what replaced it if the user changed it): a second guess at a hunk's place,
+        independent of the drift of the hunk before it. Itself a guess where blocks repeat."""
+        if self._changes is None:
+            base = self._base_index()[0]
+            self._changes = difflib.SequenceMatcher(None, base, self.lines, autojunk=False).get_opcodes()
+        for tag, i1, i2, j1, j2 in self._changes:
+            if i1 <= line < i2 or (line == i2 == i1):
+                return j1 + (line - i1 if tag == "equal" else 0)
+        return len(self.lines)
 
     def base_context(self) -> Context:
         """A Context over the base text (for the look-alikes that were already there)."""

@@ -76,6 +76,24 @@ def _counted(hunk: Hunk, ctx: Context, full: list[int], chosen: int, anchor: tup
                        f"cannot be told")
 
 
+def _drifted(hunk: Hunk, ctx: Context, full: list[int], chosen: int, expected: int,
+             anchor: tuple[int, int] | None) -> None:
+    """Refuse `chosen`, the look-alike full fit nearest `expected`, when no anchor line corrected
+    `expected` and a line diff of the base and the current text puts the hunk nearer another
+    look-alike: two guesses, the drift of the hunk before it and the diff, disagree on which is its
+    own (five like blocks, nine lines added above the fourth: the drift points at the third)."""
+    if anchor is not None or len(full) < 2 or ctx.base_text is None:
+        return
+    guess = ctx.mapped(hunk.old_start - len(hunk.before)) + len(hunk.before)
+    best = min(abs(q - guess) for q in full)
+    if abs(chosen - guess) != best or sum(abs(q - guess) == best for q in full) > 1:
+        shown = ", ".join(str(q + 1) for q in full)
+        raise NotFound(f"ambiguous: its text and context stand at lines {shown}; the lines added and "
+                       f"removed above it point at line {chosen + 1} or at line "
+                       f"{min(full, key=lambda q: abs(q - guess)) + 1}, and no line found once near it "
+                       f"tells which")
+
+
 def _between(places: list[int], a: int, b: int) -> int:
     return sum(1 for q in places if min(a, b) < q < max(a, b))
 
@@ -158,7 +176,8 @@ def locate(hunk: Hunk, ctx: Context, expected: int, lo: int) -> int:
     best partial fit wins if at least half the context (one line for an insertion) is still found near it; a block
     found once and made of real code lines stands without context. Either way, a place where the
     hunk's context still stands whole but its old lines do not (the user edited inside the hunk)
-    vetoes a weaker fit elsewhere."""
+    vetoes a weaker fit elsewhere. Without such a line, a line diff of the two texts must point at
+    the same look-alike as the drift (`_drifted`)."""
     lines = ctx.lines
     edge = _edge(hunk, lines)
     if edge is not None:
@@ -178,6 +197,7 @@ def locate(hunk: Hunk, ctx: Context, expected: int, lo: int) -> int:
             if 2 * abs(p - expected) > len(hunk.before) + len(hunk.after) + CONTEXT_SLACK:
                 _rival(hunk, ctx, [q for q in _reach(hunk, ctx, lo) if q not in full], p, expected)
             _counted(hunk, ctx, full, p, anchor)
+            _drifted(hunk, ctx, full, p, expected, anchor)
             return p
         cands = _reach(hunk, ctx, lo)
         if not cands:
@@ -193,6 +213,7 @@ def locate(hunk: Hunk, ctx: Context, expected: int, lo: int) -> int:
             if not edge:
                 _rival(hunk, ctx, [q for q in cands if q not in full], p, expected)
                 _counted(hunk, ctx, full, p, anchor)
+                _drifted(hunk, ctx, full, p, expected, anchor)
             return p
     scored = []
     for p in cands:
