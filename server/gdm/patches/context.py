@@ -90,13 +90,14 @@ class Context:
 
     def mapped(self, line: int) -> int:
         """Where base line `line` stands in the current text by a line diff of the two (difflib; the
-        first line of what replaced it if the user changed it): a second guess at a hunk's place,
-        independent of the drift of the hunk before it. Itself a guess where blocks repeat."""
+        first line of what replaced it if the user changed it; after lines typed before it): a
+        second guess at a hunk's place, independent of the drift of the hunk before it. Itself a
+        guess where blocks repeat."""
         if self._changes is None:
             base = self._base_index()[0]
             self._changes = difflib.SequenceMatcher(None, base, self.lines, autojunk=False).get_opcodes()
-        for tag, i1, i2, j1, j2 in self._changes:
-            if i1 <= line < i2 or (line == i2 == i1):
+        for tag, i1, i2, j1, _j2 in self._changes:
+            if i1 <= line < i2:  # an insertion (i1 == i2) holds no base line: the op after it does
                 return j1 + (line - i1 if tag == "equal" else 0)
         return len(self.lines)
 

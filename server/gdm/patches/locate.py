@@ -81,17 +81,16 @@ def _drifted(hunk: Hunk, ctx: Context, full: list[int], chosen: int, expected: i
     """Refuse `chosen`, the look-alike full fit nearest `expected`, when no anchor line corrected
     `expected` and a line diff of the base and the current text puts the hunk nearer another
     look-alike: two guesses, the drift of the hunk before it and the diff, disagree on which is its
-    own (five like blocks, nine lines added above the fourth: the drift points at the third)."""
+    own (five like blocks, nine lines added above the fifth: the drift points at the fourth)."""
     if anchor is not None or len(full) < 2 or ctx.base_text is None:
         return
     guess = ctx.mapped(hunk.old_start - len(hunk.before)) + len(hunk.before)
-    best = min(abs(q - guess) for q in full)
-    if abs(chosen - guess) != best or sum(abs(q - guess) == best for q in full) > 1:
+    nearest = min(full, key=lambda q: abs(q - guess))
+    if abs(chosen - guess) != abs(nearest - guess) or sum(abs(q - guess) == abs(nearest - guess) for q in full) > 1:
         shown = ", ".join(str(q + 1) for q in full)
         raise NotFound(f"ambiguous: its text and context stand at lines {shown}; the lines added and "
-                       f"removed above it point at line {chosen + 1} or at line "
-                       f"{min(full, key=lambda q: abs(q - guess)) + 1}, and no line found once near it "
-                       f"tells which")
+                       f"removed above it point at line {chosen + 1} or at line {nearest + 1}, and no "
+                       f"line found once near it tells which")
 
 
 def _between(places: list[int], a: int, b: int) -> int:
