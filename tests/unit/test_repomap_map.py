@@ -206,17 +206,25 @@ def _edge_per_definer_ranks(tags, focus: str, iterations: int | None = None
                             ) -> tuple[dict[str, float], dict[tuple[str, str], float]]:
     """The ranking's definition, built the slow way: an explicit edge from each referencing file
     to every other file defining the name, PageRank by plain-Python power iteration to its fixed
-    point (until an iteration moves the ranks by less than 1e-15 in all), or `iterations` of it."""
+    point (until an iteration moves the ranks by less than 1e-15 in all), or `iterations` of it.
+    A focused walk takes REVERSE of each step against the edges (from a file to its users, in
+    proportion to what each sends it) and is personalised on the focus, its partners and siblings
+    (`pairing`, whose rules have tests of their own) and every file a little; a definition scores
+    the rank its references bring, and what reached its file otherwise to the file's first
+    definitions, halving."""
     import math
 
     from gdm.context.repomap import rank as rk
     from gdm.context.repomap import weights
+    from gdm.context.repomap.pairing import Pairs
 
     paths = [p for p, t in tags.items() if t.defs or t.refs]
     defined: dict[str, list[str]] = {}
+    local: dict[tuple[str, str], int] = {}
     for p in paths:
-        for name in dict.fromkeys(tags[p].defs[i].name for i in tags[p].top_level()):
+        for k, name in enumerate(dict.fromkeys(tags[p].defs[i].name for i in tags[p].top_level())):
             defined.setdefault(name, []).append(p)
+            local[(p, name)] = k
     edges = []  # (from, to, name, weight)
     for p in paths:
         for name, count in tags[p].refs.items():
@@ -226,22 +234,43 @@ def _edge_per_definer_ranks(tags, focus: str, iterations: int | None = None
     out = {p: 0.0 for p in paths}
     for a, _b, _n, w in edges:
         out[a] += w
-    personal = {p: (1.0 if p == focus else 0.0) for p in paths}
-    ranks = dict(personal)
+    into = {p: 0.0 for p in paths}  # what each file receives from a rank of 1 everywhere
+    for a, b, _n, w in edges:
+        into[b] += w / out[a]
+    pairs, at = Pairs.of(paths), paths.index(focus)
+    isolated = out[focus] == 0 and into[focus] == 0
+    near = {p: 0.0 for p in paths}
+    for i in pairs.partners(at):
+        near[paths[i]] += rk.PAIRED / len(pairs.partners(at))
+    for i in pairs.siblings(at):
+        near[paths[i]] += (rk.ISOLATED_SIBLINGS if isolated else rk.SIBLINGS) / len(pairs.siblings(at))
+    personal = {p: (1.0 if p == focus else 0.0) + near[p] + rk.EVERYWHERE / len(paths) for p in paths}
+    total = sum(personal.values())
+    personal = {p: v / total for p, v in personal.items()}
+    near = {p: v / total for p, v in near.items()}
+    ranks, back, lost = dict(personal), {p: 0.0 for p in paths}, 0.0
     for _ in range(iterations or 5000):
-        flow = {p: 0.0 for p in paths}
+        flow, back = {p: 0.0 for p in paths}, {p: 0.0 for p in paths}
         for a, b, _n, w in edges:
             flow[b] += ranks[a] * w / out[a]
-        dangling = sum(ranks[p] for p in paths if out[p] == 0)
-        new = {p: rk.DAMPING * flow[p] + (rk.DAMPING * dangling + 1 - rk.DAMPING) * personal[p] for p in paths}
+            back[a] += ranks[b] * (w / out[a]) / into[b]
+        lost = sum(ranks[p] for p in paths if out[p] == 0) * (1 - rk.REVERSE) + sum(
+            ranks[p] for p in paths if into[p] == 0) * rk.REVERSE
+        new = {p: rk.DAMPING * ((1 - rk.REVERSE) * flow[p] + rk.REVERSE * back[p])
+               + (rk.DAMPING * lost + 1 - rk.DAMPING) * personal[p] for p in paths}
         delta = sum(abs(new[p] - ranks[p]) for p in paths)
         ranks = new
         if delta < 1e-15 and iterations is None:
             break
+    back = {p: 0.0 for p in paths}
+    for a, b, _n, w in edges:
+        back[a] += ranks[b] * (w / out[a]) / into[b]
+    other = {p: rk.DAMPING * rk.REVERSE * back[p] + near[p] * (rk.DAMPING * lost + 1 - rk.DAMPING) for p in paths}
     scores: dict[tuple[str, str], float] = {(d, n): ranks[d] * 1e-3 for n, ds in defined.items() for d in ds}
     for a, b, n, w in edges:
         scores[(b, n)] += ranks[a] * w / out[a]
-    return ranks, scores
+    return ranks, {(d, n): v * (1 - rk.REVERSE) + other[d] * rk.DECAY ** local[(d, n)] / rk.DAMPING
+                   for (d, n), v in scores.items()}
 
 
 def test_ranking_equals_the_edge_per_definer_graph_without_building_it(tmp_path):

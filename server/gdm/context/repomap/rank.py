@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 
 from gdm.context.repomap import gmres
 from gdm.context.repomap.graph import Edges, Graph, build_graph, same_columns
+from gdm.context.repomap.pairing import Pairs
 from gdm.context.repomap.tags import FileTags
 
 if TYPE_CHECKING:
@@ -40,6 +41,19 @@ log = logging.getLogger(__name__)
 DAMPING = 0.85
 FOCUS_WEIGHT = 100.0
 KEPT_SOLUTIONS = 8
+# A focused map walks against the edges too, for this share of each step: from a module to the files
+# that use it (its tests, its callers), which a walk along "uses" edges never reaches. An untargeted
+# map walks along them alone (the users of everything are the tests: they would fill it).
+REVERSE = 0.3
+# Besides the focus (1 in all), the personalisation gives its paired tests or module (`pairing`)
+# PAIRED in all, the other files of its folder SIBLINGS in all (ISOLATED_SIBLINGS for a focus no
+# edge leaves or enters), and every file EVERYWHERE in all: what nothing near the focus reaches is
+# ranked as the untargeted map ranks it, never in index order.
+PAIRED = 0.5
+SIBLINGS = 0.1
+ISOLATED_SIBLINGS = 1.0
+EVERYWHERE = 0.01
+DECAY = 0.5  # what reaches a file other than through its definitions, to its k-th one ×DECAY**k
 
 
 # OpenBLAS (numpy's BLAS) starts a thread per core, each with its own buffers, when it loads; the
@@ -91,6 +105,7 @@ class Ranker:
     def __init__(self) -> None:
         self._graph: Graph | None = None  # of the last snapshot ranked
         self._lock = threading.Lock()
+        self._walk: _Walk | None = None  # the reverse walk's arrays, of the last edges a focus used
 
     def prepare(self, tags: Mapping[str, FileTags]) -> Graph:
         """The graph of a snapshot: the kept one if no file's columns changed (a buffer's tags equal
@@ -122,11 +137,69 @@ class Ranker:
         graph = self.prepare(tags)
         edges = graph.edges(np, frozenset(mentioned))
         focus_ids = [graph.index_of[p] for p in focus if p in graph.index_of] + edges.mention_focus
-        ranking = _solve(np, graph, edges, focus_ids, limit)
+        walk = self._walk_of(np, graph, edges) if focus_ids else None
+        ranking = _solve(np, graph, edges, focus_ids, limit, walk)
         focused = set(focus)
         plain = sorted(p for p in tags if p not in graph.index_of)
         ranking.files += [(p, 0.0) for p in sorted(plain, key=lambda p: p not in focused)][:limit]
         return ranking
+
+    def _walk_of(self, np: Any, graph: Graph, edges: Edges) -> _Walk:
+        with self._lock:
+            walk = self._walk
+            if walk is None or walk.edges is not edges:
+                pairs = walk.pairs if walk is not None and walk.pairs.paths is graph.paths else Pairs.of(graph.paths)
+                self._walk = walk = _Walk.of(np, graph, edges, pairs)
+            return walk
+
+
+@dataclass
+class _Walk:
+    """What a focused map's walk needs besides the graph: each live reference's used-name id, each
+    file's in-total (what M sends it from a rank of 1 everywhere) for the reverse walk, and the
+    path index for the focus's partners (`pairing`). Made at a graph's first focused map."""
+
+    edges: Edges
+    pairs: Pairs
+    ref_used: np.ndarray  # each live reference's used-name id (graph.starts spelled out)
+    inverse_in: np.ndarray  # 1 / each file's in-total, 0 for a file nothing uses
+    isolated: np.ndarray  # files no edge leaves or enters
+
+    @classmethod
+    def of(cls, np: Any, graph: Graph, edges: Edges, pairs: Pairs) -> _Walk:
+        """The arrays of these edges."""
+        n = len(graph.paths)
+        lengths = np.diff(np.append(graph.starts, len(graph.src)))
+        ref_used = np.repeat(np.arange(len(graph.used), dtype=np.intp), lengths)
+        in_total = graph.product(np, edges, np.ones(n)) if n else np.zeros(0)
+        has_in = in_total > 1e-12  # a file's own share taken off again: rounding is no in-edge
+        inverse_in = np.divide(1.0, in_total, out=np.zeros(n), where=has_in)
+        return cls(edges, pairs, ref_used, inverse_in, edges.dangling & ~has_in)
+
+    def reverse(self, np: Any, graph: Graph, ranks: np.ndarray) -> np.ndarray:
+        """The walk against the edges: each file's rank to the files that use it, in proportion to
+        what each sends it (Mᵀ·(ranks / in-totals)); a file nothing uses sends nothing."""
+        u = ranks * self.inverse_in
+        per_name = np.bincount(graph.used_slot_name, weights=u[graph.used_slot_file], minlength=len(graph.used))
+        sent = np.take(per_name, self.ref_used, out=self.edges.sent)
+        sent *= self.edges.per_edge
+        return np.bincount(graph.src, weights=sent, minlength=len(graph.paths)) - u * self.edges.self_weight
+
+    def personal(self, np: Any, n: int, focus: list[int]) -> tuple[np.ndarray, np.ndarray]:
+        """The personalisation (sums to 1) and its part on the focus's partners and siblings."""
+        personal, near = np.zeros(n), np.zeros(n)
+        for f, times in Counter(focus).items():
+            personal[f] += times
+            partners = self.pairs.partners(f)
+            if partners:
+                near[partners] += times * PAIRED / len(partners)
+            siblings = self.pairs.siblings(f)
+            if siblings:
+                near[siblings] += times * (ISOLATED_SIBLINGS if self.isolated[f] else SIBLINGS) / len(siblings)
+        personal += near
+        personal += EVERYWHERE * len(focus) / n
+        total = personal.sum()
+        return personal / total, near / total
 
 
 def rank(tags: Mapping[str, FileTags], focus: Iterable[str] = (), mentioned: Iterable[str] = (),
@@ -135,14 +208,20 @@ def rank(tags: Mapping[str, FileTags], focus: Iterable[str] = (), mentioned: Ite
     return Ranker().rank(tags, focus, mentioned, limit)
 
 
-def _solve(np: Any, graph: Graph, edges: Edges, focus: list[int], limit: int | None) -> Ranking:
-    """PageRank over the files, then each definition's score."""
+def _solve(np: Any, graph: Graph, edges: Edges, focus: list[int], limit: int | None,
+           walk: _Walk | None = None) -> Ranking:
+    """PageRank over the files, then each definition's score: the rank arriving at it through the
+    references, and what reached its file otherwise (the walk against the edges, the focus's
+    partners), to the file's first definitions, halving."""
     n, paths = len(graph.paths), graph.paths
     if n == 0:
         return Ranking([], [])
-    ranks = _pagerank(np, graph, edges, focus)
+    ranks, other = _pagerank(np, graph, edges, focus, walk)
     def_file = graph.def_file
     score = graph.slot_flows(np, edges, ranks) + ranks[def_file] * 1e-3  # unreferenced definitions still count a little
+    if other is not None:
+        score *= 1 - REVERSE
+        score += other[def_file] * np.power(DECAY, graph.def_local) / DAMPING
     file_order = np.lexsort((np.arange(n), -ranks))[:limit]
     files = [(paths[i], r) for i, r in zip(file_order.tolist(), ranks[file_order].tolist())]
     ranked = _best(np, score, limit)
@@ -165,26 +244,44 @@ def _best(np: Any, score: np.ndarray, limit: int | None) -> np.ndarray:
     return candidates[np.argsort(-score[candidates], kind="stable")][:limit]
 
 
-def _pagerank(np: Any, graph: Graph, edges: Edges, focus: list[int]) -> np.ndarray:
-    """Personalised PageRank; dangling files give their rank to the focus.
+def _pagerank(np: Any, graph: Graph, edges: Edges, focus: list[int], walk: _Walk | None = None
+              ) -> tuple[np.ndarray, np.ndarray | None]:
+    """Personalised PageRank; dangling files give their rank to the personalisation. With a focus
+    (and its `walk`), REVERSE of each step goes against the edges; the second answer is then what
+    reached each file other than through its definitions (against the edges, or as the focus's
+    partner or sibling), else None.
 
-    Its fixed point r = dMr + (d·r[dangling].sum() + 1 − d)p is y/Σy for y = dMy + p (summing that
-    equation gives Σy(1 − d) + d·y[dangling].sum() = 1), so it is the linear system (I − dM)y = p,
-    solved by GMRES: the kernel's graph needs ~36 products with M to 1e-9 (~48 to 1e-12), power
-    iteration ~170 to 1e-12."""
+    Its fixed point r = dPr + (what P loses: dangling files, d·r[lost].sum() + 1 − d)p is y/Σy for
+    y = dPy + p (summing that equation gives Σy(1 − d) + d·y[lost].sum() = 1), so it is the linear
+    system (I − dP)y = p, solved by GMRES: the kernel's graph needs ~36 products with M to 1e-9
+    (~48 to 1e-12), power iteration ~170 to 1e-12."""
     key = tuple(sorted(Counter(focus).items()))
     known = edges.solutions.get(key)
     if known is not None:
         edges.solutions.move_to_end(key)
-        return known
+        return (known[0], known[1]) if known.ndim == 2 else (known, None)
     n = len(graph.paths)
-    personal = np.zeros(n) if focus else np.full(n, 1.0 / n)
-    if focus:
-        np.add.at(personal, np.asarray(focus), FOCUS_WEIGHT)
-        personal /= personal.sum()
-    y = gmres.solve(np, lambda v: v - DAMPING * graph.product(np, edges, v), personal)
+    if focus and walk is not None:
+        personal, near = walk.personal(np, n, focus)
+
+        def step(v: np.ndarray) -> np.ndarray:
+            return v - DAMPING * ((1 - REVERSE) * graph.product(np, edges, v) + REVERSE * walk.reverse(np, graph, v))
+    else:
+        personal, near = (np.zeros(n), None) if focus else (np.full(n, 1.0 / n), None)
+        if focus:
+            np.add.at(personal, np.asarray(focus), FOCUS_WEIGHT)
+            personal /= personal.sum()
+
+        def step(v: np.ndarray) -> np.ndarray:
+            return v - DAMPING * graph.product(np, edges, v)
+    y = gmres.solve(np, step, personal)
     y = np.maximum(y, 0.0)  # the exact solution is ≥ 0; a last rounding below it is no rank
-    edges.solutions[key] = ranks = y / y.sum()
+    total = y.sum()
+    ranks = y / total
+    other = None
+    if near is not None:
+        other = np.maximum(DAMPING * REVERSE * walk.reverse(np, graph, ranks), 0.0) + near / total
+    edges.solutions[key] = np.vstack((ranks, other)) if other is not None else ranks
     if len(edges.solutions) > KEPT_SOLUTIONS:
         edges.solutions.popitem(last=False)
-    return ranks
+    return ranks, other
