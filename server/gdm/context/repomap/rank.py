@@ -180,6 +180,8 @@ class _Walk:
         """The walk against the edges: each file's rank to the files that use it, in proportion to
         what each sends it (Mᵀ·(ranks / in-totals)); a file nothing uses sends nothing."""
         u = ranks * self.inverse_in
+        if not len(graph.src):  # no reference: nothing to walk against (and bincount of none is int)
+            return np.zeros(len(graph.paths))
         per_name = np.bincount(graph.used_slot_name, weights=u[graph.used_slot_file], minlength=len(graph.used))
         sent = np.take(per_name, self.ref_used, out=self.edges.sent)
         sent *= self.edges.per_edge
