@@ -488,3 +488,21 @@ def test_threads_that_ask_for_numpy_while_it_loads_all_get_it_whole():
     env = dict(os.environ, PYTHONPATH=str(Path(__file__).resolve().parents[2] / "server"))
     out = subprocess.run([sys.executable, "-c", probe], env=env, capture_output=True, text=True, check=True)
     assert out.stdout == "0\n"
+
+
+def test_a_focused_map_shows_the_focus_first_and_its_paired_test_next(tmp_path):
+    # The walk against the edges gives calc.py's test more score than calc.py's own definitions get
+    # (nothing but the test calls them): the map still heads with the file the user works on.
+    root = tmp_path / "calc"
+    write(root, "calc.py", "def add(a, b):\n    return a + b\n\n\ndef mean(values):\n    return add(*values)\n")
+    write(root, "test_calc.py", "from calc import add, mean\n\n\ndef test_add():\n    assert add(1, 2) == 3\n\n\n"
+                                "def test_mean():\n    assert mean([1, 2]) == 3\n")
+    write(root, "other.py", "def unrelated():\n    return 0\n")
+    code_map = CodeMap(root, workers=1)
+    ranking = code_map._ranker.rank(code_map._tags(None, ["calc.py"]), ["calc.py"])
+    assert ranking.defs[0][0][0] == "test_calc.py"  # the score the render overrides
+    result = code_map.map(["calc.py"], max_tokens=512)
+    assert ranked_files(result.text)[:2] == ["calc.py", "test_calc.py"] == result.files[:2]
+    assert "def add(a, b):" in result.text and "def test_add():" in result.text
+    # unfocused, the focus's order is the ranking's own: the module its test uses comes first
+    assert ranked_files(code_map.map(max_tokens=512).text)[0] == "calc.py"

@@ -90,10 +90,12 @@ def _numpy() -> Any:
 
 @dataclass
 class Ranking:
-    """Files by rank, and definitions `(path, name)` by rank, both best first."""
+    """Files by rank, and definitions `(path, name)` by rank, both best first; `focus`, the files
+    the map was focused on (a map shows them first)."""
 
     files: list[tuple[str, float]]
     defs: list[tuple[tuple[str, str], float]]
+    focus: tuple[str, ...] = ()
 
 
 class Ranker:
@@ -142,6 +144,7 @@ class Ranker:
         focused = set(focus)
         plain = sorted(p for p in tags if p not in graph.index_of)
         ranking.files += [(p, 0.0) for p in sorted(plain, key=lambda p: p not in focused)][:limit]
+        ranking.focus = tuple(dict.fromkeys(p for p in focus if p in tags))
         return ranking
 
     def _walk_of(self, np: Any, graph: Graph, edges: Edges) -> _Walk:

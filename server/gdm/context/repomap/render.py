@@ -2,7 +2,9 @@
 
 Each file's workspace-relative path on a line ending in `:`, its chosen definitions' signature
 lines indented under it (a class's methods under the class, the class line shown when one of its
-members is chosen); files in rank order. The most definitions that fit are found by binary search
+members is chosen); the focus files first (what the user works on heads the map, even where the
+walk against the edges gives its tests more of their definitions' score), then the files in the
+order of their best chosen definition. The most definitions that fit are found by binary search
 over the ranked list; files without definitions (no grammar, or none ranked) follow by path.
 """
 
@@ -46,8 +48,10 @@ def _items(tags: Mapping[str, FileTags], ranking: Ranking) -> list[tuple[str, in
     return items
 
 
-def _text(tags: Mapping[str, FileTags], chosen: list[tuple[str, int]]) -> tuple[str, list[str], int]:
-    by_file: dict[str, set[int]] = {}
+def _text(tags: Mapping[str, FileTags], chosen: list[tuple[str, int]], first: tuple[str, ...] = ()
+          ) -> tuple[str, list[str], int]:
+    present = {path for path, _index in chosen}
+    by_file: dict[str, set[int]] = {path: set() for path in first if path in present}
     for path, index in chosen:
         by_file.setdefault(path, set())
         if index >= 0:
@@ -75,11 +79,11 @@ def render(tags: Mapping[str, FileTags], ranking: Ranking, max_tokens: int,
     best = ("", [], 0)
     while lo < hi:
         mid = (lo + hi + 1) // 2
-        candidate = _text(tags, items[:mid])
+        candidate = _text(tags, items[:mid], ranking.focus)
         if count(candidate[0]) <= max_tokens:
             lo, best = mid, candidate
         else:
             hi = mid - 1
     if lo and not best[0]:
-        best = _text(tags, items[:lo])
+        best = _text(tags, items[:lo], ranking.focus)
     return MapResult(best[0], best[1], best[2])
