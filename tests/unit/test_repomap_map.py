@@ -10,6 +10,7 @@ from pathlib import Path
 import pytest
 
 from gdm.context.repomap.cache import cache_dir
+from gdm.context.repomap.render import render
 from gdm.context.repomap.service import CodeMap, Overlay, prompt_focus
 
 
@@ -207,11 +208,11 @@ def _edge_per_definer_ranks(tags, focus: str, iterations: int | None = None
     """The ranking's definition, built the slow way: an explicit edge from each referencing file
     to every other file defining the name, PageRank by plain-Python power iteration to its fixed
     point (until an iteration moves the ranks by less than 1e-15 in all), or `iterations` of it.
-    A focused walk takes REVERSE of each step against the edges (from a file to its users, in
-    proportion to what each sends it) and is personalised on the focus, its partners and siblings
-    (`pairing`, whose rules have tests of their own) and every file a little; a definition scores
-    the rank its references bring, and what reached its file otherwise to the file's first
-    definitions, halving."""
+    A focused walk is personalised on the focus, its partners and siblings (`pairing`, whose rules
+    have tests of their own) and every file a little; after it, one step of REVERSE goes against the
+    edges (from a file to its users, in proportion to what each sends it); a definition scores the
+    rank its references bring, and what reached its file otherwise (that step, the partners and
+    siblings) to the file's first definitions, halving."""
     import math
 
     from gdm.context.repomap import rank as rk
@@ -238,26 +239,23 @@ def _edge_per_definer_ranks(tags, focus: str, iterations: int | None = None
     for a, b, _n, w in edges:
         into[b] += w / out[a]
     pairs, at = Pairs.of(paths), paths.index(focus)
-    isolated = out[focus] == 0 and into[focus] == 0
-    near = {p: 0.0 for p in paths}
+    isolated = out[focus] == 0 and into[focus] == 0 and not pairs.partners(at)
+    near = {p: 1.0 if p == focus else 0.0 for p in paths}
     for i in pairs.partners(at):
         near[paths[i]] += rk.PAIRED / len(pairs.partners(at))
     for i in pairs.siblings(at):
         near[paths[i]] += (rk.ISOLATED_SIBLINGS if isolated else rk.SIBLINGS) / len(pairs.siblings(at))
-    personal = {p: (1.0 if p == focus else 0.0) + near[p] + rk.EVERYWHERE / len(paths) for p in paths}
+    personal = {p: near[p] + rk.EVERYWHERE / len(paths) for p in paths}
     total = sum(personal.values())
     personal = {p: v / total for p, v in personal.items()}
     near = {p: v / total for p, v in near.items()}
-    ranks, back, lost = dict(personal), {p: 0.0 for p in paths}, 0.0
+    ranks, lost = dict(personal), 0.0
     for _ in range(iterations or 5000):
-        flow, back = {p: 0.0 for p in paths}, {p: 0.0 for p in paths}
+        flow = {p: 0.0 for p in paths}
         for a, b, _n, w in edges:
             flow[b] += ranks[a] * w / out[a]
-            back[a] += ranks[b] * (w / out[a]) / into[b]
-        lost = sum(ranks[p] for p in paths if out[p] == 0) * (1 - rk.REVERSE) + sum(
-            ranks[p] for p in paths if into[p] == 0) * rk.REVERSE
-        new = {p: rk.DAMPING * ((1 - rk.REVERSE) * flow[p] + rk.REVERSE * back[p])
-               + (rk.DAMPING * lost + 1 - rk.DAMPING) * personal[p] for p in paths}
+        lost = sum(ranks[p] for p in paths if out[p] == 0)
+        new = {p: rk.DAMPING * flow[p] + (rk.DAMPING * lost + 1 - rk.DAMPING) * personal[p] for p in paths}
         delta = sum(abs(new[p] - ranks[p]) for p in paths)
         ranks = new
         if delta < 1e-15 and iterations is None:
@@ -491,16 +489,20 @@ def test_threads_that_ask_for_numpy_while_it_loads_all_get_it_whole():
 
 
 def test_a_focused_map_shows_the_focus_first_and_its_paired_test_next(tmp_path):
-    # The walk against the edges gives calc.py's test more score than calc.py's own definitions get
-    # (nothing but the test calls them): the map still heads with the file the user works on.
+    # The step against the edges gives calc.py's test score, and calc.py's own definitions are
+    # called by nothing but the test: the map still heads with the file the user works on.
     root = tmp_path / "calc"
     write(root, "calc.py", "def add(a, b):\n    return a + b\n\n\ndef mean(values):\n    return add(*values)\n")
     write(root, "test_calc.py", "from calc import add, mean\n\n\ndef test_add():\n    assert add(1, 2) == 3\n\n\n"
                                 "def test_mean():\n    assert mean([1, 2]) == 3\n")
     write(root, "other.py", "def unrelated():\n    return 0\n")
     code_map = CodeMap(root, workers=1)
-    ranking = code_map._ranker.rank(code_map._tags(None, ["calc.py"]), ["calc.py"])
-    assert ranking.defs[0][0][0] == "test_calc.py"  # the score the render overrides
+    tags = code_map._tags(None, ["calc.py"])
+    ranking = code_map._ranker.rank(tags, ["calc.py"])
+    assert ranking.focus == ("calc.py",)
+    # however the definitions are scored, the render puts the focus first
+    ranking.defs.sort(key=lambda item: item[0][0] != "test_calc.py")
+    assert ranked_files(render(tags, ranking, 512).text)[:2] == ["calc.py", "test_calc.py"]
     result = code_map.map(["calc.py"], max_tokens=512)
     assert ranked_files(result.text)[:2] == ["calc.py", "test_calc.py"] == result.files[:2]
     assert "def add(a, b):" in result.text and "def test_add():" in result.text

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass, field
+from functools import lru_cache
 
 TEST_FOLDERS = frozenset({"tests", "test", "testing", "__tests__", "spec", "specs", "unittests", "unit_tests"})
 PACKAGE_STEMS = frozenset({"__init__", "index", "mod", "main", "lib", "__main__"})  # named by their folder
@@ -32,6 +32,7 @@ def _split(path: str) -> tuple[list[str], str]:
     return folders, stem + tail
 
 
+@lru_cache(maxsize=65536)  # folder names and stems repeat: the kernel's 56k paths have ~25k of them
 def _norm(key: str) -> str:
     key = key.lower().replace("-", "_")
     return "_".join(part[:-1] if len(part) > 3 and part.endswith("s") and not part.endswith("ss") else part
@@ -45,7 +46,7 @@ def is_test(path: str) -> bool:
             or bool(_TEST_AFFIX.search(stem)) or bool(_CAMEL_TEST.search(stem)))
 
 
-def test_key(path: str) -> str:
+def tested_key(path: str) -> str:
     """What a test file is the test of: its name without the test affix (`test_app.py` → `app`)."""
     _folders, stem = _split(path)
     return _norm(_TEST_AFFIX.sub("", _CAMEL_TEST.sub("", stem)))
@@ -71,39 +72,70 @@ def _common(a: str, b: str) -> int:
     return n
 
 
-@dataclass
 class Pairs:
-    """The path index of one graph's files: modules and tests by key, files by folder."""
+    """The path index of one graph's files, each part made when a focus first needs it (a map of the
+    kernel's 78k files must not wait a second for all of them): the tests by key (for a module
+    focus), the modules by key (for a test focus), the files by folder (for the siblings). Only a
+    path with `test` or `spec` in it can be a test (every rule of `is_test` spells one), so the
+    rules run on those alone."""
 
-    paths: Sequence[str]
-    tests: set[int] = field(default_factory=set)
-    modules_by_key: dict[str, list[int]] = field(default_factory=dict)
-    tests_by_key: dict[str, list[tuple[int, int]]] = field(default_factory=dict)  # (file, level)
-    by_folder: dict[str, list[int]] = field(default_factory=dict)
+    def __init__(self, paths: Sequence[str]) -> None:
+        self.paths = paths
+        self._tests: frozenset[int] | None = None
+        self._tests_by_key: dict[str, list[tuple[int, int]]] | None = None  # (file, level)
+        self._modules_by_key: dict[str, list[int]] | None = None
+        self._by_folder: dict[str, list[int]] | None = None
 
     @classmethod
     def of(cls, paths: Sequence[str]) -> Pairs:
-        """The index of these paths (one pass over them)."""
-        pairs = cls(paths)
-        for i, path in enumerate(paths):
-            pairs.by_folder.setdefault(path.rsplit("/", 1)[0] if "/" in path else "", []).append(i)
-            if is_test(path):
-                pairs.tests.add(i)
-                parts = test_key(path).split("_")
+        """The index of these paths (its parts made on first use)."""
+        return cls(paths)
+
+    @property
+    def tests(self) -> frozenset[int]:
+        if self._tests is None:
+            self._tests = frozenset(i for i, path in enumerate(self.paths)
+                                    if ("test" in (low := path.lower()) or "spec" in low) and is_test(path))
+        return self._tests
+
+    @property
+    def tests_by_key(self) -> dict[str, list[tuple[int, int]]]:
+        if self._tests_by_key is None:
+            by_key: dict[str, list[tuple[int, int]]] = {}
+            for i in sorted(self.tests):
+                parts = tested_key(self.paths[i]).split("_")
                 for level in range(len(parts)):  # the whole key (level 0), then its prefixes
-                    key = "_".join(parts[:len(parts) - level])
-                    pairs.tests_by_key.setdefault(key, []).append((i, level))
-            else:
-                for key in module_keys(path):
-                    pairs.modules_by_key.setdefault(key, []).append(i)
-        return pairs
+                    by_key.setdefault("_".join(parts[:len(parts) - level]), []).append((i, level))
+            self._tests_by_key = by_key
+        return self._tests_by_key
+
+    @property
+    def modules_by_key(self) -> dict[str, list[int]]:
+        if self._modules_by_key is None:
+            by_key: dict[str, list[int]] = {}
+            tests = self.tests
+            for i, path in enumerate(self.paths):
+                if i not in tests:
+                    for key in module_keys(path):
+                        by_key.setdefault(key, []).append(i)
+            self._modules_by_key = by_key
+        return self._modules_by_key
+
+    @property
+    def by_folder(self) -> dict[str, list[int]]:
+        if self._by_folder is None:
+            by_folder: dict[str, list[int]] = {}
+            for i, path in enumerate(self.paths):
+                by_folder.setdefault(path.rsplit("/", 1)[0] if "/" in path else "", []).append(i)
+            self._by_folder = by_folder
+        return self._by_folder
 
     def partners(self, focus: int) -> list[int]:
         """The tests of a module, or the module(s) of a test: the best-matching, nearest ones."""
         path = self.paths[focus]
         found: list[tuple[int, int]] = []  # (level, file)
         if focus in self.tests:
-            parts = test_key(path).split("_")
+            parts = tested_key(path).split("_")
             for level in range(len(parts)):
                 key = "_".join(parts[:len(parts) - level])
                 found += [(level, m) for m in self.modules_by_key.get(key, ())]
