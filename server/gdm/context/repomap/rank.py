@@ -173,6 +173,7 @@ class _Walk:
     lengths: np.ndarray  # each used name's live references (graph.starts' steps)
     inverse_in: np.ndarray  # 1 / each file's in-total, 0 for a file nothing uses
     isolated: np.ndarray  # files no edge leaves or enters
+    decay: np.ndarray  # each definition slot's share of what reaches its file otherwise: DECAY**k / DAMPING
 
     @classmethod
     def of(cls, np: Any, graph: Graph, edges: Edges, pairs: Pairs) -> _Walk:
@@ -182,7 +183,8 @@ class _Walk:
         in_total = graph.product(np, edges, np.ones(n)) if n else np.zeros(0)
         has_in = in_total > 1e-12  # a file's own share taken off again: rounding is no in-edge
         inverse_in = np.divide(1.0, in_total, out=np.zeros(n), where=has_in)
-        return cls(edges, pairs, lengths, inverse_in, edges.dangling & ~has_in)
+        decay = np.power(DECAY, graph.def_local) / DAMPING  # once: 15 ms on the kernel's 900k slots
+        return cls(edges, pairs, lengths, inverse_in, edges.dangling & ~has_in, decay)
 
     def reverse(self, np: Any, graph: Graph, ranks: np.ndarray) -> np.ndarray:
         """A step against the edges: each file's rank to the files that use it, in proportion to
@@ -223,17 +225,17 @@ def rank(tags: Mapping[str, FileTags], focus: Iterable[str] = (), mentioned: Ite
 def _solve(np: Any, graph: Graph, edges: Edges, focus: list[int], limit: int | None,
            walk: _Walk | None = None) -> Ranking:
     """PageRank over the files, then each definition's score: the rank arriving at it through the
-    references, and what reached its file otherwise (the walk against the edges, the focus's
-    partners), to the file's first definitions, halving."""
+    references, and what reached its file otherwise (the step against the edges, the focus, its
+    partners and folder), to the file's first definitions, halving."""
     n, paths = len(graph.paths), graph.paths
     if n == 0:
         return Ranking([], [])
     ranks, other = _pagerank(np, graph, edges, focus, walk)
     def_file = graph.def_file
     score = graph.slot_flows(np, edges, ranks) + ranks[def_file] * 1e-3  # unreferenced definitions still count a little
-    if other is not None:
+    if other is not None and walk is not None:
         score *= 1 - REVERSE
-        score += other[def_file] * np.power(DECAY, graph.def_local) / DAMPING
+        score += other[def_file] * walk.decay
     file_order = np.lexsort((np.arange(n), -ranks))[:limit]
     files = [(paths[i], r) for i, r in zip(file_order.tolist(), ranks[file_order].tolist())]
     ranked = _best(np, score, limit)
