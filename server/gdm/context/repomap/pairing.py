@@ -63,6 +63,13 @@ def module_keys(path: str) -> list[str]:
     return [p for p in parts if p]
 
 
+def _prefixes(key: str) -> list[str]:
+    """A test's key, then its underscore prefixes, longest first (`serializer_nested`, `serializer`):
+    the level of a match is its place here."""
+    parts = key.split("_")
+    return ["_".join(parts[:len(parts) - level]) for level in range(len(parts))]
+
+
 def _common(a: str, b: str) -> int:
     n = 0
     for x, y in zip(a.split("/")[:-1], b.split("/")[:-1]):
@@ -103,9 +110,8 @@ class Pairs:
         if self._tests_by_key is None:
             by_key: dict[str, list[tuple[int, int]]] = {}
             for i in sorted(self.tests):
-                parts = tested_key(self.paths[i]).split("_")
-                for level in range(len(parts)):  # the whole key (level 0), then its prefixes
-                    by_key.setdefault("_".join(parts[:len(parts) - level]), []).append((i, level))
+                for level, key in enumerate(_prefixes(tested_key(self.paths[i]))):
+                    by_key.setdefault(key, []).append((i, level))
             self._tests_by_key = by_key
         return self._tests_by_key
 
@@ -135,9 +141,7 @@ class Pairs:
         path = self.paths[focus]
         found: list[tuple[int, int]] = []  # (level, file)
         if focus in self.tests:
-            parts = tested_key(path).split("_")
-            for level in range(len(parts)):
-                key = "_".join(parts[:len(parts) - level])
+            for level, key in enumerate(_prefixes(tested_key(path))):
                 found += [(level, m) for m in self.modules_by_key.get(key, ())]
                 if found:
                     break

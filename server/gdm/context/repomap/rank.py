@@ -155,8 +155,9 @@ class Ranker:
             walk = self._walk
             if walk is None or walk.edges is not edges:
                 # the same files (an edit changed a body): the path index as it was, parts made kept
-                same = walk is not None and (walk.pairs.paths is graph.paths or walk.pairs.paths == graph.paths)
-                pairs = walk.pairs if same else Pairs.of(graph.paths)
+                kept = walk.pairs if walk is not None else None
+                same = kept is not None and (kept.paths is graph.paths or kept.paths == graph.paths)
+                pairs = kept if kept is not None and same else Pairs.of(graph.paths)
                 self._walk = walk = _Walk.of(np, graph, edges, pairs)
             return walk
 
@@ -287,7 +288,7 @@ def _pagerank(np: Any, graph: Graph, edges: Edges, focus: list[int], walk: _Walk
     total = y.sum()
     ranks = y / total
     other = None
-    if near is not None:
+    if near is not None and walk is not None:
         other = np.maximum(DAMPING * REVERSE * walk.reverse(np, graph, ranks), 0.0) + near / total
     edges.solutions[key] = np.vstack((ranks, other)) if other is not None else ranks
     if len(edges.solutions) > KEPT_SOLUTIONS:
