@@ -50,8 +50,8 @@ REVERSE = 0.3
 # Besides the focus (1 in all), the personalisation gives its paired tests or module (`pairing`)
 # PAIRED in all, the other files of its folder SIBLINGS in all (ISOLATED_SIBLINGS for a focus no
 # edge leaves or enters and with no partner: then its folder is all that leads anywhere), and every
-# file EVERYWHERE in all: what nothing near the focus reaches is
-# ranked as the untargeted map ranks it, never in index order.
+# file EVERYWHERE in all: what nothing near the focus reaches is ranked as the untargeted map ranks
+# it, never in index order.
 PAIRED = 0.5
 SIBLINGS = 0.1
 ISOLATED_SIBLINGS = 1.0
@@ -110,7 +110,7 @@ class Ranker:
     def __init__(self) -> None:
         self._graph: Graph | None = None  # of the last snapshot ranked
         self._lock = threading.Lock()
-        self._walk: _Walk | None = None  # the reverse walk's arrays, of the last edges a focus used
+        self._walk: _Walk | None = None  # a focused map's arrays (_Walk), of the last edges a focus used
 
     def prepare(self, tags: Mapping[str, FileTags]) -> Graph:
         """The graph of a snapshot: the kept one if no file's columns changed (a buffer's tags equal
