@@ -209,10 +209,10 @@ def _edge_per_definer_ranks(tags, focus: str, iterations: int | None = None
     to every other file defining the name, PageRank by plain-Python power iteration to its fixed
     point (until an iteration moves the ranks by less than 1e-15 in all), or `iterations` of it.
     A focused walk is personalised on the focus, its partners and siblings (`pairing`, whose rules
-    have tests of their own) and every file a little; after it, one step of REVERSE goes against the
-    edges (from a file to its users, in proportion to what each sends it); a definition scores the
-    rank its references bring, and what reached its file otherwise (that step, the partners and
-    siblings) to the file's first definitions, halving."""
+    have tests of their own) and every file a little; after it, two steps of REVERSE go against the
+    edges (from a file to its users, in proportion to what each sends it), the second from what the
+    first brought; a definition scores the rank its references bring, and what reached its file
+    otherwise (those steps, the partners and siblings) to the file's first definitions, halving."""
     import math
 
     from gdm.context.repomap import rank as rk
@@ -260,10 +260,15 @@ def _edge_per_definer_ranks(tags, focus: str, iterations: int | None = None
         ranks = new
         if delta < 1e-15 and iterations is None:
             break
-    back = {p: 0.0 for p in paths}
-    for a, b, _n, w in edges:
-        back[a] += ranks[b] * (w / out[a]) / into[b]
-    other = {p: rk.DAMPING * rk.REVERSE * back[p] + near[p] * (rk.DAMPING * lost + 1 - rk.DAMPING) for p in paths}
+    def against(values: dict[str, float]) -> dict[str, float]:
+        back = {p: 0.0 for p in paths}
+        for a, b, _n, w in edges:
+            back[a] += values[b] * (w / out[a]) / into[b]
+        return {p: rk.DAMPING * rk.REVERSE * v for p, v in back.items()}
+
+    first = against(ranks)
+    second = against(first)
+    other = {p: first[p] + second[p] + near[p] * (rk.DAMPING * lost + 1 - rk.DAMPING) for p in paths}
     scores: dict[tuple[str, str], float] = {(d, n): ranks[d] * 1e-3 for n, ds in defined.items() for d in ds}
     for a, b, n, w in edges:
         scores[(b, n)] += ranks[a] * w / out[a]
