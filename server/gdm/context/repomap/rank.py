@@ -227,7 +227,7 @@ def rank(tags: Mapping[str, FileTags], focus: Iterable[str] = (), mentioned: Ite
 def _solve(np: Any, graph: Graph, edges: Edges, focus: list[int], limit: int | None,
            walk: _Walk | None = None) -> Ranking:
     """PageRank over the files, then each definition's score: the rank arriving at it through the
-    references, and what reached its file otherwise (the step against the edges, the focus, its
+    references, and what reached its file otherwise (the steps against the edges, the focus, its
     partners and folder), to the file's first definitions, halving."""
     n, paths = len(graph.paths), graph.paths
     if n == 0:
