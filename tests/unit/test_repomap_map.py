@@ -238,7 +238,7 @@ def _edge_per_definer_ranks(tags, focus: str, iterations: int | None = None
     into = {p: 0.0 for p in paths}  # what each file receives from a rank of 1 everywhere
     for a, b, _n, w in edges:
         into[b] += w / out[a]
-    pairs, at = Pairs.of(paths), paths.index(focus)
+    pairs, at = Pairs(paths), paths.index(focus)
     isolated = out[focus] == 0 and into[focus] == 0 and not pairs.partners(at)
     near = {p: 1.0 if p == focus else 0.0 for p in paths}
     for i in pairs.partners(at):

@@ -45,7 +45,7 @@ def map_files(root: Path, tmp_path: Path, focus: list[str], tokens: int = 4096) 
 ])
 def test_what_a_test_is_and_what_it_tests(path, test, key):
     assert pairing.is_test(path) is test
-    assert (pairing.Pairs.of([path]).tests == {0}) is test  # the index's prefilter agrees
+    assert (pairing.Pairs([path]).tests == {0}) is test  # the index's prefilter agrees
     if test:
         assert pairing.tested_key(path) == key
 
@@ -64,7 +64,7 @@ def test_tests_and_modules_pair_by_the_usual_conventions():
              "rest_framework/fields.py", "tests/test_fields_extra.py",
              "pkg/a/server.go", "pkg/a/server_test.go", "pkg/b/server.go", "pkg/b/server_test.go",
              "web/src/Button.tsx", "web/src/Button.test.tsx", "README_helper.py"]
-    pairs = pairing.Pairs.of(paths)
+    pairs = pairing.Pairs(paths)
 
     def partners(path: str) -> list[str]:
         return [paths[i] for i in pairs.partners(paths.index(path))]

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from functools import lru_cache
+from functools import cached_property, lru_cache
 
 TEST_FOLDERS = frozenset({"tests", "test", "testing", "__tests__", "spec", "specs", "unittests", "unit_tests"})
 PACKAGE_STEMS = frozenset({"__init__", "index", "mod", "main", "lib", "__main__"})  # named by their folder
@@ -88,53 +88,37 @@ class Pairs:
 
     def __init__(self, paths: Sequence[str]) -> None:
         self.paths = paths
-        self._tests: frozenset[int] | None = None
-        self._tests_by_key: dict[str, list[tuple[int, int]]] | None = None  # (file, level)
-        self._modules_by_key: dict[str, list[int]] | None = None
-        self._by_folder: dict[str, list[int]] | None = None
 
-    @classmethod
-    def of(cls, paths: Sequence[str]) -> Pairs:
-        """The index of these paths (its parts made on first use)."""
-        return cls(paths)
-
-    @property
+    @cached_property
     def tests(self) -> frozenset[int]:
-        if self._tests is None:
-            self._tests = frozenset(i for i, path in enumerate(self.paths)
-                                    if ("test" in (low := path.lower()) or "spec" in low) and is_test(path))
-        return self._tests
+        return frozenset(i for i, path in enumerate(self.paths)
+                         if ("test" in (low := path.lower()) or "spec" in low) and is_test(path))
 
-    @property
+    @cached_property
     def tests_by_key(self) -> dict[str, list[tuple[int, int]]]:
-        if self._tests_by_key is None:
-            by_key: dict[str, list[tuple[int, int]]] = {}
-            for i in sorted(self.tests):
-                for level, key in enumerate(_prefixes(tested_key(self.paths[i]))):
-                    by_key.setdefault(key, []).append((i, level))
-            self._tests_by_key = by_key
-        return self._tests_by_key
+        """(file, level) by key: each test under its key and its prefixes (`_prefixes`)."""
+        by_key: dict[str, list[tuple[int, int]]] = {}
+        for i in sorted(self.tests):
+            for level, key in enumerate(_prefixes(tested_key(self.paths[i]))):
+                by_key.setdefault(key, []).append((i, level))
+        return by_key
 
-    @property
+    @cached_property
     def modules_by_key(self) -> dict[str, list[int]]:
-        if self._modules_by_key is None:
-            by_key: dict[str, list[int]] = {}
-            tests = self.tests
-            for i, path in enumerate(self.paths):
-                if i not in tests:
-                    for key in module_keys(path):
-                        by_key.setdefault(key, []).append(i)
-            self._modules_by_key = by_key
-        return self._modules_by_key
+        by_key: dict[str, list[int]] = {}
+        tests = self.tests
+        for i, path in enumerate(self.paths):
+            if i not in tests:
+                for key in module_keys(path):
+                    by_key.setdefault(key, []).append(i)
+        return by_key
 
-    @property
+    @cached_property
     def by_folder(self) -> dict[str, list[int]]:
-        if self._by_folder is None:
-            by_folder: dict[str, list[int]] = {}
-            for i, path in enumerate(self.paths):
-                by_folder.setdefault(path.rsplit("/", 1)[0] if "/" in path else "", []).append(i)
-            self._by_folder = by_folder
-        return self._by_folder
+        by_folder: dict[str, list[int]] = {}
+        for i, path in enumerate(self.paths):
+            by_folder.setdefault(path.rsplit("/", 1)[0] if "/" in path else "", []).append(i)
+        return by_folder
 
     def partners(self, focus: int) -> list[int]:
         """The tests of a module, or the module(s) of a test: the best-matching, nearest ones."""

@@ -156,9 +156,9 @@ class Ranker:
             walk = self._walk
             if walk is None or walk.edges is not edges:
                 # the same files (an edit changed a body): the path index as it was, parts made kept
-                kept = walk.pairs if walk is not None else None
-                same = kept is not None and (kept.paths is graph.paths or kept.paths == graph.paths)
-                pairs = kept if kept is not None and same else Pairs.of(graph.paths)
+                pairs = walk.pairs if walk is not None else None
+                if pairs is None or (pairs.paths is not graph.paths and pairs.paths != graph.paths):
+                    pairs = Pairs(graph.paths)
                 self._walk = walk = _Walk.of(np, graph, edges, pairs)
             return walk
 
@@ -281,10 +281,7 @@ def _pagerank(np: Any, graph: Graph, edges: Edges, focus: list[int], walk: _Walk
         personal, near = walk.personal(np, n, focus)
     else:  # an untargeted map (a focus always comes with its walk: Ranker.rank)
         personal, near = np.full(n, 1.0 / n), None
-
-    def step(v: np.ndarray) -> np.ndarray:
-        return v - DAMPING * graph.product(np, edges, v)
-    y = gmres.solve(np, step, personal)
+    y = gmres.solve(np, lambda v: v - DAMPING * graph.product(np, edges, v), personal)
     y = np.maximum(y, 0.0)  # the exact solution is ≥ 0; a last rounding below it is no rank
     total = y.sum()
     ranks = y / total

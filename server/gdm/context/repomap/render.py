@@ -3,7 +3,7 @@
 Each file's workspace-relative path on a line ending in `:`, its chosen definitions' signature
 lines indented under it (a class's methods under the class, the class line shown when one of its
 members is chosen); the focus files first (what the user works on heads the map, even where the
-walk against the edges gives its tests more of their definitions' score), then the files in the
+steps against the edges give its tests more of their definitions' score), then the files in the
 order of their best chosen definition. The most definitions that fit are found by binary search
 over the ranked list; files without definitions (no grammar, or none ranked) follow by path.
 """
